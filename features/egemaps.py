@@ -1,0 +1,32 @@
+"""eGeMAPS v02 functionals (88 per window) computed by openSMILE on each window's audio.
+
+Raju et al. and the AVEC 2019 baseline summarise the eGeMAPS low-level descriptors over
+each window; here openSMILE's own functionals (mean, percentiles, slopes, ...) do that.
+"""
+import numpy as np
+import opensmile
+
+from features.audio_io import load_audio
+
+VERSIONS = {"opensmile": opensmile.__version__}
+
+
+def _smile(cfg: dict) -> opensmile.Smile:
+    return opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, cfg["feature_set"]),
+                           feature_level=opensmile.FeatureLevel.Functionals)
+
+
+def feature_names(cfg: dict) -> list[str]:
+    return list(_smile(cfg).feature_names)
+
+
+def extract(session, windows, cfg: dict) -> np.ndarray:
+    """(windows, 88) float32 for one session; `windows` has `start` and `end` columns in seconds."""
+    rate = int(cfg["sample_rate"])
+    audio = load_audio(session, rate)
+    smile = _smile(cfg)
+    rows = []
+    for start, end in zip(windows["start"], windows["end"]):
+        segment = audio[int(round(start * rate)):int(round(end * rate))]
+        rows.append(smile.process_signal(segment, rate).to_numpy()[0])
+    return np.asarray(rows, dtype=np.float32)

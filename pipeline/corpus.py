@@ -1,0 +1,114 @@
+"""Stage `corpus`: build the corpus named by the `corpus` param in the normalised layout.
+
+Reads:  params `seed`, `corpus`, `corpora.<corpus>`, `synthetic`
+Writes: data/corpus/manifest.json, data/corpus/sessions/<id>/...,
+        reports/corpus.json (sessions, hours, splits, human-baseline CCC)
+Run:    python -m pipeline.corpus   (or `dvc repro corpus`)
+
+The default corpora are generated (see synthetic/); the manifest lists every session
+with its speaker, speaker-independent split and the paths of its files.
+"""
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+from tqdm import tqdm
+
+from pipeline import layout
+from pipeline.config import load_params, require, section, setup_logging
+from synthetic.latent import DIMENSIONS
+from synthetic.session import SessionSpec, SynthConfig, generate_session
+from synthetic.speech import require_espeak
+
+log = logging.getLogger("corpus")
+SPLITS = ("train", "dev", "test")
+
+
+def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: dict) -> dict[str, str]:
+    """Speaker-independent splits: each speaker's sessions all go to one split."""
+    counts = [int(split_speakers.get(s, 0)) for s in SPLITS]
+    require(sum(counts) == n_speakers and all(c >= 1 for c in counts),
+            f"split_speakers {split_speakers} must give train/dev/test at least one speaker each "
+            f"and add up to speakers={n_speakers}")
+    order = rng.permutation(n_speakers)
+    names = [f"spk{i + 1:02d}" for i in range(n_speakers)]
+    bounds = np.cumsum(counts)
+    return {names[idx]: SPLITS[int(np.searchsorted(bounds, rank, side="right"))]
+            for rank, idx in enumerate(order)}
+
+
+def synthetic_specs(seed: int, spec: dict) -> list[SessionSpec]:
+    rng = np.random.default_rng(seed)
+    splits = speaker_splits(rng, int(spec["speakers"]), spec["split_speakers"])
+    sessions = []
+    for speaker_index, speaker in enumerate(sorted(splits)):
+        for k in range(int(spec["sessions_per_speaker"])):
+            sessions.append(SessionSpec(f"{speaker}_s{k + 1:02d}", speaker, speaker_index, splits[speaker],
+                                        float(spec["session_seconds"]), (seed, len(sessions))))
+    return sessions
+
+
+def generate_corpus(specs: list[SessionSpec], cfg: SynthConfig, workers: int) -> list[dict]:
+    require_espeak()
+    layout.CORPUS.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(generate_session, s, cfg, layout.CORPUS): s for s in specs}
+        for future in tqdm(as_completed(futures), total=len(futures), desc="generating sessions", unit="session"):
+            spec = futures[future]
+            try:
+                entries[spec.session_id] = future.result()
+            except Exception as err:
+                raise RuntimeError(f"session {spec.session_id}: generation failed: {err}") from err
+    return [entries[s.session_id] for s in specs]
+
+
+def human_baseline(entries: list[dict]) -> dict:
+    """Mean +- SD of each annotator's CCC against the mean of the others, per dimension and split."""
+    report = {}
+    for dim in DIMENSIONS:
+        report[dim] = {}
+        for split in ("all", *SPLITS):
+            cccs = [c for e in entries if split in ("all", e["split"]) for c in e["agreement_ccc"][dim]]
+            report[dim][split] = {"ccc_mean": round(float(np.mean(cccs)), 4), "ccc_sd": round(float(np.std(cccs)), 4)}
+    return report
+
+
+def corpus_report(name: str, source: str, entries: list[dict]) -> dict:
+    def summary(group: list[dict]) -> dict:
+        return {"sessions": len(group), "speakers": len({e["speaker"] for e in group}),
+                "hours": round(sum(e["duration_s"] for e in group) / 3600, 4)}
+
+    return {"corpus": name, "source": source, **summary(entries),
+            "splits": {s: summary([e for e in entries if e["split"] == s]) for s in SPLITS},
+            "human_baseline": human_baseline(entries)}
+
+
+def main() -> None:
+    setup_logging()
+    params = load_params()
+    name = section(params, "corpus")
+    spec = section(params, f"corpora.{name}")
+    source = spec.get("source")
+    require(source == "synthetic", f"corpora.{name}.source must be 'synthetic' (got {source!r})")
+    synth = section(params, "synthetic")
+    cfg = SynthConfig(**{k: synth[k] for k in SynthConfig.__dataclass_fields__})
+    workers = int(synth.get("workers", 0)) or os.cpu_count() or 1
+    specs = synthetic_specs(int(section(params, "seed")), spec)
+    log.info("generating corpus %r: %d sessions of %.0f s with %d workers", name, len(specs),
+             float(spec["session_seconds"]), workers)
+    entries = generate_corpus(specs, cfg, workers)
+    manifest = {"corpus": name, "source": source, "sample_rate": cfg.sample_rate, "rating_hz": cfg.rating_hz,
+                "video_fps": cfg.video_fps, "dimensions": list(DIMENSIONS), "sessions": entries}
+    (layout.CORPUS / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    layout.REPORTS.mkdir(exist_ok=True)
+    report = corpus_report(name, source, entries)
+    layout.CORPUS_REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    log.info("wrote %s: %d sessions, %.2f h, human-baseline valence CCC %.3f", layout.CORPUS_REPORT,
+             report["sessions"], report["hours"], report["human_baseline"]["valence"]["all"]["ccc_mean"])
+
+
+if __name__ == "__main__":
+    main()

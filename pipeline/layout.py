@@ -1,0 +1,11 @@
+"""Where each stage writes: the paths dvc.yaml declares and other tools read."""
+from pathlib import Path
+
+DATA = Path("data")
+CORPUS = DATA / "corpus"  # manifest.json + sessions/<id>/...
+WINDOWS = DATA / "windows"  # windows.csv + labels.npz
+FEATURES = DATA / "features"  # <extractor>/<session>.npy + meta.json
+TRAIN = DATA / "train"  # model.pt + history.csv
+REPORTS = Path("reports")
+CORPUS_REPORT = REPORTS / "corpus.json"
+METRICS = REPORTS / "metrics.json"

@@ -1,0 +1,53 @@
+"""Reading the normalised corpus that the `corpus` stage writes (data/corpus/manifest.json)."""
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import layout
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    speaker: str
+    split: str
+    duration_s: float
+    files: dict[str, str] = field(repr=False)  # kind -> path relative to the corpus folder
+    root: Path = field(repr=False)
+
+    def path(self, kind: str) -> Path:
+        """Absolute path of this session's `kind` file; a clear error if it has none or it is gone."""
+        if not self.files.get(kind):
+            raise FileNotFoundError(f"session {self.id} has no {kind} in {self.root / 'manifest.json'}")
+        path = self.root / self.files[kind]
+        if not path.exists():
+            raise FileNotFoundError(f"session {self.id}: {kind} file {path} is missing")
+        return path
+
+    def gold(self) -> pd.DataFrame:
+        return pd.read_csv(self.path("gold"))
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    dimensions: list[str]
+    sessions: list[Session]
+
+    def split(self, name: str) -> list[Session]:
+        return [s for s in self.sessions if s.split == name]
+
+
+FILE_KINDS = ("audio", "video", "transcript", "words", "ratings", "gold", "latent", "segments")
+
+
+def load_corpus(root: Path = layout.CORPUS) -> Corpus:
+    manifest_path = root / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{manifest_path} not found: run the corpus stage first (dvc repro corpus)")
+    manifest = json.loads(manifest_path.read_text())
+    sessions = [Session(e["id"], e["speaker"], e["split"], float(e["duration_s"]),
+                        {k: e[k] for k in FILE_KINDS if e.get(k)}, root) for e in manifest["sessions"]]
+    return Corpus(manifest["corpus"], list(manifest["dimensions"]), sessions)

@@ -1,0 +1,1 @@
+"""Generator of the synthetic default corpus."""

@@ -1,0 +1,76 @@
+"""Text of a synthetic story: sentences whose sentiment words follow the latent valence.
+
+Sentiment words come from the VADER lexicon (mean human valence ratings in [-4, 4]);
+they are restricted to words of the CMU pronouncing dictionary that pocketsphinx ships,
+so every word is a real English word a TTS voice and an aligner can pronounce.
+Connector phrases are neutral and carry no lexicon valence.
+"""
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CONNECTORS = (
+    "it was", "and then it felt", "we were", "the day seemed", "everyone said it was",
+    "so it became", "my friend looked", "the room felt", "after that we felt", "they told me it was",
+    "the news was", "at work it was", "later on things were", "honestly it was", "the evening seemed",
+)
+
+LEXICON_SCALE = 4.0  # VADER ratings span [-4, 4]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    words: tuple[str, ...]
+    valence: np.ndarray  # VADER mean rating per word
+
+
+def _vader_lexicon_path() -> Path:
+    import vaderSentiment
+
+    return Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
+
+
+def _cmudict_words() -> set[str]:
+    from pocketsphinx import get_model_path
+
+    with open(Path(get_model_path()) / "en-us" / "cmudict-en-us.dict", encoding="utf-8") as f:
+        return {line.split(maxsplit=1)[0] for line in f if "(" not in line.split(maxsplit=1)[0]}
+
+
+@functools.lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    pronounceable = _cmudict_words()
+    words, valence = [], []
+    with open(_vader_lexicon_path(), encoding="utf-8") as f:
+        for line in f:
+            word, mean = line.split("\t")[:2]
+            if re.fullmatch(r"[a-z]{3,12}", word) and word in pronounceable:
+                words.append(word)
+                valence.append(float(mean))
+    order = np.argsort(valence, kind="stable")
+    return Lexicon(tuple(words[i] for i in order), np.asarray(valence)[order])
+
+
+def pick_sentiment_word(rng: np.random.Generator, lexicon: Lexicon, valence: float,
+                        spread: float) -> str:
+    """A word whose lexicon valence is near `valence` (in [-1, 1]) scaled to VADER's range."""
+    target = np.clip(valence * 0.8 * LEXICON_SCALE + rng.normal(0.0, spread), -3.6, 3.6)
+    candidates = np.flatnonzero(np.abs(lexicon.valence - target) <= 0.35)
+    if candidates.size == 0:
+        candidates = np.array([int(np.argmin(np.abs(lexicon.valence - target)))])
+    return lexicon.words[int(rng.choice(candidates))]
+
+
+def compose_sentence(rng: np.random.Generator, lexicon: Lexicon, valence: float,
+                     spread: float) -> list[str]:
+    """Two or three 'connector + sentiment word' clauses joined by 'and'."""
+    words: list[str] = []
+    for i in range(int(rng.integers(2, 4))):
+        if i:
+            words.append("and")
+        words.extend(CONNECTORS[int(rng.integers(len(CONNECTORS)))].split())
+        words.append(pick_sentiment_word(rng, lexicon, valence, spread))
+    return words
