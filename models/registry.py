@@ -23,10 +23,14 @@ def list_models() -> list[str]:
     return sorted(_MODELS)
 
 
-def create_model(name: str, input_dim: int, n_targets: int, **hparams) -> nn.Module:
-    """Build model `name`; an unknown name raises UnknownModelError listing the registered ones."""
+def require_registered(name: str) -> None:
+    """Raises UnknownModelError listing the registered models when `name` is not one."""
     if name not in _MODELS:
         raise UnknownModelError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
+
+
+def create_model(name: str, input_dim: int, n_targets: int, **hparams) -> nn.Module:
+    require_registered(name)
     try:
         return _MODELS[name](input_dim=input_dim, n_targets=n_targets, **hparams)
     except TypeError as err:

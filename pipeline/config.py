@@ -1,7 +1,9 @@
 """Reading params.yaml: each stage asks for its own section and gets a clear error if it is wrong."""
 import logging
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -43,3 +45,17 @@ def require(condition: bool, message: str) -> None:
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    """Run a stage's main(); expected failures print one clear line instead of a traceback
+    (set EMOREPRO_DEBUG=1 to see it)."""
+    setup_logging()
+    try:
+        main()
+    except (ParamsError, KeyError, ValueError, RuntimeError, FileNotFoundError) as err:
+        if os.environ.get("EMOREPRO_DEBUG"):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)

@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from pipeline import layout
-from pipeline.config import load_params, require, section, setup_logging
+from pipeline.config import load_params, require, section, run_stage
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak
@@ -87,7 +87,6 @@ def corpus_report(name: str, source: str, entries: list[dict]) -> dict:
 
 
 def main() -> None:
-    setup_logging()
     params = load_params()
     name = section(params, "corpus")
     spec = section(params, f"corpora.{name}")
@@ -111,4 +110,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -9,19 +9,15 @@ Run:    python -m pipeline.evaluate   (or `dvc repro evaluate`)
 import json
 import logging
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-
-from metrics.regression import ccc, mse, pcc  # noqa: E402
-from models import create_model  # noqa: E402
-from pipeline import layout  # noqa: E402
-from pipeline.config import setup_logging  # noqa: E402
-from pipeline.sequences import load_sequences, normalise, predict  # noqa: E402
+from metrics.regression import ccc, mse, pcc
+from models import create_model
+from pipeline import layout
+from pipeline.config import run_stage
+from pipeline.sequences import load_sequences, normalise, predict
 
 log = logging.getLogger("evaluate")
 PREDICTIONS = layout.REPORTS / "test_predictions.csv"
@@ -52,6 +48,11 @@ def regression_metrics(pred: np.ndarray, gold: np.ndarray, session_ids: list[str
 
 
 def plot_predictions(table: pd.DataFrame, targets: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
     sessions = list(dict.fromkeys(table.session))[:4]
     fig, axes = plt.subplots(len(sessions), len(targets), figsize=(4 * len(targets), 2.2 * len(sessions)),
                              squeeze=False, sharey=True)
@@ -73,7 +74,6 @@ def plot_predictions(table: pd.DataFrame, targets: list[str]) -> None:
 
 
 def main() -> None:
-    setup_logging()
     model, meta, mean, std = load_trained()
     targets = meta["targets"]
     test = [s for s in load_sequences(meta["features"], targets) if s.split == "test"]
@@ -97,4 +97,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from features import extractor_module
 from pipeline import layout
-from pipeline.config import load_params, section, setup_logging
+from pipeline.config import load_params, run_stage, section
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
@@ -42,7 +42,6 @@ def extract_session(name: str, session: Session, windows: pd.DataFrame, cfg: dic
 
 
 def main(argv: list[str]) -> None:
-    setup_logging()
     if len(argv) != 1:
         raise SystemExit("usage: python -m pipeline.features <extractor>")
     name = argv[0]
@@ -82,4 +81,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run_stage(lambda: main(sys.argv[1:]))

@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from metrics.regression import ccc, ccc_loss
-from models import create_model
+from models import create_model, require_registered
 from pipeline import layout
-from pipeline.config import load_params, require, section, setup_logging
+from pipeline.config import load_params, require, section, run_stage
 from pipeline.sequences import fit_normaliser, load_sequences, normalise, pick_device, predict
 
 log = logging.getLogger("train")
@@ -57,9 +57,9 @@ def dev_ccc(model, sequences, device) -> np.ndarray:
 
 
 def main() -> None:
-    setup_logging()
     params = load_params()
     model_name = section(params, "model")
+    require_registered(model_name)
     hparams = dict(section(params, f"models.{model_name}") or {})
     cfg = section(params, "train")
     require(cfg["loss"] in LOSSES, f"train.loss must be one of {LOSSES} (got {cfg['loss']!r})")
@@ -120,4 +120,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import layout
-from pipeline.config import load_params, require, section, setup_logging
+from pipeline.config import load_params, require, section, run_stage
 from pipeline.sessions import load_corpus
 
 log = logging.getLogger("window")
@@ -41,11 +41,11 @@ def aggregate_labels(gold: pd.DataFrame, dims: list[str], starts: np.ndarray, le
         return np.stack([np.interp(centre, times, values[:, j]) for j in range(len(dims))], axis=1)
     lo = np.searchsorted(times, starts + shift_s, side="left")
     hi = np.searchsorted(times, starts + length_s + shift_s, side="left")
-    return np.stack([values[a:b].mean(axis=0) for a, b in zip(lo, hi)])
+    empty = np.full(len(dims), np.nan)  # no gold sample in the window: a gap, reported by the caller
+    return np.stack([values[a:b].mean(axis=0) if b > a else empty for a, b in zip(lo, hi)])
 
 
 def main() -> None:
-    setup_logging()
     cfg = section(load_params(), "window")
     length, hop, shift, how = (float(cfg["length_s"]), float(cfg["hop_s"]), float(cfg["label_shift_s"]),
                                cfg["label_aggregation"])
@@ -74,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

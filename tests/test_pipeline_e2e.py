@@ -1,0 +1,91 @@
+"""The real DAG (`dvc repro`, `dvc exp run`, `dvc metrics diff`) on the tiny corpus, in a copy of the repo."""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models import list_models
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def stages_run(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the tracked files with params.yaml shrunk to the tiny corpus and few epochs."""
+    dest = tmp_path_factory.mktemp("project")
+    tracked = run(["git", "ls-files"], REPO).stdout.split()
+    for name in tracked:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, dest / name)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params["corpus"] = "tiny"
+    params["train"].update(epochs=15, patience=15)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-qm", "tiny"], dest)
+    return dest
+
+
+def test_repro_writes_sane_outputs(project):
+    result = run(["dvc", "repro"], project)
+    assert stages_run(result.stdout) == {"corpus", "window", "features@egemaps", "train", "evaluate"}
+    corpus = json.loads((project / "reports/corpus.json").read_text())
+    assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
+    assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
+    meta = json.loads((project / "data/features/egemaps/meta.json").read_text())
+    assert meta["dims"] == 88 and meta["sessions"] == 6 and meta["versions"]["opensmile"]
+    metrics = json.loads((project / "reports/metrics.json").read_text())
+    assert metrics["model"] == "lstm" and metrics["split"] == "test"
+    for target in ("valence", "arousal", "liking"):
+        values = metrics[target]
+        assert all(math.isfinite(values[k]) for k in ("ccc", "pcc", "mse"))
+        assert -1 <= values["ccc"] <= 1 and values["mse"] >= 0
+    assert (project / "reports/plots/test_predictions.png").stat().st_size > 1000
+    assert (project / "reports/train_history.csv").read_text().count("\n") >= 2
+
+
+def test_second_repro_is_a_no_op(project):
+    result = run(["dvc", "repro"], project)
+    assert stages_run(result.stdout) == set()
+
+
+def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "lstm results"], project)
+    result = run(["dvc", "exp", "run", "-S", "model=blstm"], project)
+    assert stages_run(result.stdout) == {"train", "evaluate"}
+    assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"
+    diff = run(["dvc", "metrics", "diff", "--json"], project).stdout
+    assert "reports/metrics.json" in json.loads(diff)
+
+
+def test_unknown_model_names_the_registered_ones(project):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["model"] = "nosuchmodel"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    result = run([sys.executable, "-m", "pipeline.train"], project, check=False)
+    assert result.returncode != 0
+    assert "unknown model 'nosuchmodel'" in result.stderr
+    assert all(name in result.stderr for name in list_models())
