@@ -3,9 +3,11 @@ from pathlib import Path
 
 DATA = Path("data")
 CORPUS = DATA / "corpus"  # manifest.json + sessions/<id>/...
+ALIGNMENT = DATA / "alignment"  # <session>.csv: word, start, end, pronunciation, score
 WINDOWS = DATA / "windows"  # windows.csv + labels.npz
 FEATURES = DATA / "features"  # <extractor>/<session>.npy + meta.json
 TRAIN = DATA / "train"  # model.pt + history.csv
 REPORTS = Path("reports")
 CORPUS_REPORT = REPORTS / "corpus.json"
 METRICS = REPORTS / "metrics.json"
+ALIGNMENT_REPORT = REPORTS / "alignment.json"

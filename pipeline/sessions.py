@@ -40,7 +40,9 @@ class Corpus:
         return [s for s in self.sessions if s.split == name]
 
 
-FILE_KINDS = ("audio", "video", "transcript", "words", "ratings", "gold", "latent", "segments")
+# words: word timings a corpus provides (used instead of alignment); reference_words: timings
+# known only to score the aligner (the generator's ground truth)
+FILE_KINDS = ("audio", "video", "transcript", "words", "reference_words", "ratings", "gold", "latent", "segments")
 
 
 def load_corpus(root: Path = layout.CORPUS) -> Corpus:

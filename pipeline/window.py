@@ -1,14 +1,17 @@
-"""Stage `window`: cut every session into fixed windows and give each its label.
+"""Stage `window`: cut every session into windows, label them and assign words to them.
 
-Reads:  data/corpus (manifest + gold.csv per session); params `window`
-Writes: data/windows/windows.csv (one row per window: session, split, index, start, end,
-        and the gold label of each dimension aggregated over the window)
-Run:    python -m pipeline.window   (or `dvc repro window`)
+Reads:  data/corpus (manifest + gold.csv), data/alignment; params `window`
+Writes: data/windows/windows.csv, one row per window: session, split, index, start, end,
+        word_first, word_last (rows [first, last) of data/alignment/<session>.csv) and
+        the gold label of each dimension aggregated over the window
+Run:    python -m pipeline.window   (or `dvc exp run -S window.preset=raju2019`)
 
-Every feature stage computes one row per window of this table, so features of all
-modalities line up. Annotators react late: the label of window [s, e] is read from the
-gold track over [s + shift, e + shift]. Windows whose shifted label span would run past
-the end of the track are not made (the count is logged), so no label is extrapolated.
+`window.preset` names one of `window.presets` (the papers' settings). Every feature
+stage computes one row per window of this table, so all modalities line up.
+Annotators react late: the label of window [s, e] is read from the gold track over
+[s + shift, e + shift]; windows whose shifted span would run past the end of the track
+are not made (counted in the log), so no label is extrapolated. A word belongs to every
+window that contains its midpoint, so each word of a non-overlapping tiling is counted once.
 """
 import logging
 
@@ -17,18 +20,20 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import layout
-from pipeline.config import load_params, require, section, run_stage
+from pipeline.config import load_params, require, run_stage, section
 from pipeline.sessions import load_corpus
 
 log = logging.getLogger("window")
 AGGREGATIONS = ("mean", "center")
+SETTINGS = ("length_s", "hop_s", "label_shift_s", "label_aggregation")
 
 
 def window_starts(duration_s: float, length_s: float, hop_s: float, shift_s: float) -> np.ndarray:
     last_start = duration_s - length_s - max(shift_s, 0.0)
     if last_start < 0:
         return np.empty(0)
-    return np.arange(0.0, last_start + 1e-9, hop_s)
+    # rounding keeps 0.1 s hops on the 0.1 s grid instead of drifting by float error
+    return np.round(np.arange(0.0, last_start + 1e-9, hop_s), 6)
 
 
 def aggregate_labels(gold: pd.DataFrame, dims: list[str], starts: np.ndarray, length_s: float,
@@ -45,32 +50,54 @@ def aggregate_labels(gold: pd.DataFrame, dims: list[str], starts: np.ndarray, le
     return np.stack([values[a:b].mean(axis=0) if b > a else empty for a, b in zip(lo, hi)])
 
 
+def assign_words(words: pd.DataFrame, starts: np.ndarray, length_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """[first, last) word rows whose midpoint lies in [start, start + length); words are time-ordered."""
+    mid = ((words.start + words.end) / 2).to_numpy()
+    return np.searchsorted(mid, starts, side="left"), np.searchsorted(mid, starts + length_s, side="left")
+
+
+def window_settings(cfg: dict) -> dict:
+    presets = cfg.get("presets", {})
+    require(cfg.get("preset") in presets, f"window.preset {cfg.get('preset')!r} is not one of "
+                                          f"window.presets ({', '.join(presets)})")
+    settings = presets[cfg["preset"]]
+    missing = [k for k in SETTINGS if k not in settings]
+    require(not missing, f"window.presets.{cfg['preset']} lacks {missing}")
+    require(float(settings["length_s"]) > 0 and float(settings["hop_s"]) > 0,
+            f"window.presets.{cfg['preset']}: length_s and hop_s must be > 0")
+    require(settings["label_aggregation"] in AGGREGATIONS,
+            f"window.presets.{cfg['preset']}.label_aggregation must be one of {AGGREGATIONS}")
+    return settings
+
+
 def main() -> None:
-    cfg = section(load_params(), "window")
-    length, hop, shift, how = (float(cfg["length_s"]), float(cfg["hop_s"]), float(cfg["label_shift_s"]),
-                               cfg["label_aggregation"])
-    require(length > 0 and hop > 0, f"window.length_s and window.hop_s must be > 0 (got {length}, {hop})")
-    require(how in AGGREGATIONS, f"window.label_aggregation must be one of {AGGREGATIONS} (got {how!r})")
+    settings = window_settings(section(load_params(), "window"))
+    length, hop, shift, how = (float(settings["length_s"]), float(settings["hop_s"]),
+                               float(settings["label_shift_s"]), settings["label_aggregation"])
     corpus = load_corpus()
-    tables = []
+    tables, cut = [], 0
     for session in tqdm(corpus.sessions, desc="windowing", unit="session"):
         starts = window_starts(session.duration_s, length, hop, shift)
         if starts.size == 0:
             raise ValueError(f"session {session.id} ({session.duration_s:.1f} s) is shorter than one window "
                              f"({length} s) plus the label shift ({shift} s)")
+        cut += int((session.duration_s - starts[-1] - length) // hop)
         labels = aggregate_labels(session.gold(), corpus.dimensions, starts, length, shift, how)
         if np.isnan(labels).any():
             raise ValueError(f"session {session.id}: gold track {session.path('gold')} has gaps "
                              f"(NaN label in {int(np.isnan(labels).any(axis=1).sum())} windows)")
+        words = pd.read_csv(layout.ALIGNMENT / f"{session.id}.csv")
+        first, last = assign_words(words, starts, length)
         table = pd.DataFrame({"session": session.id, "split": session.split, "index": np.arange(len(starts)),
-                              "start": starts, "end": starts + length})
+                              "start": starts, "end": starts + length, "word_first": first, "word_last": last})
         table[corpus.dimensions] = labels
         tables.append(table)
     windows = pd.concat(tables, ignore_index=True)
     layout.WINDOWS.mkdir(parents=True, exist_ok=True)
     windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
-    log.info("%d windows over %d sessions (%.1f s long, %.1f s hop, labels shifted by %.1f s)",
-             len(windows), len(corpus.sessions), length, hop, shift)
+    log.info("%d windows over %d sessions (%.1f s long, %.2f s hop, labels shifted by %.1f s); "
+             "%d windows at session ends not made for lack of shifted labels",
+             len(windows), len(corpus.sessions), length, hop, shift, cut)
 
 
 if __name__ == "__main__":

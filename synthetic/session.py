@@ -138,7 +138,7 @@ def generate_session(spec: SessionSpec, cfg: SynthConfig, root: Path) -> dict:
     return {
         "id": spec.session_id, "speaker": spec.speaker, "split": spec.split, "duration_s": spec.seconds,
         "audio": f"{rel}/audio.wav", "video": f"{rel}/video.mp4", "transcript": f"{rel}/transcript.txt",
-        "words": f"{rel}/words.csv", "ratings": f"{rel}/ratings.csv", "gold": f"{rel}/gold.csv",
+        "reference_words": f"{rel}/words.csv", "ratings": f"{rel}/ratings.csv", "gold": f"{rel}/gold.csv",
         "latent": f"{rel}/latent.csv", "segments": f"{rel}/segments.csv", "label": session_label,
         "annotators": len(annotators),
         "agreement_ccc": {dim: [float(c) for c in leave_one_out_agreement(ratings[dim])] for dim in DIMENSIONS},

@@ -32,9 +32,9 @@ def stages_run(output: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A copy of the tracked files with params.yaml shrunk to the tiny corpus and few epochs."""
+    """A copy of the files git would commit, with params.yaml shrunk to the tiny corpus and few epochs."""
     dest = tmp_path_factory.mktemp("project")
-    tracked = run(["git", "ls-files"], REPO).stdout.split()
+    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
     for name in tracked:
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, dest / name)
@@ -50,10 +50,15 @@ def project(tmp_path_factory) -> Path:
 
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
-    assert stages_run(result.stdout) == {"corpus", "window", "features@egemaps", "train", "evaluate"}
+    assert stages_run(result.stdout) == {"corpus", "align", "window", "features@egemaps", "train", "evaluate"}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
+    alignment = json.loads((project / "reports/alignment.json").read_text())
+    assert alignment["sessions_scored"] == 6 and alignment["words"] > 100
+    assert alignment["median_abs_error_s"] <= 0.05 and alignment["p95_abs_error_s"] <= 0.2
+    windows = (project / "data/windows/windows.csv").read_text().splitlines()
+    assert windows[0].startswith("session,split,index,start,end,word_first,word_last")
     meta = json.loads((project / "data/features/egemaps/meta.json").read_text())
     assert meta["dims"] == 88 and meta["sessions"] == 6 and meta["versions"]["opensmile"]
     metrics = json.loads((project / "reports/metrics.json").read_text())
@@ -79,6 +84,11 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"
     diff = run(["dvc", "metrics", "diff", "--json"], project).stdout
     assert "reports/metrics.json" in json.loads(diff)
+
+
+def test_changing_window_params_reruns_window_and_after_only(project):
+    result = run(["dvc", "exp", "run", "-S", "window.preset=emonet"], project)
+    assert stages_run(result.stdout) == {"window", "features@egemaps", "train", "evaluate"}
 
 
 def test_unknown_model_names_the_registered_ones(project):

@@ -61,7 +61,7 @@ def test_label_ranges(session):
 
 def test_word_timings_are_ordered_and_carry_speech(session):
     root, entry = session
-    words = read(root, entry, "words")
+    words = read(root, entry, "reference_words")
     audio, rate = sf.read(root / entry["audio"])
     assert len(audio) == int(entry["duration_s"] * rate)
     assert (words.end > words.start).all() and (words.start.iloc[1:].to_numpy() >= words.end.iloc[:-1].to_numpy()).all()
@@ -74,7 +74,7 @@ def test_word_timings_are_ordered_and_carry_speech(session):
 
 def test_words_and_prosody_follow_the_latent_state(session):
     root, entry = session
-    words, latent = read(root, entry, "words"), read(root, entry, "latent")
+    words, latent = read(root, entry, "reference_words"), read(root, entry, "latent")
     lexicon = dict(zip(load_lexicon().words, load_lexicon().valence))
     sentiment = words[words.word.isin(lexicon) & (words.word != "and")]
     mid = (sentiment.start + sentiment.end) / 2

@@ -2,7 +2,10 @@
 import numpy as np
 import pandas as pd
 
-from pipeline.window import aggregate_labels, window_starts
+import pytest
+
+from pipeline.config import ParamsError, load_params
+from pipeline.window import aggregate_labels, assign_words, window_settings, window_starts
 
 
 def test_window_starts_respect_length_hop_and_shift():
@@ -27,3 +30,26 @@ def test_gap_in_gold_track_gives_nan_not_zero():
     gold = pd.DataFrame({"time": [0.0, 0.5, 5.0, 5.5], "valence": [0.1, 0.2, 0.3, 0.4]})
     labels = aggregate_labels(gold, ["valence"], np.array([1.0]), 2.0, 0.0, "mean")
     assert np.isnan(labels).all()
+
+
+def test_words_go_to_every_window_holding_their_midpoint():
+    words = pd.DataFrame({"word": list("abcd"), "start": [0.2, 1.8, 2.5, 5.0], "end": [0.8, 2.4, 3.1, 5.2]})
+    # midpoints 0.5, 2.1, 2.8, 5.1; windows [0, 2), [1, 3), [2, 4), [4, 6)
+    first, last = assign_words(words, np.array([0.0, 1.0, 2.0, 4.0]), 2.0)
+    np.testing.assert_array_equal(first, [0, 1, 1, 3])
+    np.testing.assert_array_equal(last, [1, 3, 3, 4])
+
+
+def test_no_words_gives_empty_ranges():
+    words = pd.DataFrame({"word": [], "start": [], "end": []})
+    first, last = assign_words(words, np.array([0.0, 1.0]), 2.0)
+    assert (first == last).all()
+
+
+def test_window_presets_are_checked():
+    presets = load_params()["window"]["presets"]
+    assert window_settings({"preset": "raju2019", "presets": presets})["hop_s"] == 0.1
+    with pytest.raises(ParamsError, match="nosuch.*default"):
+        window_settings({"preset": "nosuch", "presets": presets})
+    with pytest.raises(ParamsError, match="label_aggregation"):
+        window_settings({"preset": "x", "presets": {"x": {**presets["default"], "label_aggregation": "max"}}})

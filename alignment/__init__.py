@@ -1,0 +1,1 @@
+"""Forced alignment of transcripts to speech: text normalisation, pronunciations, the aligner."""

@@ -1,0 +1,119 @@
+"""Stage `align`: word start/end times for every session's transcript.
+
+Reads:  data/corpus (audio + transcript, or word timings the corpus already has);
+        params `align`
+Writes: data/alignment/<session>.csv (word, start, end, pronunciation, score) and
+        reports/alignment.json (median/p95 absolute boundary error against reference
+        timings where the corpus has them, words, OOV rate, x real time)
+Run:    python -m pipeline.align   (or `dvc repro align`)
+
+Transcripts are normalised (alignment/text.py) and force-aligned with pocketsphinx;
+words missing from its dictionary are pronounced by espeak-ng (pronunciation "g2p"),
+and their share is the reported `oov_rate`. Sessions whose corpus gives word timings
+are not aligned (pronunciation "given"). A session with an empty transcript gets an
+empty word list and is listed under `empty_transcripts`; a session that cannot be
+aligned stops the stage with its id and file.
+"""
+import json
+import logging
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from alignment.aligner import Aligner
+from alignment.text import normalise_transcript
+from features.audio_io import load_audio
+from pipeline import layout
+from pipeline.config import load_params, require, run_stage, section
+from pipeline.sessions import Session, load_corpus
+
+log = logging.getLogger("align")
+COLUMNS = ["word", "start", "end", "pronunciation", "score"]
+_aligner: Aligner | None = None  # one per worker process: loading the model takes a while
+
+
+def align_session(session: Session, cfg: dict) -> pd.DataFrame:
+    global _aligner
+    if session.files.get("words"):
+        given = pd.read_csv(session.path("words"))
+        return given.assign(pronunciation="given", score=np.nan)[COLUMNS]
+    words = normalise_transcript(session.path("transcript").read_text())
+    if not words:
+        return pd.DataFrame(columns=COLUMNS)
+    if _aligner is None:
+        _aligner = Aligner(int(cfg["sample_rate"]), float(cfg["chunk_s"]))
+    pcm = (np.clip(load_audio(session, int(cfg["sample_rate"])), -1, 1) * 32767).astype(np.int16)
+    try:
+        aligned = _aligner.align(pcm, words)
+    except RuntimeError as err:
+        raise RuntimeError(f"session {session.id}: aligning {session.path('transcript')} "
+                           f"to {session.path('audio')} failed: {err}") from err
+    return pd.DataFrame([vars(w) for w in aligned], columns=COLUMNS)
+
+
+def boundary_errors(aligned: pd.DataFrame, reference: pd.DataFrame) -> np.ndarray | None:
+    """|start - ref start| and |end - ref end| per word, or None if the word lists differ."""
+    if list(aligned.word) != [w.lower() for w in reference.word]:
+        return None
+    return np.abs(np.r_[aligned.start.to_numpy() - reference.start.to_numpy(),
+                        aligned.end.to_numpy() - reference.end.to_numpy()])
+
+
+def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session], seconds: float) -> dict:
+    errors, scored = [], 0
+    for session in sessions:
+        if session.files.get("reference_words") and len(results[session.id]):
+            e = boundary_errors(results[session.id], pd.read_csv(session.path("reference_words")))
+            if e is not None:
+                errors.append(e)
+                scored += 1
+    words = pd.concat(results.values())
+    errors = np.concatenate(errors) if errors else np.empty(0)
+    audio_s = sum(s.duration_s for s in sessions)
+    return {
+        "sessions": len(sessions), "sessions_scored": scored, "words": int(len(words)),
+        "median_abs_error_s": round(float(np.median(errors)), 4) if errors.size else None,
+        "p95_abs_error_s": round(float(np.percentile(errors, 95)), 4) if errors.size else None,
+        "oov_rate": round(float((words.pronunciation == "g2p").mean()), 4) if len(words) else 0.0,
+        "oov_words": sorted(set(words.word[words.pronunciation == "g2p"])),
+        "given_timings_sessions": sorted(s.id for s in sessions if s.files.get("words")),
+        "empty_transcripts": sorted(sid for sid, table in results.items() if table.empty),
+        "seconds": round(seconds, 2), "x_realtime": round(audio_s / seconds, 1),
+    }
+
+
+def main() -> None:
+    cfg = section(load_params(), "align")
+    require(float(cfg["chunk_s"]) >= 10, f"align.chunk_s must be at least 10 s (got {cfg['chunk_s']})")
+    corpus = load_corpus()
+    out = layout.ALIGNMENT
+    out.mkdir(parents=True, exist_ok=True)
+    began, results, failures = time.perf_counter(), {}, {}
+    with ProcessPoolExecutor(max_workers=int(cfg["workers"])) as pool:
+        futures = {pool.submit(align_session, s, cfg): s for s in corpus.sessions}
+        for future in tqdm(as_completed(futures), total=len(futures), desc="aligning", unit="session"):
+            session = futures[future]
+            try:
+                results[session.id] = future.result()
+            except (RuntimeError, ValueError, FileNotFoundError) as err:
+                failures[session.id] = str(err)
+    if failures:
+        raise RuntimeError(f"align: {len(failures)} sessions failed:\n" +
+                           "\n".join(f"  {msg}" for _, msg in sorted(failures.items())))
+    for session_id, table in results.items():
+        table.to_csv(out / f"{session_id}.csv", index=False)
+    report = alignment_report(results, corpus.sessions, time.perf_counter() - began)
+    layout.REPORTS.mkdir(exist_ok=True)
+    layout.ALIGNMENT_REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    if report["empty_transcripts"]:
+        log.warning("sessions with an empty transcript (no words): %s", ", ".join(report["empty_transcripts"]))
+    log.info("aligned %d words in %d sessions: median error %s s, p95 %s s, OOV rate %.3f, %.1fx real time",
+             report["words"], report["sessions"], report["median_abs_error_s"], report["p95_abs_error_s"],
+             report["oov_rate"], report["x_realtime"])
+
+
+if __name__ == "__main__":
+    run_stage(main)
