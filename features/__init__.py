@@ -1,11 +1,25 @@
 """Feature extractors: one module per extractor, each giving one row per window of a session.
 
-An extractor module exposes `VERSIONS` (tool versions recorded beside the tensors) and
-`extract(session, windows, cfg) -> np.ndarray` of shape (windows, dims).
+An extractor module exposes
+- `versions(cfg) -> dict`: tool versions (and model/vector checksums) recorded beside the tensors;
+- `extract(session, windows, cfg, fitted) -> Extracted`: arrays whose first axis is the
+  session's windows (key "features"), plus any per-session extras and small counts;
+- `feature_names(cfg, fitted) -> list[str] | None`;
+- optionally `fit(train_sessions, windows, cfg) -> dict`: state learned on the train split
+  only (a codebook, a vocabulary), saved as fitted.json and passed to every `extract`.
 """
 import importlib
+from dataclasses import dataclass, field
 
-EXTRACTORS = ("egemaps",)
+import numpy as np
+
+EXTRACTORS = ("egemaps", "glove", "botw")
+
+
+@dataclass
+class Extracted:
+    arrays: dict[str, np.ndarray]  # "features": (windows, ...); other keys saved as <session>.<key>.npy
+    counts: dict[str, int] = field(default_factory=dict)  # summed per split into meta.json
 
 
 def extractor_module(name: str):

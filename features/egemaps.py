@@ -6,9 +6,12 @@ each window; here openSMILE's own functionals (mean, percentiles, slopes, ...) d
 import numpy as np
 import opensmile
 
+from features import Extracted
 from features.audio_io import load_audio
 
-VERSIONS = {"opensmile": opensmile.__version__}
+
+def versions(cfg: dict) -> dict:
+    return {"opensmile": opensmile.__version__}
 
 
 def _smile(cfg: dict) -> opensmile.Smile:
@@ -16,11 +19,11 @@ def _smile(cfg: dict) -> opensmile.Smile:
                            feature_level=opensmile.FeatureLevel.Functionals)
 
 
-def feature_names(cfg: dict) -> list[str]:
+def feature_names(cfg: dict, fitted=None) -> list[str]:
     return list(_smile(cfg).feature_names)
 
 
-def extract(session, windows, cfg: dict) -> np.ndarray:
+def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
     """(windows, 88) float32 for one session; `windows` has `start` and `end` columns in seconds."""
     rate = int(cfg["sample_rate"])
     audio = load_audio(session, rate)
@@ -29,4 +32,4 @@ def extract(session, windows, cfg: dict) -> np.ndarray:
     for start, end in zip(windows["start"], windows["end"]):
         segment = audio[int(round(start * rate)):int(round(end * rate))]
         rows.append(smile.process_signal(segment, rate).to_numpy()[0])
-    return np.asarray(rows, dtype=np.float32)
+    return Extracted({"features": np.asarray(rows, dtype=np.float32)})

@@ -11,3 +11,4 @@ REPORTS = Path("reports")
 CORPUS_REPORT = REPORTS / "corpus.json"
 METRICS = REPORTS / "metrics.json"
 ALIGNMENT_REPORT = REPORTS / "alignment.json"
+FEATURES_REPORT = REPORTS / "features.json"

@@ -35,6 +35,9 @@ def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionS
             if not path.exists():
                 raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
             block = np.load(path, allow_pickle=False)
+            if block.ndim != 2:
+                raise ValueError(f"features {name} hold a {block.shape[1:]} array per window, not a vector: "
+                                 f"choose a model that embeds them (train.features lists {feature_sets})")
             if len(block) != len(rows):
                 raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {len(rows)} windows; "
                                  f"re-run features@{name} after the window stage")

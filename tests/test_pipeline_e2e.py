@@ -7,13 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
+from features.glove import PACKAGED, load_word_vectors
 from models import list_models
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
+FEATURE_STAGES = {"features@egemaps", "features@glove", "features@botw", "feature_report"}
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -24,6 +27,11 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
+
+
+def session_ids(project: Path, split: str) -> list[str]:
+    manifest = json.loads((project / "data/corpus/manifest.json").read_text())
+    return [s["id"] for s in manifest["sessions"] if s["split"] == split]
 
 
 def stages_run(output: str) -> set[str]:
@@ -50,7 +58,7 @@ def project(tmp_path_factory) -> Path:
 
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
-    assert stages_run(result.stdout) == {"corpus", "align", "window", "features@egemaps", "train", "evaluate"}
+    assert stages_run(result.stdout) == {"corpus", "align", "window", *FEATURE_STAGES, "train", "evaluate"}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
@@ -59,8 +67,14 @@ def test_repro_writes_sane_outputs(project):
     assert alignment["median_abs_error_s"] <= 0.05 and alignment["p95_abs_error_s"] <= 0.2
     windows = (project / "data/windows/windows.csv").read_text().splitlines()
     assert windows[0].startswith("session,split,index,start,end,word_first,word_last")
-    meta = json.loads((project / "data/features/egemaps/meta.json").read_text())
-    assert meta["dims"] == 88 and meta["sessions"] == 6 and meta["versions"]["opensmile"]
+    features = json.loads((project / "reports/features.json").read_text())
+    assert features["egemaps"]["dims"] == 88 and features["egemaps"]["sessions"] == 6
+    assert features["egemaps"]["versions"]["opensmile"]
+    assert features["glove"]["shape"] == [24, 50] and max(features["glove"]["oov_rate"].values()) < 0.05
+    vocabulary = json.loads((project / "data/features/botw/fitted.json").read_text())["vocabulary"]
+    train_words = set(pd.concat(pd.read_csv(project / "data/alignment" / f"{s}.csv", keep_default_na=False)
+                                for s in session_ids(project, "train")).word)
+    assert vocabulary and set(vocabulary) <= train_words  # codebook from the train split only
     metrics = json.loads((project / "reports/metrics.json").read_text())
     assert metrics["model"] == "lstm" and metrics["split"] == "test"
     for target in ("valence", "arousal", "liking"):
@@ -88,7 +102,20 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
 
 def test_changing_window_params_reruns_window_and_after_only(project):
     result = run(["dvc", "exp", "run", "-S", "window.preset=emonet"], project)
-    assert stages_run(result.stdout) == {"window", "features@egemaps", "train", "evaluate"}
+    assert stages_run(result.stdout) == {"window", *FEATURE_STAGES, "train", "evaluate"}
+
+
+def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project):
+    # train/evaluate depend on the whole data/features folder (DVC cannot list a param-defined set)
+    vectors = load_word_vectors(PACKAGED)
+    words = set(pd.concat(pd.read_csv(p, keep_default_na=False) for p in (project / "data/alignment").glob("*.csv")).word)
+    lines = [f"{w} {' '.join(f'{x:.5f}' for x in vectors.vectors[vectors.index[w]])}" for w in sorted(words)
+             if w in vectors.index]
+    (project / "small_vectors.txt").write_text("\n".join(lines) + "\n")
+    result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
+    assert stages_run(result.stdout) == {"features@glove", "feature_report", "train", "evaluate"}
+    glove = json.loads((project / "reports/features.json").read_text())["glove"]
+    assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 
 
 def test_unknown_model_names_the_registered_ones(project):

