@@ -1,15 +1,22 @@
 """Stage `feature_report`: one table of every feature extractor's output.
 
-Reads:  data/features/<extractor>/meta.json
+Reads:  data/features/<extractor>/meta.json; for the face check also data/windows and the
+        corpus's latent tracks (generated corpora only)
 Writes: reports/features.json: per extractor dims, shape, sessions, seconds, x real time,
-        tool versions, config hash, and the OOV rate per split where words are counted
+        tool versions, config hash, the OOV rate per split where words are counted, masked
+        windows where a modality is missing, and for `face` the Pearson r of its AUs with the
+        generator's latent valence/arousal over the test split
 Run:    python -m pipeline.feature_report
 """
 import json
 import logging
 
+import numpy as np
+import pandas as pd
+
 from pipeline import layout
 from pipeline.config import run_stage
+from pipeline.sessions import load_corpus
 
 log = logging.getLogger("feature_report")
 KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versions", "config_hash", "fit_on")
@@ -21,9 +28,39 @@ def summarise(meta: dict) -> dict:
              if c.get("words")}
     if rates:
         entry["oov_rate"] = rates
-    if any(c.get("truncated_windows") for c in meta["counts"].values()):
-        entry["truncated_windows"] = {s: c["truncated_windows"] for s, c in meta["counts"].items()}
+    for key in ("truncated_windows", "windows_without_face", "windows_beyond_video"):
+        if any(key in c for c in meta["counts"].values()):
+            entry[key] = {s: c.get(key, 0) for s, c in meta["counts"].items()}
+    if "frames" in next(iter(meta["counts"].values()), {}):
+        frames = sum(c["frames"] for c in meta["counts"].values())
+        entry["face_found_rate"] = round(sum(c["frames_with_face"] for c in meta["counts"].values()) / frames, 4)
     return entry
+
+
+# AU proxies and the latent dimension the generator drives them with (synthetic/face_video.py)
+FACE_CHECKS = {"AU12_mean": "valence", "AU01_mean": "arousal", "AU02_mean": "arousal", "AU05_mean": "arousal"}
+
+
+def face_latent_correlations(split: str = "test") -> dict | None:
+    """Pearson r over the split's unmasked windows between face AU means and the latent state
+    averaged over each window; None when the corpus has no latent tracks (real corpora)."""
+    names = json.loads((layout.FEATURES / "face" / "meta.json").read_text())["feature_names"]
+    windows = pd.read_csv(layout.WINDOWS / "windows.csv")
+    au, latent = {k: [] for k in FACE_CHECKS}, {k: [] for k in FACE_CHECKS}
+    sessions = [s for s in load_corpus().split(split) if s.files.get("latent")]
+    if not sessions:
+        return None
+    for session in sessions:
+        rows = windows[windows.session == session.id]
+        features = np.load(layout.FEATURES / "face" / f"{session.id}.npy")
+        mask = np.load(layout.FEATURES / "face" / f"{session.id}.mask.npy")
+        track = pd.read_csv(session.path("latent"))
+        for column, dim in FACE_CHECKS.items():
+            means = [track[dim][(track.time >= a) & (track.time < b)].mean() for a, b in zip(rows.start, rows.end)]
+            au[column] += list(features[mask, names.index(column)])
+            latent[column] += list(np.asarray(means)[mask])
+    return {f"{column}~{dim}": round(float(np.corrcoef(au[column], latent[column])[0, 1]), 3)
+            for column, dim in FACE_CHECKS.items()}
 
 
 def main() -> None:
@@ -31,6 +68,8 @@ def main() -> None:
     if not metas:
         raise FileNotFoundError(f"no {layout.FEATURES}/*/meta.json: run the features stages first")
     report = {path.parent.name: summarise(json.loads(path.read_text())) for path in metas}
+    if "face" in report:
+        report["face"]["latent_pearson_r_test"] = face_latent_correlations()
     layout.FEATURES_REPORT.write_text(json.dumps(report, indent=2) + "\n")
     log.info("wrote %s for %s", layout.FEATURES_REPORT, ", ".join(report))
 
