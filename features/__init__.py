@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-EXTRACTORS = ("egemaps", "glove", "botw")
+EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face")
 
 
 @dataclass

@@ -82,19 +82,24 @@ def feature_names(cfg: dict, fitted) -> None:
     return None
 
 
-def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
-    _check(cfg)
-    vectors = load_word_vectors(cfg["vectors"])
-    words = aligned_words(session)
-    word_vectors, oov = vectors.lookup(list(words.word), cfg["oov"])
-    max_words = int(cfg["max_words"])
-    dim = vectors.vectors.shape[1]
-    matrix = np.zeros((len(windows), max_words, dim), dtype=np.float32)
-    mask = np.zeros((len(windows), max_words), dtype=bool)
+def window_matrices(word_vectors: np.ndarray, first, last, max_words: int):
+    """(windows, max_words, dim) zero-padded word vectors of each window's words [first, last),
+    the (windows, max_words) mask, and how many windows had more than max_words words."""
+    matrix = np.zeros((len(first), max_words, word_vectors.shape[1]), dtype=np.float32)
+    mask = np.zeros((len(first), max_words), dtype=bool)
     truncated = 0
-    for i, (a, b) in enumerate(zip(windows.word_first, windows.word_last)):
+    for i, (a, b) in enumerate(zip(first, last)):
         n = min(b - a, max_words)
         truncated += (b - a) > max_words
         matrix[i, :n], mask[i, :n] = word_vectors[a:a + n], True
+    return matrix, mask, truncated
+
+
+def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
+    _check(cfg)
+    words = aligned_words(session)
+    word_vectors, oov = load_word_vectors(cfg["vectors"]).lookup(list(words.word), cfg["oov"])
+    matrix, mask, truncated = window_matrices(word_vectors, windows.word_first, windows.word_last,
+                                              int(cfg["max_words"]))
     return Extracted({"features": matrix, "mask": mask, "words": word_vectors},
                      {"words": int(len(words)), "oov_words": int(oov.sum()), "truncated_windows": int(truncated)})

@@ -34,11 +34,17 @@ class RecurrentRegressor(nn.Module):
         return self.head(h)  # (B, T, targets)
 
 
-@register_model
-def lstm(input_dim: int, n_targets: int, **hparams) -> nn.Module:
-    return RecurrentRegressor(input_dim, n_targets, RecurrentConfig(**hparams, bidirectional=False))
+def _vector_input(input_shape: tuple[int, ...]) -> int:
+    if len(input_shape) != 1:
+        raise ValueError(f"this model reads one feature vector per window, got per-window shape {input_shape}")
+    return input_shape[0]
 
 
 @register_model
-def blstm(input_dim: int, n_targets: int, **hparams) -> nn.Module:
-    return RecurrentRegressor(input_dim, n_targets, RecurrentConfig(**hparams, bidirectional=True))
+def lstm(input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
+    return RecurrentRegressor(_vector_input(input_shape), n_targets, RecurrentConfig(**hparams, bidirectional=False))
+
+
+@register_model
+def blstm(input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
+    return RecurrentRegressor(_vector_input(input_shape), n_targets, RecurrentConfig(**hparams, bidirectional=True))

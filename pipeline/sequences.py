@@ -1,6 +1,8 @@
 """Window features and labels as one sequence per session, for training and evaluation.
 
-The normaliser (per-feature mean and standard deviation) is fit on the train split only.
+Per-window feature vectors are z-scored with statistics of the train split only;
+per-window matrices (GloVe words of a window) are used as they are, zero padding
+included, as the papers do.
 """
 from dataclasses import dataclass
 
@@ -16,8 +18,25 @@ class SessionSequence:
     id: str
     split: str
     start: np.ndarray  # (T,) window start times
-    x: np.ndarray  # (T, D) features
+    x: np.ndarray  # (T, *feature shape)
     y: np.ndarray  # (T, targets) gold labels
+
+
+def _session_features(session_id: str, feature_sets: list[str], n_windows: int) -> np.ndarray:
+    blocks = []
+    for name in feature_sets:
+        path = layout.FEATURES / name / f"{session_id}.npy"
+        if not path.exists():
+            raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
+        block = np.load(path, allow_pickle=False)
+        if len(block) != n_windows:
+            raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {n_windows} windows; "
+                             f"re-run features@{name} after the window stage")
+        blocks.append(block)
+    if len(blocks) > 1 and any(b.ndim != 2 for b in blocks):
+        raise ValueError(f"features {feature_sets}: only per-window vectors can be concatenated; "
+                         f"shapes {[b.shape[1:] for b in blocks]}")
+    return np.concatenate(blocks, axis=1).astype(np.float32)
 
 
 def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionSequence]:
@@ -29,28 +48,17 @@ def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionS
     sequences = []
     for session_id, rows in windows.groupby("session", sort=True):
         rows = rows.sort_values("index")
-        blocks = []
-        for name in feature_sets:
-            path = layout.FEATURES / name / f"{session_id}.npy"
-            if not path.exists():
-                raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
-            block = np.load(path, allow_pickle=False)
-            if block.ndim != 2:
-                raise ValueError(f"features {name} hold a {block.shape[1:]} array per window, not a vector: "
-                                 f"choose a model that embeds them (train.features lists {feature_sets})")
-            if len(block) != len(rows):
-                raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {len(rows)} windows; "
-                                 f"re-run features@{name} after the window stage")
-            blocks.append(block)
         sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(),
-                                         np.concatenate(blocks, axis=1).astype(np.float32),
+                                         _session_features(str(session_id), feature_sets, len(rows)),
                                          rows[targets].to_numpy(np.float32)))
     return sequences
 
 
 def fit_normaliser(sequences: list[SessionSequence]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of every feature over the train split's windows."""
+    """Mean and std of every feature over the train split's windows (identity for matrices)."""
     train = np.concatenate([s.x for s in sequences if s.split == "train"])
+    if train.ndim != 2:
+        return np.zeros(1, np.float32), np.ones(1, np.float32)
     return train.mean(axis=0), np.maximum(train.std(axis=0), 1e-6)
 
 
@@ -69,6 +77,6 @@ def pick_device(requested: str) -> torch.device:
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, sequence: SessionSequence, device: torch.device) -> np.ndarray:
-    """(T, targets) predictions for one whole session."""
+    """(T, targets) predictions for one whole session (autoregressive models feed back their own)."""
     model.eval()
     return model(torch.from_numpy(sequence.x)[None].to(device))[0].cpu().numpy()

@@ -19,6 +19,8 @@ from synthetic.latent import DIMENSIONS, LatentState, sample_latent_state
 from synthetic.speech import SpeechTrack, Voice, prosody_for
 from synthetic.story import compose_sentence, load_lexicon
 
+CLAUSE_S = 1.4  # a clause ("and the room felt <word>") lasts about this long when spoken
+
 # espeak-ng voice variants that stand in for different speakers
 VOICES = ("en-us+m1", "en-us+f2", "en-gb+m3", "en-us+f4", "en-gb-x-rp+m5", "en-us+f1",
           "en-029+m2", "en-gb-scotland+f3")
@@ -67,7 +69,8 @@ def speak_story(rng: np.random.Generator, latent: LatentState, voice: Voice, sec
     with SpeechTrack(seconds, cfg.sample_rate, voice) as track:
         t, sentence = float(rng.uniform(0.3, 0.8)), 0
         while True:
-            words = compose_sentence(rng, lexicon, latent.at("valence", t), cfg.word_valence_spread)
+            words = compose_sentence(rng, lexicon, lambda k: latent.at("valence", t + CLAUSE_S * k),
+                                     cfg.word_valence_spread)
             gaps = rng.uniform(0.04, 0.12, size=len(words))
             end = track.place_sentence(words, t, sentence, prosody_at, gaps, latest_end=seconds - 0.3)
             if end is None:

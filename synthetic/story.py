@@ -9,6 +9,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -64,13 +65,14 @@ def pick_sentiment_word(rng: np.random.Generator, lexicon: Lexicon, valence: flo
     return lexicon.words[int(rng.choice(candidates))]
 
 
-def compose_sentence(rng: np.random.Generator, lexicon: Lexicon, valence: float,
+def compose_sentence(rng: np.random.Generator, lexicon: Lexicon, valence_of_clause: Callable[[int], float],
                      spread: float) -> list[str]:
-    """Two or three 'connector + sentiment word' clauses joined by 'and'."""
+    """Two or three 'connector + sentiment word' clauses joined by 'and'; clause k's word
+    follows `valence_of_clause(k)`, the latent valence when that clause will be spoken."""
     words: list[str] = []
-    for i in range(int(rng.integers(2, 4))):
-        if i:
+    for k in range(int(rng.integers(2, 4))):
+        if k:
             words.append("and")
         words.extend(CONNECTORS[int(rng.integers(len(CONNECTORS)))].split())
-        words.append(pick_sentiment_word(rng, lexicon, valence, spread))
+        words.append(pick_sentiment_word(rng, lexicon, valence_of_clause(k), spread))
     return words

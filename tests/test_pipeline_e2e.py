@@ -16,7 +16,10 @@ from models import list_models
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-FEATURE_STAGES = {"features@egemaps", "features@glove", "features@botw", "feature_report"}
+FEATURE_STAGES = {"features@egemaps", "features@glove", "features@botw", "features@face", "feature_report"}
+BENCHMARK_RUNS = ("lstm_ccc", "emonet_lstm_ccc")  # shrunk from params.yaml's list
+BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in BENCHMARK_RUNS), "report", "story"}
+MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
@@ -49,6 +52,8 @@ def project(tmp_path_factory) -> Path:
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["corpus"] = "tiny"
     params["train"].update(epochs=15, patience=15)
+    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS}
+    params["story"]["run"] = "emonet_lstm_ccc"
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run(["git", "add", "-A"], dest)
@@ -58,7 +63,7 @@ def project(tmp_path_factory) -> Path:
 
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
-    assert stages_run(result.stdout) == {"corpus", "align", "window", *FEATURE_STAGES, "train", "evaluate"}
+    assert stages_run(result.stdout) == {"corpus", "align", "window", *FEATURE_STAGES, *MODEL_STAGES}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
@@ -83,6 +88,14 @@ def test_repro_writes_sane_outputs(project):
         assert -1 <= values["ccc"] <= 1 and values["mse"] >= 0
     assert (project / "reports/plots/test_predictions.png").stat().st_size > 1000
     assert (project / "reports/train_history.csv").read_text().count("\n") >= 2
+    report = (project / "reports/report.md").read_text()
+    assert all(f"| {run} |" in report for run in BENCHMARK_RUNS)
+    emonet = json.loads((project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
+    assert emonet["features"] == ["glove"] and -1 <= emonet["valence"]["ccc"] <= 1
+    assert emonet["valence"]["human_baseline_ccc"] == corpus["human_baseline"]["valence"]["test"]["ccc_mean"]
+    assert (project / "reports/plots/story_valence.png").stat().st_size > 1000
+    face = features["face"]
+    assert face["face_found_rate"] >= 0.95 and face["latent_pearson_r_test"]["AU12_mean~valence"] >= 0.5
 
 
 def test_second_repro_is_a_no_op(project):
@@ -102,7 +115,7 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
 
 def test_changing_window_params_reruns_window_and_after_only(project):
     result = run(["dvc", "exp", "run", "-S", "window.preset=emonet"], project)
-    assert stages_run(result.stdout) == {"window", *FEATURE_STAGES, "train", "evaluate"}
+    assert stages_run(result.stdout) == {"window", *FEATURE_STAGES, *MODEL_STAGES}
 
 
 def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project):
@@ -113,7 +126,7 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
              if w in vectors.index]
     (project / "small_vectors.txt").write_text("\n".join(lines) + "\n")
     result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
-    assert stages_run(result.stdout) == {"features@glove", "feature_report", "train", "evaluate"}
+    assert stages_run(result.stdout) == {"features@glove", "feature_report", *MODEL_STAGES}
     glove = json.loads((project / "reports/features.json").read_text())["glove"]
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 

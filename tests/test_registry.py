@@ -2,19 +2,23 @@
 import pytest
 import torch
 
-from models import create_model, list_models
+from models import create_model, input_rank, list_models
 from models.registry import UnknownModelError
 
+EXAMPLE_SHAPES = {1: (12,), 2: (5, 12)}  # a vector per window / a (words, dim) matrix per window
 
-def test_baselines_registered():
-    assert {"lstm", "blstm"} <= set(list_models())
+
+def test_paper_and_baseline_models_registered():
+    assert {"lstm", "blstm", "emonet_lstm", "emonet_ar_lstm", "emonet_ed_lstm", "emonet_transformer"} <= set(
+        list_models())
 
 
 @pytest.mark.parametrize("name", list_models())
 def test_forward_backward(name):
     torch.manual_seed(0)
-    model = create_model(name, input_dim=12, n_targets=3)
-    x = torch.randn(2, 7, 12, requires_grad=True)
+    shape = EXAMPLE_SHAPES[input_rank(name)]
+    model = create_model(name, shape, n_targets=3)
+    x = torch.randn(2, 7, *shape, requires_grad=True)
     y = model(x)
     assert y.shape == (2, 7, 3)
     assert torch.isfinite(y).all()
@@ -23,9 +27,16 @@ def test_forward_backward(name):
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_wrong_input_rank_is_refused(name):
+    wrong = EXAMPLE_SHAPES[3 - input_rank(name)]
+    with pytest.raises(ValueError, match="per-window"):
+        create_model(name, wrong, n_targets=1)
+
+
 def test_unknown_model_lists_registered_ones():
     with pytest.raises(UnknownModelError) as err:
-        create_model("transformerz", input_dim=4, n_targets=1)
+        create_model("transformerz", (4,), n_targets=1)
     message = str(err.value)
     assert "transformerz" in message
     assert all(name in message for name in list_models())
@@ -33,4 +44,4 @@ def test_unknown_model_lists_registered_ones():
 
 def test_bad_hyperparameter_is_named():
     with pytest.raises(ValueError, match="hiden"):
-        create_model("lstm", input_dim=4, n_targets=1, hiden=8)
+        create_model("lstm", (4,), n_targets=1, hiden=8)

@@ -1,0 +1,38 @@
+"""Stage `benchmark@<run>`: train and test one entry of the `benchmark` param (a model and a loss).
+
+Reads:  params `benchmark.<run>` ({model, loss, optional control}), `models.<model>`, `train`, `seed`;
+        data/windows, data/features, reports/corpus.json
+Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
+        reports/benchmark/<run>/train_history.csv
+Run:    python -m pipeline.benchmark emonet_transformer_ccc
+"""
+import json
+import logging
+import sys
+
+from pipeline import layout
+from pipeline.config import load_params, run_stage, section
+from pipeline.trainer import evaluate_trained, model_spec, train_model
+
+log = logging.getLogger("benchmark")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m pipeline.benchmark <run>")
+    run = argv[0]
+    params = load_params()
+    entry = section(params, f"benchmark.{run}")
+    spec = model_spec(params, entry["model"], entry.get("loss"))
+    checkpoint = layout.DATA / "benchmark" / run / "model.pt"
+    out = layout.REPORTS / "benchmark" / run
+    train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}
+    meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv")
+    metrics, _ = evaluate_trained(checkpoint)
+    metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log.info("benchmark %s: %s", run, ", ".join(f"{t} CCC {metrics[t]['ccc']:.3f}" for t in spec.targets))
+
+
+if __name__ == "__main__":
+    run_stage(lambda: main(sys.argv[1:]))

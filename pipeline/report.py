@@ -1,0 +1,68 @@
+"""Stage `report`: one table of every benchmark run beside the papers' numbers.
+
+Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json
+Writes: reports/report.md
+Run:    python -m pipeline.report
+"""
+import json
+import logging
+
+from pipeline import layout
+from pipeline.config import load_params, run_stage, section
+
+log = logging.getLogger("report")
+
+# Published test-set numbers, keyed by model; None where the paper gives the number only in a figure.
+PAPER_RESULTS = {
+    "emonet_transformer": {"paper": "EmoNet, SENDv1", "target": "valence", "ccc": 0.47, "human": 0.46,
+                           "note": "test CCC (MSE-tuned); 0.49 on the evaluation set"},
+    "emonet_lstm": {"paper": "EmoNet, SENDv1", "target": "valence", "ccc": None, "human": 0.46,
+                    "note": "reported only in a figure"},
+    "emonet_ar_lstm": {"paper": "EmoNet, SENDv1", "target": "valence", "ccc": None, "human": 0.46,
+                       "note": "reported only in a figure"},
+    "emonet_ed_lstm": {"paper": "EmoNet, SENDv1", "target": "valence", "ccc": None, "human": 0.46,
+                       "note": "reported only in a figure"},
+}
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def benchmark_table(runs: list[dict]) -> list[str]:
+    lines = ["| run | model | loss | control | target | test CCC | per-session CCC (mean +- sd) | human baseline (ours) "
+             "| paper CCC | paper human | note |", "|" + "---|" * 11]
+    for m in runs:
+        targets = [k for k, v in m.items() if isinstance(v, dict) and "ccc" in v]
+        paper = PAPER_RESULTS.get(m["model"], {})
+        for target in targets:
+            t = m[target]
+            from_paper = paper if paper.get("target") == target else {}
+            lines.append(f"| {m['run']} | {m['model']} | {m['loss']} | {m['control']} | {target} | {_fmt(t['ccc'])} "
+                         f"| {t['ccc_session_mean']:.3f} +- {t['ccc_session_std']:.3f} "
+                         f"| {_fmt(t.get('human_baseline_ccc'))} | {_fmt(from_paper.get('ccc'))} "
+                         f"| {_fmt(from_paper.get('human'))} | {from_paper.get('note', '')} |")
+    return lines
+
+
+def main() -> None:
+    paths = [layout.REPORTS / "benchmark" / run / "metrics.json" for run in section(load_params(), "benchmark")]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"benchmark results missing: {', '.join(missing)}: run the benchmark stages first")
+    runs = [json.loads(p.read_text()) for p in paths]
+    corpus = json.loads(layout.CORPUS_REPORT.read_text())
+    lines = ["# Benchmark report", "",
+             f"Corpus `{corpus['corpus']}` ({corpus['source']}): {corpus['sessions']} sessions, "
+             f"{corpus['hours']} h; test split {corpus['splits']['test']['sessions']} sessions of "
+             f"{corpus['splits']['test']['speakers']} unseen speakers. Test CCC is over the concatenated test "
+             "windows; per-session CCC is averaged over test sessions. The human baseline is each annotator's "
+             "CCC against the mean of the others on the test split (EmoNet's definition). Paper numbers come "
+             "from a different (real) corpus: they are a reference point, not a target this synthetic corpus "
+             "can confirm.", "", *benchmark_table(runs), ""]
+    (layout.REPORTS / "report.md").write_text("\n".join(lines))
+    log.info("wrote reports/report.md with %d runs", len(runs))
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,197 @@
+"""Training and evaluating one model spec: shared by the `train`, `evaluate` and `benchmark` stages.
+
+A model spec is `models.<name>` in params.yaml: the feature sets it reads, its targets,
+its loss (ccc | mse), optionally its own learning rate `lr`, and its architecture
+hyperparameters. `train` in params.yaml holds the optimisation settings shared by all models.
+"""
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from metrics.regression import ccc, ccc_loss, mse, pcc
+from models import create_model, require_registered
+from pipeline import layout
+from pipeline.config import require, section
+from pipeline.sequences import SessionSequence, fit_normaliser, load_sequences, normalise, pick_device, predict
+
+log = logging.getLogger("trainer")
+LOSSES = ("ccc", "mse")
+CONTROLS = ("none", "shuffled_words")
+SPEC_KEYS = ("features", "targets", "loss")
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    features: list[str]
+    targets: list[str]
+    loss: str
+    hparams: dict = field(default_factory=dict)
+    lr: float | None = None  # overrides train.lr
+
+
+def model_spec(params: dict, name: str, loss: str | None = None) -> ModelSpec:
+    require_registered(name)
+    entry = dict(section(params, f"models.{name}") or {})
+    missing = [k for k in SPEC_KEYS if k not in entry]
+    require(not missing, f"models.{name} lacks {missing}")
+    spec = ModelSpec(name, list(entry["features"]), list(entry["targets"]), loss or entry["loss"],
+                     {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, "lr")}, entry.get("lr"))
+    require(spec.loss in LOSSES, f"models.{name}.loss must be one of {LOSSES} (got {spec.loss!r})")
+    return spec
+
+
+def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int):
+    """Non-overlapping chunks of `length` windows from a random offset in every session."""
+    xs, ys = [], []
+    for s in sequences:
+        offset = int(rng.integers(0, max(1, len(s.x) - length + 1)))
+        offset = offset % length if len(s.x) >= 2 * length else offset
+        for a in range(offset, len(s.x) - length + 1, length):
+            xs.append(s.x[a:a + length])
+            ys.append(s.y[a:a + length])
+    order = rng.permutation(len(xs))
+    return np.stack(xs)[order], np.stack(ys)[order]
+
+
+def loss_fn(name: str, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
+    """(B, T, K) -> scalar; CCC is over time per chunk and target, as the papers optimise it."""
+    if name == "ccc":
+        return ccc_loss(pred.transpose(1, 2), gold.transpose(1, 2)) / pred.shape[0]
+    return torch.mean((pred - gold) ** 2)
+
+
+def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[SessionSequence]) -> None:
+    """Control condition: the train split's words (non-zero rows of the window word matrices)
+    are permuted across all its sessions and windows, so text no longer matches ratings."""
+    if sequences[0].x.ndim != 3:
+        raise ValueError("the shuffled_words control needs word-matrix features (glove)")
+    slots = [(k, i, j) for k, s in enumerate(sequences) for i, j in zip(*np.nonzero(np.abs(s.x).sum(-1)))]
+    vectors = np.stack([sequences[k].x[i, j] for k, i, j in slots])
+    for (k, i, j), v in zip(slots, vectors[rng.permutation(len(slots))]):
+        sequences[k].x[i, j] = v
+
+
+def concatenated_ccc(model, sequences, device) -> np.ndarray:
+    """CCC per target over the concatenated windows of `sequences`."""
+    pred = np.concatenate([predict(model, s, device) for s in sequences])
+    gold = np.concatenate([s.y for s in sequences])
+    return ccc(pred.T, gold.T)
+
+
+def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path) -> dict:
+    """Trains `spec` on the train split with early stopping on mean dev CCC; saves the best
+    weights with the normaliser and spec (loadable with torch.load(weights_only=True))."""
+    control = cfg.get("control", "none")
+    require(control in CONTROLS, f"train.control must be one of {CONTROLS} (got {control!r})")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    device = pick_device(cfg["device"])
+    sequences = load_sequences(spec.features, spec.targets)
+    train = [s for s in sequences if s.split == "train"]
+    dev = [s for s in sequences if s.split == "dev"]
+    require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
+    if control == "shuffled_words":
+        shuffle_words_across_sessions(rng, train)
+    mean, std = fit_normaliser(sequences)
+    normalise(sequences, mean, std)
+    input_shape = train[0].x.shape[1:]
+    model = create_model(spec.name, input_shape, len(spec.targets), **spec.hparams).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
+    chunk = min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
+    teacher_forcing = getattr(model, "uses_teacher_forcing", False)
+    log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
+             spec.name, device, len(train), len(dev), chunk, spec.loss, control)
+
+    best, best_state, history, stale = -np.inf, None, [], 0
+    batch = int(cfg["batch_size"])
+    for epoch in (bar := tqdm(range(1, int(cfg["epochs"]) + 1), desc=f"train {spec.name}", unit="epoch")):
+        model.train()
+        xs, ys = training_chunks(rng, train, chunk)
+        losses = []
+        for a in range(0, len(xs), batch):
+            x, y = torch.from_numpy(xs[a:a + batch]).to(device), torch.from_numpy(ys[a:a + batch]).to(device)
+            loss = loss_fn(spec.loss, model(x, teacher=y) if teacher_forcing else model(x), y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            losses.append(loss.item())
+        scores = concatenated_ccc(model, dev, device)
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
+                        **{f"dev_ccc_{t}": float(c) for t, c in zip(spec.targets, scores)},
+                        "dev_ccc_mean": float(scores.mean())})
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", dev_ccc=f"{scores.mean():.3f}")
+        if scores.mean() > best:
+            best, stale = float(scores.mean()), 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= int(cfg["patience"]):
+                log.info("early stop at epoch %d (no dev improvement for %d epochs)", epoch, stale)
+                break
+
+    meta = {"model": spec.name, "features": spec.features, "targets": spec.targets, "loss": spec.loss,
+            "lr": float(spec.lr or cfg["lr"]),
+            "hparams": spec.hparams, "control": control, "input_shape": list(input_shape),
+            "best_dev_ccc_mean": best, "best_epoch": int(max(history, key=lambda h: h["dev_ccc_mean"])["epoch"]),
+            "device": str(device)}
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"state_dict": best_state, "norm_mean": torch.from_numpy(np.asarray(mean)),
+                "norm_std": torch.from_numpy(np.asarray(std)), "meta": json.dumps(meta)}, checkpoint)
+    history_csv.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")
+    log.info("best mean dev CCC %.3f at epoch %d", best, meta["best_epoch"])
+    return meta
+
+
+def load_trained(checkpoint: Path):
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    meta = json.loads(saved["meta"])
+    model = create_model(meta["model"], tuple(meta["input_shape"]), len(meta["targets"]), **meta["hparams"])
+    model.load_state_dict(saved["state_dict"])
+    return model, meta, saved["norm_mean"].numpy(), saved["norm_std"].numpy()
+
+
+def regression_metrics(pred: np.ndarray, gold: np.ndarray, session_ids: list[str], targets: list[str]) -> dict:
+    """pred/gold (windows, targets) concatenated over sessions; session_ids per window."""
+    ids = np.asarray(session_ids)
+    report = {}
+    for j, target in enumerate(targets):
+        per_session = [float(ccc(pred[ids == s, j], gold[ids == s, j])) for s in dict.fromkeys(session_ids)]
+        report[target] = {"ccc": round(float(ccc(pred[:, j], gold[:, j])), 4),
+                          "pcc": round(float(pcc(pred[:, j], gold[:, j])), 4),
+                          "mse": round(float(mse(pred[:, j], gold[:, j])), 4),
+                          "ccc_session_mean": round(float(np.mean(per_session)), 4),
+                          "ccc_session_std": round(float(np.std(per_session)), 4)}
+    return report
+
+
+def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
+    """Test-split metrics (with the corpus's human baseline beside them) and the prediction table."""
+    model, meta, mean, std = load_trained(checkpoint)
+    targets = meta["targets"]
+    test = [s for s in load_sequences(meta["features"], targets) if s.split == "test"]
+    if not test:
+        raise ValueError("the corpus has no test sessions")
+    normalise(test, mean, std)
+    preds = [predict(model, s, torch.device("cpu")) for s in test]
+    pred, gold = np.concatenate(preds), np.concatenate([s.y for s in test])
+    ids = [s.id for s in test for _ in range(len(s.x))]
+    metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
+               "features": meta["features"], "split": "test", "sessions": len(test), "windows": len(ids),
+               **regression_metrics(pred, gold, ids, targets)}
+    if layout.CORPUS_REPORT.exists():
+        human = json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
+        for target in targets:
+            if target in human:
+                metrics[target]["human_baseline_ccc"] = human[target]["test"]["ccc_mean"]
+    table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test])})
+    for j, target in enumerate(targets):
+        table[f"{target}_gold"], table[f"{target}_pred"] = gold[:, j], pred[:, j]
+    return metrics, table
