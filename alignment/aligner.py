@@ -35,7 +35,11 @@ class Aligner:
     def __init__(self, sample_rate: int = 16000, chunk_s: float = 120.0):
         self.sample_rate = sample_rate
         self.chunk_s = chunk_s
-        self.decoder = Decoder(samprate=sample_rate, bestpath=False, loglevel="FATAL")
+        # wider beams than pocketsphinx's recognition defaults (1e-48): with the transcript
+        # fixed the search is small, and the defaults lost whole sessions whose TTS
+        # pronunciations stray from the dictionary's (no path to the end of the text)
+        self.decoder = Decoder(samprate=sample_rate, bestpath=False, loglevel="FATAL",
+                               beam=1e-80, pbeam=1e-80, wbeam=1e-60)
         self.added: dict[str, list[str]] = {}
 
     def _pronounce(self, words: list[str]) -> dict[str, str]:

@@ -31,7 +31,7 @@ def summarise(meta: dict) -> dict:
     for key in ("truncated_windows", "windows_without_face", "windows_beyond_video"):
         if any(key in c for c in meta["counts"].values()):
             entry[key] = {s: c.get(key, 0) for s, c in meta["counts"].items()}
-    if "frames" in next(iter(meta["counts"].values()), {}):
+    if all("frames_with_face" in c for c in meta["counts"].values()) and meta["counts"]:
         frames = sum(c["frames"] for c in meta["counts"].values())
         entry["face_found_rate"] = round(sum(c["frames_with_face"] for c in meta["counts"].values()) / frames, 4)
     return entry

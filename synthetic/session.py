@@ -37,6 +37,7 @@ class SynthConfig:
     latent_smoothing_s: float
     mood_sd: float
     word_valence_spread: float
+    lexicon_max_rank: int
     noise_floor_db: float
 
 
@@ -61,7 +62,7 @@ def speaker_voice(speaker_index: int) -> Voice:
 def speak_story(rng: np.random.Generator, latent: LatentState, voice: Voice, seconds: float,
                 cfg: SynthConfig) -> tuple[np.ndarray, pd.DataFrame]:
     """Sentences until the session is full; returns audio and ground-truth word timings."""
-    lexicon = load_lexicon()
+    lexicon = load_lexicon(cfg.lexicon_max_rank)
 
     def prosody_at(t: float):
         return prosody_for(voice, latent.at("valence", t), latent.at("arousal", t))

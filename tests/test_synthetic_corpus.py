@@ -75,7 +75,8 @@ def test_word_timings_are_ordered_and_carry_speech(session):
 def test_words_and_prosody_follow_the_latent_state(session):
     root, entry = session
     words, latent = read(root, entry, "reference_words"), read(root, entry, "latent")
-    lexicon = dict(zip(load_lexicon().words, load_lexicon().valence))
+    lexicon = load_lexicon(CFG.lexicon_max_rank)
+    lexicon = dict(zip(lexicon.words, lexicon.valence))
     sentiment = words[words.word.isin(lexicon) & (words.word != "and")]
     mid = (sentiment.start + sentiment.end) / 2
     lexicon_valence = sentiment.word.map(lexicon).to_numpy()

@@ -49,7 +49,7 @@ def test_no_words_gives_empty_ranges():
 def test_window_presets_are_checked():
     presets = load_params()["window"]["presets"]
     assert window_settings({"preset": "raju2019", "presets": presets})["hop_s"] == 0.1
-    with pytest.raises(ParamsError, match="nosuch.*default"):
+    with pytest.raises(ParamsError, match="nosuch.*baseline4s"):
         window_settings({"preset": "nosuch", "presets": presets})
     with pytest.raises(ParamsError, match="label_aggregation"):
-        window_settings({"preset": "x", "presets": {"x": {**presets["default"], "label_aggregation": "max"}}})
+        window_settings({"preset": "x", "presets": {"x": {**presets["baseline4s"], "label_aggregation": "max"}}})
