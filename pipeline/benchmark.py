@@ -3,7 +3,7 @@
 Reads:  params `benchmark.<run>` ({model, loss, optional control}), `models.<model>`, `train`, `seed`;
         data/windows, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
-        reports/benchmark/<run>/train_history.csv
+        reports/benchmark/<run>/train_history.csv, data/benchmark_progress/<run>/ (resume state)
 Run:    python -m pipeline.benchmark emonet_transformer_ccc
 """
 import json
@@ -27,7 +27,8 @@ def main(argv: list[str]) -> None:
     checkpoint = layout.DATA / "benchmark" / run / "model.pt"
     out = layout.REPORTS / "benchmark" / run
     train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}
-    meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv")
+    meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
+                       progress=layout.DATA / "benchmark_progress" / run / "progress.pt")
     metrics, _ = evaluate_trained(checkpoint)
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -3,7 +3,8 @@
 Reads:  data/windows, data/features/<the model's feature sets>; params `seed`, `model`,
         `models.<model>` (features, targets, loss, hyperparameters), `train`
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only),
-        reports/train_history.csv (loss and dev CCC per epoch; a DVC plot)
+        reports/train_history.csv (loss and dev CCC per epoch; a DVC plot),
+        data/train_progress/progress.pt (state after each epoch: an interrupted run resumes)
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
 
 Training uses CUDA when present (train.device: auto). Sessions are cut into chunks of
@@ -20,7 +21,8 @@ HISTORY = layout.REPORTS / "train_history.csv"
 def main() -> None:
     params = load_params()
     spec = model_spec(params, section(params, "model"))
-    train_model(spec, section(params, "train"), int(section(params, "seed")), layout.TRAIN / "model.pt", HISTORY)
+    train_model(spec, section(params, "train"), int(section(params, "seed")), layout.TRAIN / "model.pt", HISTORY,
+                progress=layout.DATA / "train_progress" / "progress.pt")
 
 
 if __name__ == "__main__":

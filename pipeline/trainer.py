@@ -4,6 +4,7 @@ A model spec is `models.<name>` in params.yaml: the feature sets it reads, its t
 its loss (ccc | mse), optionally its own learning rate `lr`, and its architecture
 hyperparameters. `train` in params.yaml holds the optimisation settings shared by all models.
 """
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -85,9 +86,49 @@ def concatenated_ccc(model, sequences, device) -> np.ndarray:
     return ccc(pred.T, gold.T)
 
 
-def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path) -> dict:
+def run_key(spec: ModelSpec, cfg: dict, seed: int, sequences: list[SessionSequence]) -> str:
+    """Identifies a training run for resuming: everything that shapes it except `epochs`
+    (so a run can also be extended)."""
+    what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
+            "data": [(s.id, s.split, list(s.x.shape)) for s in sequences]}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def save_progress(path: Path, key: str, epoch: int, model, optimiser, rng: np.random.Generator, state: dict) -> None:
+    """Everything needed to continue after `epoch`, written atomically (an interrupt mid-write
+    leaves the previous epoch's file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save({"key": key, "epoch": epoch, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                "best_state": state["best_state"], "torch_rng": torch.get_rng_state(),
+                "json": json.dumps({"rng": rng.bit_generator.state, "best": state["best"], "stale": state["stale"],
+                                    "history": state["history"], "stopped": state["stopped"]})}, tmp)
+    tmp.replace(path)
+
+
+def load_progress(path: Path | None, key: str, model, optimiser, rng: np.random.Generator) -> tuple[int, dict] | None:
+    """(last finished epoch, training state) from a matching progress file, else None."""
+    if path is None or not path.exists():
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    if saved["key"] != key:
+        log.info("ignoring %s: it belongs to another run", path)
+        return None
+    extra = json.loads(saved["json"])
+    model.load_state_dict(saved["model"])
+    optimiser.load_state_dict(saved["optimiser"])
+    torch.set_rng_state(saved["torch_rng"])
+    rng.bit_generator.state = extra["rng"]
+    return saved["epoch"], {"best_state": saved["best_state"], "best": extra["best"], "stale": extra["stale"],
+                            "history": extra["history"], "stopped": extra["stopped"]}
+
+
+def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
+                progress: Path | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on mean dev CCC; saves the best
-    weights with the normaliser and spec (loadable with torch.load(weights_only=True))."""
+    weights with the normaliser and spec (loadable with torch.load(weights_only=True)).
+    With `progress`, the state after every epoch is kept there, and a run with the same
+    key continues from it (an interrupted `train` resumes)."""
     control = cfg.get("control", "none")
     require(control in CONTROLS, f"train.control must be one of {CONTROLS} (got {control!r})")
     torch.manual_seed(seed)
@@ -109,9 +150,17 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
              spec.name, device, len(train), len(dev), chunk, spec.loss, control)
 
-    best, best_state, history, stale = -np.inf, None, [], 0
+    key = run_key(spec, cfg, seed, sequences)
+    state = {"best_state": None, "best": -np.inf, "stale": 0, "history": [], "stopped": False}
+    done = 0
+    resumed = load_progress(progress, key, model, optimiser, rng)
+    if resumed:
+        done, state = resumed
+        log.info("resuming from epoch %d (%s)", done, progress)
     batch = int(cfg["batch_size"])
-    for epoch in (bar := tqdm(range(1, int(cfg["epochs"]) + 1), desc=f"train {spec.name}", unit="epoch")):
+    epochs = range(done + 1, 1 + (done if state["stopped"] else int(cfg["epochs"])))
+    for epoch in (bar := tqdm(epochs, desc=f"train {spec.name}", unit="epoch", initial=done,
+                              total=int(cfg["epochs"]))):
         model.train()
         xs, ys = training_chunks(rng, train, chunk)
         losses = []
@@ -123,18 +172,23 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
             optimiser.step()
             losses.append(loss.item())
         scores = concatenated_ccc(model, dev, device)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
-                        **{f"dev_ccc_{t}": float(c) for t, c in zip(spec.targets, scores)},
-                        "dev_ccc_mean": float(scores.mean())})
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", dev_ccc=f"{scores.mean():.3f}")
-        if scores.mean() > best:
-            best, stale = float(scores.mean()), 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)),
+                                 **{f"dev_ccc_{t}": float(c) for t, c in zip(spec.targets, scores)},
+                                 "dev_ccc_mean": float(scores.mean())})
+        bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev_ccc=f"{scores.mean():.3f}")
+        if scores.mean() > state["best"]:
+            state["best"], state["stale"] = float(scores.mean()), 0
+            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
-            stale += 1
-            if stale >= int(cfg["patience"]):
-                log.info("early stop at epoch %d (no dev improvement for %d epochs)", epoch, stale)
-                break
+            state["stale"] += 1
+            state["stopped"] = state["stale"] >= int(cfg["patience"])
+        if progress is not None:
+            save_progress(progress, key, epoch, model, optimiser, rng, state)
+        if state["stopped"]:
+            log.info("early stop at epoch %d (no dev improvement for %d epochs)", epoch, state["stale"])
+            break
+
+    history, best = state["history"], state["best"]
 
     meta = {"model": spec.name, "features": spec.features, "targets": spec.targets, "loss": spec.loss,
             "lr": float(spec.lr or cfg["lr"]),
@@ -142,7 +196,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
             "best_dev_ccc_mean": best, "best_epoch": int(max(history, key=lambda h: h["dev_ccc_mean"])["epoch"]),
             "device": str(device)}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": best_state, "norm_mean": torch.from_numpy(np.asarray(mean)),
+    torch.save({"state_dict": state["best_state"], "norm_mean": torch.from_numpy(np.asarray(mean)),
                 "norm_std": torch.from_numpy(np.asarray(std)), "meta": json.dumps(meta)}, checkpoint)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")

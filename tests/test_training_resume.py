@@ -1,0 +1,50 @@
+"""Training resumes from its per-epoch progress file exactly where it stopped."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pipeline.trainer import ModelSpec, train_model
+
+CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "device": "cpu",
+       "control": "none"}
+SPEC = ModelSpec("lstm", ["vec"], ["valence"], "mse", {"hidden": 8, "layers": 1, "dropout": 0.2})
+
+
+@pytest.fixture
+def dataset(tmp_path, monkeypatch):
+    """Four 30-window sessions whose label is a smoothed function of the features."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    (tmp_path / "data/windows").mkdir(parents=True)
+    (tmp_path / "data/features/vec").mkdir(parents=True)
+    tables = []
+    for sid, split in (("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test")):
+        x = rng.normal(size=(30, 5)).astype(np.float32)
+        np.save(tmp_path / f"data/features/vec/{sid}.npy", x)
+        tables.append(pd.DataFrame({"session": sid, "split": split, "index": range(30),
+                                    "start": np.arange(30.0), "end": np.arange(30.0) + 1,
+                                    "valence": np.tanh(np.convolve(x[:, 0], np.ones(3) / 3, "same"))}))
+    pd.concat(tables).to_csv(tmp_path / "data/windows/windows.csv", index=False)
+    return tmp_path
+
+
+def test_interrupted_run_resumes_to_the_same_result(dataset):
+    straight = train_model(SPEC, CFG, 3, dataset / "a/model.pt", dataset / "a/h.csv", dataset / "a/progress.pt")
+    train_model(SPEC, {**CFG, "epochs": 3}, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/p.pt")
+    first_half = pd.read_csv(dataset / "b/h.csv")
+    assert list(first_half.epoch) == [1, 2, 3]
+    resumed = train_model(SPEC, CFG, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/p.pt")
+    a, b = pd.read_csv(dataset / "a/h.csv"), pd.read_csv(dataset / "b/h.csv")
+    assert list(b.epoch) == [1, 2, 3, 4, 5, 6]
+    pd.testing.assert_frame_equal(a, b)
+    assert resumed["best_epoch"] == straight["best_epoch"]
+    weights_a = torch.load(dataset / "a/model.pt", weights_only=True)["state_dict"]
+    weights_b = torch.load(dataset / "b/model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+
+
+def test_progress_of_another_run_is_ignored(dataset):
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
+    train_model(SPEC, {**CFG, "epochs": 2, "lr": 0.02}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
+    assert list(pd.read_csv(dataset / "h.csv").epoch) == [1, 2]  # started over, not 'resumed' past the end
