@@ -116,7 +116,8 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
 
 def test_changing_window_params_reruns_window_and_after_only(project):
     result = run(["dvc", "exp", "run", "-S", "window.preset=baseline4s"], project)
-    assert stages_run(result.stdout) == {"window", *FEATURE_STAGES, *MODEL_STAGES}
+    ran = stages_run(result.stdout)
+    assert {"window", *FEATURE_STAGES, "train", "evaluate"} <= ran <= {"window", *FEATURE_STAGES, *MODEL_STAGES}
 
 
 def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project):
@@ -127,7 +128,10 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
              if w in vectors.index]
     (project / "small_vectors.txt").write_text("\n".join(lines) + "\n")
     result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
-    assert stages_run(result.stdout) == {"features@glove", "feature_report", *MODEL_STAGES}
+    ran = stages_run(result.stdout)
+    # report/story re-run only if the retrained models' outputs changed (DVC compares content)
+    assert {"features@glove", "feature_report", "train", "evaluate"} <= ran
+    assert ran <= {"features@glove", "feature_report", *MODEL_STAGES}
     glove = json.loads((project / "reports/features.json").read_text())["glove"]
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 
