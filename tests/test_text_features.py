@@ -75,6 +75,19 @@ def test_window_matrix_holds_exactly_its_words_in_order(tmp_path, monkeypatch, s
     assert out.counts["truncated_windows"] == 2
 
 
+def test_word_sequences_per_utterance(tmp_path, monkeypatch, small_vectors):
+    _, glove_txt, _ = small_vectors
+    words = [("good", 0.1, 0.5), ("day", 0.8, 1.4), ("bad", 1.9, 2.3), ("zzz", 4.4, 4.6)]
+    session = write_session(tmp_path, monkeypatch, words)
+    pd.DataFrame({"start": [0.0, 1.8], "end": [1.5, 2.5]}).to_csv(tmp_path / "segments.csv", index=False)
+    session = Session("s1", "spk", "train", 10.0, {"segments": "segments.csv"}, tmp_path)
+    out = glove.extract(session, windows_for(words, [0.0], 5.0), {"vectors": str(glove_txt), "max_words": 4,
+                                                                  "oov": "zero"})
+    np.testing.assert_array_equal(out.arrays["word_utterance"], [0, 0, 1, -1])  # 'zzz' in no utterance
+    np.testing.assert_allclose(out.arrays["word_times"], [[s, e] for _, s, e in words])
+    assert out.arrays["words"].shape == (4, 3)
+
+
 def test_bag_of_text_words_fit_on_train_only_and_weighted(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data" / "alignment").mkdir(parents=True)
