@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline import layout
 from pipeline.config import run_stage
 from pipeline.sessions import load_corpus
+from pipeline.window import aggregate_labels
 
 log = logging.getLogger("feature_report")
 KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versions", "config_hash", "fit_on")
@@ -54,11 +55,13 @@ def face_latent_correlations(split: str = "test") -> dict | None:
         rows = windows[windows.session == session.id]
         features = np.load(layout.FEATURES / "face" / f"{session.id}.npy")
         mask = np.load(layout.FEATURES / "face" / f"{session.id}.mask.npy")
-        track = pd.read_csv(session.path("latent"))
+        # the latent state over each window [start, end): the window stage's own aggregation, unshifted
+        dims = sorted(set(FACE_CHECKS.values()))
+        means = aggregate_labels(pd.read_csv(session.path("latent")), dims, rows.start.to_numpy(),
+                                 float((rows.end - rows.start).iloc[0]), 0.0, "mean")
         for column, dim in FACE_CHECKS.items():
-            means = [track[dim][(track.time >= a) & (track.time < b)].mean() for a, b in zip(rows.start, rows.end)]
             au[column] += list(features[mask, names.index(column)])
-            latent[column] += list(np.asarray(means)[mask])
+            latent[column] += list(means[mask, dims.index(dim)])
     return {f"{column}~{dim}": round(float(np.corrcoef(au[column], latent[column])[0, 1]), 3)
             for column, dim in FACE_CHECKS.items()}
 
