@@ -13,6 +13,7 @@ import pandas as pd
 
 from pipeline import layout
 from pipeline.config import run_stage
+from pipeline.figures import pyplot, save_figure
 from pipeline.trainer import evaluate_trained
 
 log = logging.getLogger("evaluate")
@@ -21,11 +22,7 @@ PLOT = layout.REPORTS / "plots" / "test_predictions.png"
 
 
 def plot_predictions(table: pd.DataFrame, targets: list[str], path=PLOT) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     sessions = list(dict.fromkeys(table.session))[:4]
     fig, axes = plt.subplots(len(sessions), len(targets), figsize=(4 * len(targets), 2.2 * len(sessions)),
                              squeeze=False, sharey=True)
@@ -40,10 +37,7 @@ def plot_predictions(table: pd.DataFrame, targets: list[str], path=PLOT) -> None
     axes[0, 0].legend(fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("window start (s)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main() -> None:

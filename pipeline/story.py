@@ -19,6 +19,7 @@ from alignment.text import normalise_transcript
 from features.glove import load_word_vectors, window_matrices
 from pipeline import layout
 from pipeline.config import load_params, require, run_stage, section
+from pipeline.figures import pyplot, save_figure
 from pipeline.sequences import SessionSequence, predict
 from pipeline.trainer import load_trained
 from pipeline.window import assign_words, window_settings, window_starts
@@ -51,11 +52,7 @@ def turning_words(words: pd.DataFrame, last: np.ndarray, valence: np.ndarray, co
 
 
 def plot_story(starts, valence, marks, path=PLOT) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 3.5))
     ax.plot(starts, valence, color="tab:blue")
     for i, text in marks:
@@ -64,10 +61,7 @@ def plot_story(starts, valence, marks, path=PLOT) -> None:
     ax.set_xlabel("window start (s)")
     ax.set_ylabel("predicted valence")
     ax.set_title("Story reconstruction (EmoNet 4.4): predicted valence, words at the largest turns")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main() -> None:
