@@ -1,6 +1,8 @@
 """Feature extractors: one module per extractor, each giving one row per window of a session.
 
 An extractor module exposes
+- `INPUTS`: the per-session files it reads ("audio", "video", "segments", ... or "alignment"
+  for the aligned words); their content is part of the per-session cache key;
 - `versions(cfg) -> dict`: tool versions (and model/vector checksums) recorded beside the tensors;
 - `extract(session, windows, cfg, fitted) -> Extracted`: arrays whose first axis is the
   session's windows (key "features"), plus any per-session extras and small counts;

@@ -32,6 +32,9 @@ N_MFCC = 13
 DISTANCE_CHUNK_FRAMES = 20000  # bounds the (frames x codewords) distance matrix to ~16 MB for 100 words
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     tool = {"egemaps": {"opensmile": opensmile.__version__}, "mfcc": {"librosa": librosa.__version__}}
     return {**tool[cfg["lld"]], "scikit-learn": sklearn.__version__}

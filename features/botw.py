@@ -13,6 +13,9 @@ from features import Extracted
 from features.session_words import aligned_words, window_word_lists
 
 
+INPUTS = ("alignment",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {}
 

@@ -63,6 +63,9 @@ class MissingWeightsError(FileNotFoundError):
     """A backbone's ImageNet weights are not on this machine (nothing is downloaded)."""
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     path = weights_file(cfg["backbone"], cfg.get("weights_path"))
     return {"torch": torch.__version__, "torchvision": torchvision.__version__, "librosa": librosa.__version__,

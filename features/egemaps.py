@@ -10,6 +10,9 @@ from features import Extracted
 from features.audio_io import load_audio
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {"opensmile": opensmile.__version__}
 

@@ -12,6 +12,9 @@ from features.audio_io import load_audio
 from features.lld import egemaps_lld_frames, egemaps_lld_names, mean_std_names, window_mean_std
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {"opensmile": opensmile.__version__}
 

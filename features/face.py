@@ -471,6 +471,9 @@ def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_frac
 
 # ---------------------------------------------------------------- extractor contract
 
+INPUTS = ("video",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {"mediapipe": mp.__version__, "opencv": cv2.__version__}
 

@@ -38,6 +38,9 @@ FEATURE_NAMES = (["zcr", "energy", "energy_entropy", "spectral_centroid", "spect
                  + [f"chroma_{i}" for i in range(1, 13)] + ["chroma_std"])
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {"numpy": np.__version__, "librosa": librosa.__version__, "scipy": scipy.__version__}
 

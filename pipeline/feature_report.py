@@ -20,7 +20,7 @@ from pipeline.sessions import load_corpus
 from pipeline.window import aggregate_labels
 
 log = logging.getLogger("feature_report")
-KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versions", "config_hash", "fit_on")
+KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versions", "config_hash", "fit_on", "cache")
 
 
 def summarise(meta: dict) -> dict:

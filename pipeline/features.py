@@ -4,8 +4,12 @@ Reads:  data/corpus, data/alignment, data/windows/windows.csv; params `features.
 Writes: data/features/<extractor>/<session>.npy  (first axis = the session's windows, in
         windows.csv order), <session>.<extra>.npy for per-session extras (e.g. a mask),
         fitted.json when the extractor learns state (fit on the train split only), and
+        <session>.json (shapes, config hash, versions, input checksums of that session),
         meta.json (shape, feature names, sessions, seconds, x real time, config hash,
-        tool versions, counts per split such as OOV words)
+        tool versions, counts per split such as OOV words, cache hits)
+Keeps:  data/feature_cache/<extractor>/ (see pipeline/feature_cache.py): sessions whose
+        inputs, windows, config, code and fitted state are unchanged are copied from there,
+        so adding a session computes that session only and an interrupted run resumes.
 Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`)
 
 A session that fails stops the stage with every failing session and its file named;
@@ -25,6 +29,7 @@ from tqdm import tqdm
 from features import Extracted, extractor_module
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
+from pipeline.feature_cache import FeatureCache
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
@@ -45,31 +50,75 @@ def extract_session(name: str, session: Session, windows: pd.DataFrame, cfg: dic
     return out
 
 
-def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted) -> tuple[dict, tuple]:
-    """Writes every session's arrays; returns per-split summed counts and the feature shape."""
+def write_session(out, session_id: str, result: Extracted, entry: dict) -> None:
+    for key, array in result.arrays.items():
+        np.save(out / (f"{session_id}.npy" if key == "features" else f"{session_id}.{key}.npy"), array)
+    (out / f"{session_id}.json").write_text(json.dumps(entry, indent=1))
+
+
+def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fitted_key,
+                cache: FeatureCache) -> tuple[dict, tuple, set]:
+    """Writes every session's arrays (from the cache when its key matches); returns per-split
+    summed counts, the feature shape and the ids of the sessions that came from the cache."""
     out = layout.FEATURES / name
+    hash_of_config, versions = config_hash(cfg), extractor_module(name).versions(cfg)
     counts: dict[str, dict[str, int]] = {}
-    failures, shape = {}, None
-    with ProcessPoolExecutor(max_workers=int(cfg.get("workers", 1))) as pool:
-        futures = {pool.submit(extract_session, name, s, windows[windows.session == s.id], cfg, fitted): s
-                   for s in corpus.sessions}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=f"features {name}", unit="session"):
-            session = futures[future]
-            try:
-                result = future.result()
-            except Exception as err:
-                failures[session.id] = str(err)
-                continue
-            for key, array in result.arrays.items():
-                np.save(out / (f"{session.id}.npy" if key == "features" else f"{session.id}.{key}.npy"), array)
-            shape = result.arrays["features"].shape[1:]
-            split = counts.setdefault(session.split, {})
-            for key, value in result.counts.items():
-                split[key] = split.get(key, 0) + value
+    failures, shape, reused = {}, None, set()
+
+    def collect(session, result: Extracted) -> None:
+        nonlocal shape
+        shape = result.arrays["features"].shape[1:]
+        split = counts.setdefault(session.split, {})
+        for key, value in result.counts.items():
+            split[key] = split.get(key, 0) + value
+
+    pending = {}
+    for session in corpus.sessions:
+        session_windows = windows[windows.session == session.id]
+        key = cache.session_key(session, session_windows, fitted_key)
+        cached = cache.load(session.id, key)
+        if cached is None:
+            pending[session.id] = (session, session_windows, key)
+            continue
+        reused.add(session.id)
+        write_session(out, session.id, *cached)
+        collect(session, cached[0])
+    if reused:
+        log.info("features@%s: %d of %d sessions unchanged (from %s)", name, len(reused), len(corpus.sessions),
+                 cache.root)
+    if pending:
+        with ProcessPoolExecutor(max_workers=min(int(cfg.get("workers", 1)), len(pending))) as pool:
+            futures = {pool.submit(extract_session, name, s, w, cfg, fitted): (s, key)
+                       for s, w, key in pending.values()}
+            for future in tqdm(as_completed(futures), total=len(futures), desc=f"features {name}", unit="session"):
+                session, key = futures[future]
+                try:
+                    result = future.result()
+                except Exception as err:
+                    failures[session.id] = str(err)
+                    continue
+                entry = cache.store(session, key, result, hash_of_config, versions)
+                write_session(out, session.id, result, entry)
+                collect(session, result)
     if failures:
         listing = "\n".join(f"  {sid}: {msg}" for sid, msg in sorted(failures.items()))
         raise RuntimeError(f"features@{name}: {len(failures)} of {len(corpus.sessions)} sessions failed:\n{listing}")
-    return counts, shape
+    return counts, shape, reused
+
+
+def fit_on_train(module, cache: FeatureCache, corpus, windows: pd.DataFrame, cfg: dict) -> tuple[dict | None, str | None]:
+    """The extractor's state fit on the train split (cached under the train sessions' keys)."""
+    if not hasattr(module, "fit"):
+        return None, None
+    train = corpus.split("train")
+    key = cache.fit_key(train, windows)
+    fitted = cache.load_fit(key)
+    if fitted is None:
+        fitted = module.fit(train, windows, cfg)
+        cache.store_fit(key, fitted)
+    else:
+        log.info("features@%s: fitted state unchanged (train sessions and config as before)", cache.name)
+    return fitted, key
 
 
 def main(argv: list[str]) -> None:
@@ -84,21 +133,24 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     began = time.perf_counter()
-    fitted = None
-    if hasattr(module, "fit"):
-        fitted = module.fit(corpus.split("train"), windows, cfg)
+    cache = FeatureCache(name, module, cfg)
+    fitted, fitted_key = fit_on_train(module, cache, corpus, windows, cfg)
+    if fitted is not None:
         (out / "fitted.json").write_text(json.dumps(fitted))
-    counts, shape = extract_all(name, corpus, windows, cfg, fitted)
+    counts, shape, reused = extract_all(name, corpus, windows, cfg, fitted, fitted_key, cache)
     seconds = time.perf_counter() - began
-    audio_seconds = sum(s.duration_s for s in corpus.sessions)
+    computed_audio_seconds = sum(s.duration_s for s in corpus.sessions if s.id not in reused)
+    # speed over the sessions this run computed; None when every session came from the cache
+    x_realtime = round(computed_audio_seconds / seconds, 1) if computed_audio_seconds else None
     meta = {"extractor": name, "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
-            "windows": len(windows), "seconds": round(seconds, 2), "x_realtime": round(audio_seconds / seconds, 1),
+            "windows": len(windows), "seconds": round(seconds, 2), "x_realtime": x_realtime,
             "config": cfg, "config_hash": config_hash(cfg), "versions": module.versions(cfg),
             "fit_on": "train" if fitted is not None else None, "counts": counts,
+            "cache": {"sessions_reused": len(reused), "sessions_computed": len(corpus.sessions) - len(reused)},
             "feature_names": module.feature_names(cfg, fitted)}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
-    log.info("features@%s: %d sessions, shape %s per window, %.1f s (%.1fx real time)", name,
-             len(corpus.sessions), tuple(shape), seconds, meta["x_realtime"])
+    log.info("features@%s: %d sessions (%d computed), shape %s per window, %.1f s", name,
+             len(corpus.sessions), len(corpus.sessions) - len(reused), tuple(shape), seconds)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,154 @@
+"""The per-session feature cache that every `features@<extractor>` stage keeps.
+
+Reads/writes: data/feature_cache/<extractor>/sessions/<session>/<key>/  (<array>.npy + entry.json)
+              data/feature_cache/<extractor>/fitted/<key>.json              (state learned on train)
+
+DVC re-runs a feature stage as a whole whenever any session, param or code changes; this
+cache makes that re-run compute only what changed. A session's key is a checksum of
+everything its tensors are a function of:
+
+- the content of the files the extractor reads for it (its module's `INPUTS`: media,
+  segments, the aligned words) and the session's window boundaries;
+- the extractor config (less `workers`, which changes no number) and `versions(cfg)`,
+  which include tool versions and model/vector file checksums;
+- the source of the extractor module and of every `features` module it imports;
+- the fitted state (codebook, vocabulary), itself cached under a key over the train
+  sessions' keys.
+
+So adding one session computes that session only, and an interrupted stage resumes from
+the sessions it had finished (each entry is written as soon as its session is done, by
+renaming a finished temporary folder: a half-written entry is never read).
+"""
+import ast
+import hashlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features import Extracted
+from features.file_hash import file_sha256
+from pipeline import layout
+
+CACHE = layout.DATA / "feature_cache"
+WINDOW_COLUMNS = ["index", "start", "end", "word_first", "word_last"]  # labels never reach an extractor
+IGNORED_CONFIG = ("workers",)
+
+
+def digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def module_sources(name: str, seen: set | None = None) -> dict[str, str]:
+    """Checksums of features/<name>.py and, recursively, the `features` modules it imports."""
+    seen = set() if seen is None else seen
+    path = Path(__file__).resolve().parent.parent / "features" / f"{name.replace('.', '/')}.py"
+    if name in seen or not path.exists():
+        return {}
+    seen.add(name)
+    sources = {f"features/{name}.py": file_sha256(str(path))}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("features."):
+            sources.update(module_sources(node.module.removeprefix("features."), seen))
+        elif isinstance(node, ast.ImportFrom) and node.module == "features":
+            sources.update(module_sources("__init__", seen))
+    return sources
+
+
+def input_path(session, kind: str) -> Path:
+    """The file behind one of an extractor's INPUTS for this session."""
+    if kind == "alignment":
+        return layout.ALIGNMENT / f"{session.id}.csv"
+    return session.path(kind)
+
+
+def input_checksums(session, kinds: tuple[str, ...]) -> dict[str, str | None]:
+    """Content checksum per input kind; None for an optional input the session lacks."""
+    sums = {}
+    for kind in kinds:
+        if kind != "alignment" and not session.files.get(kind):
+            sums[kind] = None  # e.g. no segments file: the extractor handles (and reports) that itself
+            continue
+        path = input_path(session, kind)
+        if not path.exists():
+            raise FileNotFoundError(f"session {session.id}: {kind} file {path} is missing")
+        sums[kind] = file_sha256(str(path))
+    return sums
+
+
+class FeatureCache:
+    """Cache entries of one extractor; `stage_key` covers what is shared by all its sessions."""
+
+    def __init__(self, name: str, module, cfg: dict, root: Path = CACHE):
+        self.name, self.module, self.root = name, module, root / name
+        self.inputs = tuple(module.INPUTS)
+        config = {k: v for k, v in cfg.items() if k not in IGNORED_CONFIG}
+        self.stage_key = digest({"extractor": name, "config": config, "versions": module.versions(cfg),
+                                 "code": module_sources(name)})
+
+    def session_key(self, session, windows: pd.DataFrame, fitted_key: str | None) -> str:
+        rows = windows[WINDOW_COLUMNS].to_csv(index=False, float_format="%.6f")
+        return digest({"stage": self.stage_key, "fitted": fitted_key, "duration_s": session.duration_s,
+                       "inputs": input_checksums(session, self.inputs), "windows": rows})[:24]
+
+    # -- fitted state -------------------------------------------------------------------------
+    def fit_key(self, train_sessions, windows: pd.DataFrame) -> str:
+        return digest({"stage": self.stage_key, "train": [
+            (s.id, self.session_key(s, windows[windows.session == s.id], None)) for s in train_sessions]})[:24]
+
+    def load_fit(self, key: str) -> dict | None:
+        path = self.root / "fitted" / f"{key}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def store_fit(self, key: str, fitted: dict) -> None:
+        folder = self.root / "fitted"
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{key}.json.tmp"
+        temporary.write_text(json.dumps(fitted))
+        temporary.replace(folder / f"{key}.json")
+        for old in folder.glob("*.json"):
+            if old.name != f"{key}.json":
+                old.unlink()
+
+    # -- per-session tensors ------------------------------------------------------------------
+    def entry_dir(self, session_id: str, key: str) -> Path:
+        return self.root / "sessions" / session_id / key
+
+    def load(self, session_id: str, key: str) -> tuple[Extracted, dict] | None:
+        """The cached arrays and entry of a session, or None on a miss (or an unreadable entry)."""
+        folder = self.entry_dir(session_id, key)
+        entry_path = folder / "entry.json"
+        if not entry_path.exists():
+            return None
+        entry = json.loads(entry_path.read_text())
+        try:
+            arrays = {k: np.load(folder / f"{k}.npy") for k in entry["shapes"]}
+        except (OSError, ValueError):
+            return None
+        if any(list(arrays[k].shape) != shape for k, shape in entry["shapes"].items()):
+            return None
+        return Extracted(arrays, entry["counts"]), entry
+
+    def store(self, session, key: str, result: Extracted, config_hash: str, versions: dict) -> dict:
+        """Writes one session's entry atomically and drops its older entries; returns the entry."""
+        entry = {"session": session.id, "extractor": self.name, "key": key, "config_hash": config_hash,
+                 "versions": versions, "inputs": input_checksums(session, self.inputs),
+                 "shapes": {k: list(a.shape) for k, a in result.arrays.items()}, "counts": result.counts}
+        parent = self.root / "sessions" / session.id
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".incomplete-", dir=parent))
+        for array_key, array in result.arrays.items():
+            np.save(staging / f"{array_key}.npy", array)
+        (staging / "entry.json").write_text(json.dumps(entry, indent=1))
+        target = self.entry_dir(session.id, key)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+        # one entry per session: older configs are recomputed, not kept forever
+        for old in parent.iterdir():
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+        return entry
