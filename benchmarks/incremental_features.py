@@ -1,8 +1,9 @@
 """Benchmark: the audio feature stages after adding one session to the default corpus.
 
-Clones HEAD into a temporary folder, copies the default corpus with its alignment and
-windows from SOURCE (a checkout where `dvc repro window` has run; default: this one),
-runs every audio feature stage from an empty feature cache (full time), then generates
+Clones HEAD into a temporary folder, copies the default corpus from SOURCE (a checkout
+where `dvc repro corpus` has run; default: this one), aligns and windows it with the
+clone's params (not timed), runs every audio feature stage from an empty feature cache
+(full time), then generates
 one more session for a test speaker (the generator's own code and seed), re-aligns and
 re-windows (not timed), and runs the audio feature stages again. Prints each stage's
 times and the ratio incremental / full (target <= 0.15).
@@ -56,19 +57,19 @@ def run_stage(repo: Path, env: dict, *args: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default=str(REPO), help="checkout holding data/corpus, alignment, windows")
+    parser.add_argument("--source", default=str(REPO), help="checkout holding the default data/corpus")
     parser.add_argument("--keep", help="work in this folder and keep it")
     args = parser.parse_args()
     source = Path(args.source)
-    for folder in ("corpus", "alignment", "windows"):
-        if not (source / "data" / folder).exists():
-            sys.exit(f"{source}/data/{folder} missing: run `dvc repro window` there first")
+    if not (source / "data" / "corpus" / "manifest.json").exists():
+        sys.exit(f"{source}/data/corpus missing: run `dvc repro corpus` there first")
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="emorepro_incremental_"))
     repo = workdir / "repo"
     subprocess.run(["git", "clone", "-q", str(REPO), str(repo)], check=True)
-    for folder in ("corpus", "alignment", "windows"):
-        shutil.copytree(source / "data" / folder, repo / "data" / folder)
+    shutil.copytree(source / "data" / "corpus", repo / "data" / "corpus")
     env = {**os.environ, "PYTHONPATH": str(repo)}
+    run_stage(repo, env, "pipeline.align")
+    run_stage(repo, env, "pipeline.window")
 
     full = {name: run_stage(repo, env, "pipeline.features", name) for name in AUDIO_STAGES}
     added = subprocess.run([sys.executable, "-c", ADD_SESSION], cwd=repo, env=env, check=True,
