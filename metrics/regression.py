@@ -33,3 +33,13 @@ def mse(pred, gold):
 def ccc_loss(pred, gold):
     """1 - CCC summed over everything but the last (time) axis: maximises the sum of CCCs."""
     return (1 - ccc(pred, gold)).sum()
+
+
+def leave_one_out_ccc(ratings):
+    """(annotators, T) -> each annotator's CCC against the mean of the other annotators
+    (the human baseline of a corpus)."""
+    k = ratings.shape[0]
+    if k < 2:
+        raise ValueError("human agreement needs at least two annotators")
+    others = (ratings.sum(axis=0, keepdims=True) - ratings) / (k - 1)
+    return ccc(ratings, others)

@@ -12,7 +12,8 @@ words missing from its dictionary are pronounced by espeak-ng (pronunciation "g2
 and their share is the reported `oov_rate`. Sessions whose corpus gives word timings
 are not aligned (pronunciation "given"). A session with an empty transcript gets an
 empty word list and is listed under `empty_transcripts`; a session that cannot be
-aligned stops the stage with its id and file.
+aligned stops the stage with its id and file. A corpus without transcripts gets empty
+word lists and a report that says the stage was skipped.
 """
 import json
 import logging
@@ -91,6 +92,15 @@ def main() -> None:
     corpus = load_corpus()
     out = layout.ALIGNMENT
     out.mkdir(parents=True, exist_ok=True)
+    if reason := corpus.lacks("transcript"):
+        # later stages read a (here empty) word list per session; text models refuse to train
+        for session in corpus.sessions:
+            pd.DataFrame(columns=COLUMNS).to_csv(out / f"{session.id}.csv", index=False)
+        layout.REPORTS.mkdir(exist_ok=True)
+        layout.ALIGNMENT_REPORT.write_text(json.dumps({"skipped": reason, "sessions": len(corpus.sessions)},
+                                                      indent=2) + "\n")
+        log.warning("align skipped: %s", reason)
+        return
     began, results, failures = time.perf_counter(), {}, {}
     with ProcessPoolExecutor(max_workers=int(cfg["workers"])) as pool:
         futures = {pool.submit(align_session, s, cfg): s for s in corpus.sessions}

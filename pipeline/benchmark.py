@@ -5,6 +5,10 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control}), `models.<mod
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv, data/benchmark_progress/<run>/ (resume state)
 Run:    python -m pipeline.benchmark emonet_transformer_ccc
+
+A run whose model cannot work on the corpus (it reads a modality the corpus lacks, or
+predicts labels it does not have) is skipped: its metrics.json says why, and the report
+lists it as skipped. A run that fails for any other reason stops the stage.
 """
 import json
 import logging
@@ -12,6 +16,7 @@ import sys
 
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
+from pipeline.sequences import CorpusMismatch
 from pipeline.trainer import evaluate_trained, model_spec, train_model
 
 log = logging.getLogger("benchmark")
@@ -23,16 +28,33 @@ def main(argv: list[str]) -> None:
     run = argv[0]
     params = load_params()
     entry = section(params, f"benchmark.{run}")
-    spec = model_spec(params, entry["model"], entry.get("loss"))
     checkpoint = layout.DATA / "benchmark" / run / "model.pt"
     out = layout.REPORTS / "benchmark" / run
     train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}
-    meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
-                       progress=layout.DATA / "benchmark_progress" / run / "progress.pt")
+    try:
+        spec = model_spec(params, entry["model"], entry.get("loss"))
+        meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
+                           progress=layout.DATA / "benchmark_progress" / run / "progress.pt")
+    except CorpusMismatch as reason:
+        write_skipped(run, entry["model"], str(reason), out)
+        return
     metrics, _ = evaluate_trained(checkpoint)
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    log.info("benchmark %s: %s", run, ", ".join(f"{t} CCC {metrics[t]['ccc']:.3f}" for t in spec.targets))
+    if metrics.get("task") == "categorical":
+        log.info("benchmark %s: test WA %.3f, UA %.3f", run, metrics["class"]["wa"], metrics["class"]["ua"])
+    else:
+        log.info("benchmark %s: %s", run, ", ".join(f"{t} CCC {metrics[t]['ccc']:.3f}" for t in spec.targets))
+
+
+def write_skipped(run: str, model: str, reason: str, out) -> None:
+    """The outputs DVC expects, saying the run was skipped and why."""
+    for folder in (layout.DATA / "benchmark" / run, layout.DATA / "benchmark_progress" / run, out):
+        folder.mkdir(parents=True, exist_ok=True)
+    (layout.DATA / "benchmark" / run / "SKIPPED").write_text(reason + "\n")
+    (out / "train_history.csv").write_text("epoch,dev_score\n")
+    (out / "metrics.json").write_text(json.dumps({"run": run, "model": model, "skipped": reason}, indent=2) + "\n")
+    log.warning("benchmark %s skipped: %s", run, reason)
 
 
 if __name__ == "__main__":

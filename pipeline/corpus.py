@@ -1,16 +1,20 @@
 """Stage `corpus`: build the corpus named by the `corpus` param in the normalised layout.
 
-Reads:  params `seed`, `corpus`, `corpora.<corpus>`, `synthetic`
+Reads:  params `seed`, `corpus`, `corpora.<corpus>`, `synthetic`; corpora/<corpus>/ for a
+        manifest corpus (see pipeline/manifest.py and the README)
 Writes: data/corpus/manifest.json, data/corpus/sessions/<id>/...,
-        reports/corpus.json (sessions, hours, splits, human-baseline CCC)
-Run:    python -m pipeline.corpus   (or `dvc repro corpus`)
+        reports/corpus.json (sessions, hours, splits, modalities, human-baseline CCC)
+Run:    python -m pipeline.corpus   (or `dvc exp run -S corpus=<name>`)
 
-The default corpora are generated (see synthetic/); the manifest lists every session
-with its speaker, speaker-independent split and the paths of its files.
+`corpora.<name>.source` is `synthetic` (generated, see synthetic/) or `manifest` (a
+researcher's recordings, validated as a whole before anything is written). Either way
+data/corpus/manifest.json lists every session with its speaker, speaker-independent
+split and the paths of its files, so every later stage is corpus-agnostic.
 """
 import json
 import logging
 import os
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
@@ -18,12 +22,15 @@ from tqdm import tqdm
 
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
+from pipeline.ingest import ingest_session
+from pipeline.manifest import assign_splits, validate
+from pipeline.sessions import SPLITS
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak
 
 log = logging.getLogger("corpus")
-SPLITS = ("train", "dev", "test")
+SOURCES = ("synthetic", "manifest")
 
 
 def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: dict) -> dict[str, str]:
@@ -65,25 +72,68 @@ def generate_corpus(specs: list[SessionSpec], cfg: SynthConfig, workers: int) ->
     return [entries[s.session_id] for s in specs]
 
 
-def human_baseline(entries: list[dict]) -> dict:
-    """Mean +- SD of each annotator's CCC against the mean of the others, per dimension and split."""
+def human_baseline(entries: list[dict], dimensions: list[str]) -> dict:
+    """Mean +- SD of each annotator's CCC against the mean of the others, per dimension and
+    split; a dimension without two annotators anywhere has none."""
     report = {}
-    for dim in DIMENSIONS:
-        report[dim] = {}
+    for dim in dimensions:
+        per_split = {}
         for split in ("all", *SPLITS):
-            cccs = [c for e in entries if split in ("all", e["split"]) for c in e["agreement_ccc"][dim]]
-            report[dim][split] = {"ccc_mean": round(float(np.mean(cccs)), 4), "ccc_sd": round(float(np.std(cccs)), 4)}
+            cccs = [c for e in entries if split in ("all", e["split"]) for c in e.get("agreement_ccc", {}).get(dim, [])]
+            if cccs:
+                per_split[split] = {"ccc_mean": round(float(np.mean(cccs)), 4), "ccc_sd": round(float(np.std(cccs)), 4)}
+        if per_split:
+            report[dim] = per_split
     return report
 
 
-def corpus_report(name: str, source: str, entries: list[dict]) -> dict:
+def corpus_report(name: str, source: str, entries: list[dict], dimensions: list[str], modalities: list[str]) -> dict:
     def summary(group: list[dict]) -> dict:
         return {"sessions": len(group), "speakers": len({e["speaker"] for e in group}),
                 "hours": round(sum(e["duration_s"] for e in group) / 3600, 4)}
 
-    return {"corpus": name, "source": source, **summary(entries),
-            "splits": {s: summary([e for e in entries if e["split"] == s]) for s in SPLITS},
-            "human_baseline": human_baseline(entries)}
+    report = {"corpus": name, "source": source, **summary(entries), "modalities": modalities,
+              "splits": {s: summary([e for e in entries if e["split"] == s]) for s in SPLITS},
+              "human_baseline": human_baseline(entries, dimensions)}
+    if any("class" in e for e in entries):
+        report["classes"] = {s: dict(sorted(Counter(e["class"] for e in entries if e["split"] == s).items()))
+                             for s in SPLITS}
+    return report
+
+
+def write_corpus(manifest: dict) -> None:
+    (layout.CORPUS / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    layout.REPORTS.mkdir(exist_ok=True)
+    report = corpus_report(manifest["corpus"], manifest["source"], manifest["sessions"], manifest["dimensions"],
+                           manifest["modalities"])
+    layout.CORPUS_REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    log.info("wrote %s: %d sessions, %.2f h, modalities %s", layout.CORPUS_REPORT, report["sessions"],
+             report["hours"], ", ".join(manifest["modalities"]))
+
+
+def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
+    """Validates corpora/<name>/ completely, then converts its sessions (in parallel)."""
+    valid = validate(name, bool(spec.get("allow_outside_root", False)))
+    assign_splits(valid.sessions, spec.get("split", "column"), str(valid.declaration.sessions_file))
+    sample_rate, video_fps = int(spec.get("sample_rate", 16000)), float(spec.get("video_fps", 25))
+    layout.CORPUS.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(ingest_session, s, valid, layout.CORPUS, sample_rate, video_fps): s
+                   for s in valid.sessions}
+        for future in tqdm(as_completed(futures), total=len(futures), desc="ingesting sessions", unit="session"):
+            session = futures[future]
+            try:
+                entries[session.id] = future.result()
+            except Exception as err:
+                raise RuntimeError(f"session {session.id} (row {session.row}): {err}") from err
+    declaration = valid.declaration
+    modalities = [m for m in ("audio", "video", "transcript") if m in valid.modalities or
+                  (m == "transcript" and "words" in valid.modalities)]
+    return {"corpus": name, "source": "manifest", "manifest": str(declaration.sessions_file),
+            "task": declaration.task, "classes": declaration.classes, "sample_rate": sample_rate,
+            "video_fps": video_fps, "dimensions": declaration.dimensions, "modalities": modalities,
+            "sessions": [entries[s.id] for s in valid.sessions]}
 
 
 def main() -> None:
@@ -91,7 +141,10 @@ def main() -> None:
     name = section(params, "corpus")
     spec = section(params, f"corpora.{name}")
     source = spec.get("source")
-    require(source == "synthetic", f"corpora.{name}.source must be 'synthetic' (got {source!r})")
+    require(source in SOURCES, f"corpora.{name}.source must be one of {SOURCES} (got {source!r})")
+    if source == "manifest":
+        write_corpus(manifest_corpus(name, spec, int(spec.get("workers", 2))))
+        return
     synth = section(params, "synthetic")
     cfg = SynthConfig(**{k: synth[k] for k in SynthConfig.__dataclass_fields__})
     workers = int(synth.get("workers", 0)) or os.cpu_count() or 1
@@ -99,14 +152,9 @@ def main() -> None:
     log.info("generating corpus %r: %d sessions of %.0f s with %d workers", name, len(specs),
              float(spec["session_seconds"]), workers)
     entries = generate_corpus(specs, cfg, workers)
-    manifest = {"corpus": name, "source": source, "sample_rate": cfg.sample_rate, "rating_hz": cfg.rating_hz,
-                "video_fps": cfg.video_fps, "dimensions": list(DIMENSIONS), "sessions": entries}
-    (layout.CORPUS / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    layout.REPORTS.mkdir(exist_ok=True)
-    report = corpus_report(name, source, entries)
-    layout.CORPUS_REPORT.write_text(json.dumps(report, indent=2) + "\n")
-    log.info("wrote %s: %d sessions, %.2f h, human-baseline valence CCC %.3f", layout.CORPUS_REPORT,
-             report["sessions"], report["hours"], report["human_baseline"]["valence"]["all"]["ccc_mean"])
+    write_corpus({"corpus": name, "source": source, "task": "continuous", "classes": [],
+                  "sample_rate": cfg.sample_rate, "rating_hz": cfg.rating_hz, "video_fps": cfg.video_fps,
+                  "dimensions": list(DIMENSIONS), "modalities": ["audio", "video", "transcript"], "sessions": entries})
 
 
 if __name__ == "__main__":

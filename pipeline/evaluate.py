@@ -2,8 +2,10 @@
 
 Reads:  data/train/model.pt, data/windows, data/features/*, reports/corpus.json
 Writes: reports/metrics.json (per target: CCC, PCC, MSE over the concatenated test
-        windows, per-session CCC mean/std, the human-baseline CCC on the test split),
-        reports/test_predictions.csv, reports/plots/test_predictions.png
+        windows, per-session CCC mean/std, the human-baseline CCC on the test split; on a
+        categorical corpus: WA, UA, per-class recall and the confusion matrix),
+        reports/test_predictions.csv, reports/plots/test_predictions.png (tracks, or the
+        confusion matrix)
 Run:    python -m pipeline.evaluate   (or `dvc repro evaluate`)
 """
 import json
@@ -40,10 +42,31 @@ def plot_predictions(table: pd.DataFrame, targets: list[str], path=PLOT) -> None
     save_figure(fig, path)
 
 
+def plot_confusion(confusion: dict, title: str, path=PLOT) -> None:
+    plt = pyplot()
+    classes, counts = confusion["rows_gold_columns_predicted"], confusion["counts"]
+    fig, ax = plt.subplots(figsize=(1.2 * len(classes) + 2, 1.1 * len(classes) + 1.5))
+    ax.imshow(counts, cmap="Blues")
+    for i, row in enumerate(counts):
+        for j, value in enumerate(row):
+            ax.text(j, i, str(value), ha="center", va="center")
+    ax.set_xticks(range(len(classes)), classes, rotation=45)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title(title, fontsize=9)
+    save_figure(fig, path)
+
+
 def main() -> None:
     metrics, table = evaluate_trained(layout.TRAIN / "model.pt")
     layout.METRICS.write_text(json.dumps(metrics, indent=2) + "\n")
     table.to_csv(PREDICTIONS, index=False, float_format="%.4f")
+    if metrics.get("task") == "categorical":
+        scores = metrics["class"]
+        plot_confusion(scores["confusion"], f"{metrics['model']}: test WA {scores['wa']:.3f}, UA {scores['ua']:.3f}")
+        log.info("test WA %.3f, UA %.3f (chance UA %.3f)", scores["wa"], scores["ua"], scores["chance_ua"])
+        return
     targets = [c[:-5] for c in table.columns if c.endswith("_gold")]
     plot_predictions(table, targets)
     log.info("test CCC: %s", ", ".join(f"{t} {metrics[t]['ccc']:.3f}" for t in targets))

@@ -24,6 +24,8 @@ KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versio
 
 
 def summarise(meta: dict) -> dict:
+    if "skipped" in meta:
+        return {"skipped": meta["skipped"]}
     entry = {k: meta[k] for k in KEPT}
     rates = {split: round(c["oov_words"] / c["words"], 4) for split, c in meta["counts"].items()
              if c.get("words")}
@@ -71,7 +73,7 @@ def main() -> None:
     if not metas:
         raise FileNotFoundError(f"no {layout.FEATURES}/*/meta.json: run the features stages first")
     report = {path.parent.name: summarise(json.loads(path.read_text())) for path in metas}
-    if "face" in report:
+    if "face" in report and "skipped" not in report["face"]:
         report["face"]["latent_pearson_r_test"] = face_latent_correlations()
     layout.FEATURES_REPORT.write_text(json.dumps(report, indent=2) + "\n")
     log.info("wrote %s for %s", layout.FEATURES_REPORT, ", ".join(report))

@@ -13,7 +13,9 @@ Keeps:  data/feature_cache/<extractor>/ (see pipeline/feature_cache.py): session
 Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`)
 
 A session that fails stops the stage with every failing session and its file named;
-nothing is skipped or zero-filled.
+nothing is skipped or zero-filled. On a corpus without the modality the extractor reads
+(no video for `face`, no transcript for `glove`), the stage writes only a meta.json that
+says it was skipped and why.
 """
 import hashlib
 import json
@@ -29,10 +31,11 @@ from tqdm import tqdm
 from features import Extracted, extractor_module
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
-from pipeline.feature_cache import FeatureCache
+from pipeline.feature_cache import CACHE, FeatureCache
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
+MODALITY_OF_INPUT = {"audio": "audio", "video": "video", "alignment": "transcript"}
 
 
 def config_hash(cfg: dict) -> str:
@@ -131,6 +134,14 @@ def main(argv: list[str]) -> None:
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")
     out = layout.FEATURES / name
     out.mkdir(parents=True, exist_ok=True)
+    (CACHE / name).mkdir(parents=True, exist_ok=True)  # a DVC output, even when the stage is skipped
+    if reason := next(filter(None, (corpus.lacks(MODALITY_OF_INPUT[k]) for k in module.INPUTS
+                                    if k in MODALITY_OF_INPUT)), None):
+        # DVC runs every stage; this one records why it has nothing, and models reading it refuse
+        (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
+                                                   "sessions": len(corpus.sessions)}, indent=1))
+        log.warning("features@%s skipped: %s", name, reason)
+        return
 
     began = time.perf_counter()
     cache = FeatureCache(name, module, cfg)

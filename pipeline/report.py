@@ -29,10 +29,25 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def other_runs_table(runs: list[dict]) -> list[str]:
+    """Classification runs (WA/UA) and runs skipped on this corpus."""
+    lines = []
+    for m in runs:
+        if "skipped" in m:
+            lines.append(f"- `{m['run']}` ({m['model']}): skipped: {m['skipped']}")
+        elif m.get("task") == "categorical":
+            c = m["class"]
+            lines.append(f"- `{m['run']}` ({m['model']}): test WA {c['wa']:.3f}, UA {c['ua']:.3f} "
+                         f"(chance UA {c['chance_ua']:.3f}) over {m['windows']} test utterances")
+    return lines
+
+
 def benchmark_table(runs: list[dict]) -> list[str]:
     lines = ["| run | model | loss | control | target | test CCC | per-session CCC (mean +- sd) | human baseline (ours) "
              "| paper CCC | paper human | note |", "|" + "---|" * 11]
     for m in runs:
+        if "skipped" in m or m.get("task") == "categorical":
+            continue
         targets = [k for k, v in m.items() if isinstance(v, dict) and "ccc" in v]
         paper = PAPER_RESULTS.get(m["model"], {})
         for target in targets:
@@ -59,7 +74,7 @@ def main() -> None:
              "windows; per-session CCC is averaged over test sessions. The human baseline is each annotator's "
              "CCC against the mean of the others on the test split (EmoNet's definition). Paper numbers come "
              "from a different (real) corpus: they are a reference point, not a target this synthetic corpus "
-             "can confirm.", "", *benchmark_table(runs), ""]
+             "can confirm.", "", *benchmark_table(runs), "", *other_runs_table(runs), ""]
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
 

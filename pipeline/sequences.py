@@ -4,6 +4,7 @@ Per-window feature vectors are z-scored with statistics of the train split only;
 per-window matrices (GloVe words of a window) are used as they are, zero padding
 included, as the papers do.
 """
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,27 @@ class SessionSequence:
     start: np.ndarray  # (T,) window start times
     x: np.ndarray  # (T, *feature shape)
     y: np.ndarray  # (T, targets) gold labels
+
+
+class CorpusMismatch(ValueError):
+    """A model cannot run on this corpus: it reads a modality or predicts a label the corpus lacks."""
+
+
+def require_features(feature_sets: list[str]) -> None:
+    """A clear error when a feature set was skipped for this corpus (e.g. glove without transcripts)."""
+    for name in feature_sets:
+        meta = layout.FEATURES / name / "meta.json"
+        if meta.exists() and "skipped" in (info := json.loads(meta.read_text())):
+            raise CorpusMismatch(f"this model reads features {name!r}, which this corpus cannot give: "
+                                 f"{info['skipped']}")
+
+
+def load_task() -> dict:
+    """data/windows/task.json: {"task": continuous | categorical, "targets": [...], "classes": [...]}."""
+    path = layout.WINDOWS / "task.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run the window stage")
+    return json.loads(path.read_text())
 
 
 def _session_features(session_id: str, feature_sets: list[str], n_windows: int) -> np.ndarray:
@@ -40,10 +62,11 @@ def _session_features(session_id: str, feature_sets: list[str], n_windows: int) 
 
 
 def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionSequence]:
+    require_features(feature_sets)
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")
     missing = [t for t in targets if t not in windows.columns]
     if missing:
-        raise ValueError(f"targets {missing} are not labels of this corpus (windows.csv has "
+        raise CorpusMismatch(f"targets {missing} are not labels of this corpus (windows.csv has "
                          f"{[c for c in windows.columns if c not in ('session', 'split', 'index', 'start', 'end')]})")
     sequences = []
     for session_id, rows in windows.groupby("session", sort=True):

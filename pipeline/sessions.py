@@ -16,6 +16,7 @@ class Session:
     duration_s: float
     files: dict[str, str] = field(repr=False)  # kind -> path relative to the corpus folder
     root: Path = field(repr=False)
+    label: str | None = None  # the session's class, in a categorical corpus
 
     def path(self, kind: str) -> Path:
         """Absolute path of this session's `kind` file; a clear error if it has none or it is gone."""
@@ -35,10 +36,21 @@ class Corpus:
     name: str
     dimensions: list[str]
     sessions: list[Session]
+    task: str = "continuous"  # continuous (label tracks over time) | categorical (one class per session)
+    classes: list[str] = field(default_factory=list)
+    modalities: list[str] = field(default_factory=lambda: ["audio", "video", "transcript"])
+
+    def lacks(self, modality: str) -> str | None:
+        """Why a stage needing `modality` cannot run on this corpus, or None if it can."""
+        if modality in self.modalities:
+            return None
+        return f"corpus {self.name!r} has no {modality} (its modalities: {', '.join(self.modalities) or 'none'})"
 
     def split(self, name: str) -> list[Session]:
         return [s for s in self.sessions if s.split == name]
 
+
+SPLITS = ("train", "dev", "test")
 
 # words: word timings a corpus provides (used instead of alignment); reference_words: timings
 # known only to score the aligner (the generator's ground truth)
@@ -51,5 +63,7 @@ def load_corpus(root: Path = layout.CORPUS) -> Corpus:
         raise FileNotFoundError(f"{manifest_path} not found: run the corpus stage first (dvc repro corpus)")
     manifest = json.loads(manifest_path.read_text())
     sessions = [Session(e["id"], e["speaker"], e["split"], float(e["duration_s"]),
-                        {k: e[k] for k in FILE_KINDS if e.get(k)}, root) for e in manifest["sessions"]]
-    return Corpus(manifest["corpus"], list(manifest["dimensions"]), sessions)
+                        {k: e[k] for k in FILE_KINDS if e.get(k)}, root, e.get("class")) for e in manifest["sessions"]]
+    return Corpus(manifest["corpus"], list(manifest["dimensions"]), sessions, manifest.get("task", "continuous"),
+                  list(manifest.get("classes", [])),
+                  list(manifest.get("modalities", ["audio", "video", "transcript"])))

@@ -10,6 +10,7 @@ As in the paper, the text has no audio: each word is given 0.1 s per character w
 0.2 s pause between words, then windowed like the corpus and embedded with GloVe.
 """
 import logging
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -64,9 +65,24 @@ def plot_story(starts, valence, marks, path=PLOT) -> None:
     save_figure(fig, path)
 
 
+def write_skipped(reason: str) -> None:
+    """The table (header only) and a figure that say why there is no story curve."""
+    pd.DataFrame(columns=["start", "valence", "words"]).to_csv(TABLE, index=False)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 1.5))
+    ax.axis("off")
+    ax.text(0.01, 0.5, "\n".join(textwrap.wrap(f"skipped: {reason}", 110)), va="center", fontsize=8)
+    save_figure(fig, PLOT)
+    log.warning("story skipped: %s", reason)
+
+
 def main() -> None:
     params = load_params()
     cfg = section(params, "story")
+    skipped = layout.DATA / "benchmark" / cfg["run"] / "SKIPPED"
+    if skipped.exists():
+        write_skipped(f"story.run {cfg['run']!r} was skipped on this corpus: {skipped.read_text().strip()}")
+        return
     model, meta, mean, std = load_trained(layout.DATA / "benchmark" / cfg["run"] / "model.pt")
     require(meta["features"] == ["glove"], f"story.run {cfg['run']!r} is not a text model (features {meta['features']})")
     settings = window_settings(section(params, "window"))

@@ -3,8 +3,13 @@
 Reads:  data/corpus (manifest + gold.csv), data/alignment; params `window`
 Writes: data/windows/windows.csv, one row per window: session, split, index, start, end,
         word_first, word_last (rows [first, last) of data/alignment/<session>.csv) and
-        the gold label of each dimension aggregated over the window
+        the gold label of each dimension aggregated over the window;
+        data/windows/task.json: the task (continuous | categorical), its targets and classes
 Run:    python -m pipeline.window   (or `dvc exp run -S window.preset=raju2019`)
+
+A categorical corpus (one class per session, e.g. an IEMOCAP utterance) gets one
+utterance-level window per session, spanning it, with the class index in column `class`;
+the presets apply to continuous corpora.
 
 `window.preset` names one of `window.presets` (the papers' settings). Every feature
 stage computes one row per window of this table, so all modalities line up.
@@ -13,6 +18,7 @@ Annotators react late: the label of window [s, e] is read from the gold track ov
 are not made (counted in the log), so no label is extrapolated. A word belongs to every
 window that contains its midpoint, so each word of a non-overlapping tiling is counted once.
 """
+import json
 import logging
 
 import numpy as np
@@ -70,11 +76,36 @@ def window_settings(cfg: dict) -> dict:
     return settings
 
 
+def utterance_windows(corpus) -> pd.DataFrame:
+    """One window per session over its whole duration, labelled with its class index."""
+    tables = []
+    for session in corpus.sessions:
+        if session.label not in corpus.classes:
+            raise ValueError(f"session {session.id}: class {session.label!r} is not one of {corpus.classes}")
+        words = pd.read_csv(layout.ALIGNMENT / f"{session.id}.csv")
+        tables.append(pd.DataFrame({"session": [session.id], "split": session.split, "index": 0, "start": 0.0,
+                                    "end": session.duration_s, "word_first": 0, "word_last": len(words),
+                                    "class": corpus.classes.index(session.label)}))
+    return pd.concat(tables, ignore_index=True)
+
+
+def write_windows(windows: pd.DataFrame, task: dict) -> None:
+    layout.WINDOWS.mkdir(parents=True, exist_ok=True)
+    windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
+    (layout.WINDOWS / "task.json").write_text(json.dumps(task, indent=1) + "\n")
+
+
 def main() -> None:
     settings = window_settings(section(load_params(), "window"))
     length, hop, shift, how = (float(settings["length_s"]), float(settings["hop_s"]),
                                float(settings["label_shift_s"]), settings["label_aggregation"])
     corpus = load_corpus()
+    if corpus.task == "categorical":
+        windows = utterance_windows(corpus)
+        write_windows(windows, {"task": "categorical", "targets": ["class"], "classes": corpus.classes})
+        log.info("%d utterance-level windows (categorical corpus: one per session, %d classes)",
+                 len(windows), len(corpus.classes))
+        return
     tables, cut = [], 0
     for session in tqdm(corpus.sessions, desc="windowing", unit="session"):
         starts = window_starts(session.duration_s, length, hop, shift)
@@ -93,8 +124,7 @@ def main() -> None:
         table[corpus.dimensions] = labels
         tables.append(table)
     windows = pd.concat(tables, ignore_index=True)
-    layout.WINDOWS.mkdir(parents=True, exist_ok=True)
-    windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
+    write_windows(windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []})
     log.info("%d windows over %d sessions (%.1f s long, %.2f s hop, labels shifted by %.1f s); "
              "%d windows at session ends not made for lack of shifted labels",
              len(windows), len(corpus.sessions), length, hop, shift, cut)

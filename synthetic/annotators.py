@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metrics.regression import ccc
 from synthetic.latent import smooth_track
 
 
@@ -43,10 +42,3 @@ def gold_standard(ratings: np.ndarray) -> np.ndarray:
     return ratings.mean(axis=0)
 
 
-def leave_one_out_agreement(ratings: np.ndarray) -> np.ndarray:
-    """(annotators, T) -> per-annotator CCC against the mean of the other annotators."""
-    k = ratings.shape[0]
-    if k < 2:
-        raise ValueError("human agreement needs at least two annotators")
-    others = (ratings.sum(axis=0, keepdims=True) - ratings) / (k - 1)
-    return ccc(ratings, others)

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from synthetic.annotators import gold_standard, leave_one_out_agreement, rate_track, sample_annotator
+from metrics.regression import leave_one_out_ccc
+from synthetic.annotators import gold_standard, rate_track, sample_annotator
 from synthetic.face_video import render_face_video
 from synthetic.labels import SIX_EMOTIONS, four_class_label, six_emotion_intensities
 from synthetic.latent import DIMENSIONS, LatentState, sample_latent_state
@@ -145,5 +146,5 @@ def generate_session(spec: SessionSpec, cfg: SynthConfig, root: Path) -> dict:
         "reference_words": f"{rel}/words.csv", "ratings": f"{rel}/ratings.csv", "gold": f"{rel}/gold.csv",
         "latent": f"{rel}/latent.csv", "segments": f"{rel}/segments.csv", "label": session_label,
         "annotators": len(annotators),
-        "agreement_ccc": {dim: [float(c) for c in leave_one_out_agreement(ratings[dim])] for dim in DIMENSIONS},
+        "agreement_ccc": {dim: [float(c) for c in leave_one_out_ccc(ratings[dim])] for dim in DIMENSIONS},
     }

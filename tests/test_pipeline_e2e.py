@@ -144,3 +144,67 @@ def test_unknown_model_names_the_registered_ones(project):
     assert result.returncode != 0
     assert "unknown model 'nosuchmodel'" in result.stderr
     assert all(name in result.stderr for name in list_models())
+
+
+@pytest.fixture(scope="module")
+def manifest_project(project) -> Path:
+    """The project with two manifest corpora made by synthetic/manifest_example.py, committed."""
+    run(["git", "checkout", "--", "params.yaml"], project)
+    run([sys.executable, "-m", "synthetic.manifest_example", "categorical", "corpora/tiny_emotions"], project)
+    run([sys.executable, "-m", "synthetic.manifest_example", "continuous", "corpora/tiny_story"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["corpora"]["tiny_emotions"] = {"source": "manifest", "split": "column"}
+    params["corpora"]["tiny_story"] = {"source": "manifest"}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "manifest corpora"], project)
+    return project
+
+
+def test_audio_only_categorical_corpus_end_to_end(manifest_project):
+    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project)
+    assert "features@face skipped: corpus 'tiny_emotions' has no video" in result.stdout + result.stderr
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert metrics["task"] == "categorical" and metrics["loss"] == "cross_entropy"
+    # WA/UA recomputed here from the prediction table with scikit-learn
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    table = pd.read_csv(manifest_project / "reports/test_predictions.csv")
+    assert len(table) == metrics["windows"] == 16
+    assert metrics["class"]["wa"] == pytest.approx(accuracy_score(table.class_gold, table.class_pred), abs=1e-4)
+    assert metrics["class"]["ua"] == pytest.approx(balanced_accuracy_score(table.class_gold, table.class_pred),
+                                                   abs=1e-4)
+    skipped = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
+    assert "glove" in skipped["skipped"] and "no transcript" in skipped["skipped"]
+    report = (manifest_project / "reports/report.md").read_text()
+    assert "`emonet_lstm_ccc` (emonet_lstm): skipped" in report and "`lstm_ccc` (lstm): test WA" in report
+
+
+def test_text_audio_continuous_corpus_end_to_end(manifest_project):
+    run(["dvc", "exp", "run", "-S", "corpus=tiny_story"], manifest_project)
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert set(k for k, v in metrics.items() if isinstance(v, dict)) == {"valence", "arousal"}
+    assert all(-1 <= metrics[d]["ccc"] <= 1 and "human_baseline_ccc" in metrics[d] for d in ("valence", "arousal"))
+    emonet = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
+    assert -1 <= emonet["valence"]["ccc"] <= 1
+    features = json.loads((manifest_project / "reports/features.json").read_text())
+    assert features["glove"]["sessions"] == 8 and "skipped" in features["face"]
+
+
+def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
+    def cache_listing() -> list[str]:
+        return sorted(str(p) for p in (manifest_project / ".dvc/cache").rglob("*") if p.is_file())
+
+    before, lock = cache_listing(), (manifest_project / "dvc.lock").read_text()
+    (manifest_project / "corpora/tiny_emotions/audio/spk1_sad_00.wav").unlink()
+    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project, check=False)
+    assert result.returncode != 0
+    row = pd.read_csv(manifest_project / "corpora/tiny_emotions/sessions.csv").id.tolist().index("spk1_sad_00") + 1
+    assert f"sessions.csv, row {row}: audio: audio/spk1_sad_00.wav does not exist" in result.stdout + result.stderr
+    assert (manifest_project / "dvc.lock").read_text() == lock
+    # no output was cached; DVC may only have recorded the listing of the (edited) input folder
+    added = [Path(p) for p in cache_listing() if p not in before]
+    corpus_files = {str(p.relative_to(manifest_project / "corpora/tiny_emotions"))
+                    for p in (manifest_project / "corpora/tiny_emotions").rglob("*") if p.is_file()}
+    for path in added:
+        assert path.suffix == ".dir", path
+        assert {entry["relpath"] for entry in json.loads(path.read_text())} == corpus_files

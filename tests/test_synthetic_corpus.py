@@ -10,7 +10,7 @@ import soundfile as sf
 from metrics.regression import ccc
 from pipeline.config import ParamsError, load_params
 from pipeline.corpus import corpus_report, synthetic_specs
-from synthetic.annotators import leave_one_out_agreement
+from metrics.regression import leave_one_out_ccc
 from synthetic.labels import FOUR_CLASSES, SIX_EMOTIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.story import load_lexicon
@@ -112,7 +112,7 @@ def test_gold_standard_is_mean_and_agreement_is_leave_one_out(session):
     tracks = np.stack([g.valence.to_numpy() for _, g in ratings.groupby("annotator")])
     np.testing.assert_allclose(tracks.mean(axis=0), gold.valence, atol=1e-3)
     by_hand = [ccc(tracks[k], np.delete(tracks, k, axis=0).mean(axis=0)) for k in range(len(tracks))]
-    np.testing.assert_allclose(leave_one_out_agreement(tracks), by_hand, atol=1e-12)
+    np.testing.assert_allclose(leave_one_out_ccc(tracks), by_hand, atol=1e-12)
     np.testing.assert_allclose(entry["agreement_ccc"]["valence"], by_hand, atol=1e-3)  # csv rounding
 
 
@@ -125,7 +125,7 @@ def test_splits_are_speaker_independent():
     assert len(specs) >= 30 and len(split_of) == 8
     report = corpus_report("x", "synthetic", [{"speaker": s.speaker, "split": s.split, "duration_s": s.seconds,
                                                 "agreement_ccc": {d: [0.5] for d in ("valence", "arousal", "liking")}}
-                                               for s in specs])
+                                               for s in specs], ["valence", "arousal", "liking"], ["audio"])
     assert report["hours"] == pytest.approx(len(specs) * 60 / 3600, abs=1e-3)
     assert sum(report["splits"][s]["speakers"] for s in ("train", "dev", "test")) == 8
 

@@ -26,6 +26,7 @@ def dataset(tmp_path, monkeypatch):
                                     "start": np.arange(30.0), "end": np.arange(30.0) + 1,
                                     "valence": np.tanh(np.convolve(x[:, 0], np.ones(3) / 3, "same"))}))
     pd.concat(tables).to_csv(tmp_path / "data/windows/windows.csv", index=False)
+    (tmp_path / "data/windows/task.json").write_text('{"task": "continuous", "targets": ["valence"], "classes": []}')
     return tmp_path
 
 

@@ -1,0 +1,210 @@
+"""Manifest corpora (issue 8): every validation problem is reported at once with its file
+and row, split rules are speaker-independent, and ingestion converts media to the
+pipeline's rates with the original paths and checksums recorded."""
+import hashlib
+import json
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+
+from pipeline import corpus as corpus_stage, layout
+from pipeline.ingest import ingest_session
+from pipeline.manifest import ManifestError, assign_splits, validate
+from pipeline.sessions import load_corpus
+
+RATE = 22050
+
+
+def tone(seconds: float, freq: float = 220.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def write_video(path, seconds: float, fps: int = 10, size: int = 64) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (size, size))
+    for i in range(int(seconds * fps)):
+        writer.write(np.full((size, size, 3), (i * 7) % 255, np.uint8))
+    writer.release()
+
+
+def track(seconds: float, rate: float, offset: float = 0.0) -> pd.DataFrame:
+    times = np.round(np.arange(0, seconds, 1 / rate), 4)
+    return pd.DataFrame({"time": times, "valence": np.sin(times) + offset, "arousal": np.cos(times) - offset})
+
+
+@pytest.fixture
+def corpus_dir(tmp_path, monkeypatch):
+    """corpora/good/: 4 speakers x 1 session, audio + video + transcript + two annotators."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "corpora" / "good"
+    (folder / "media").mkdir(parents=True)
+    (folder / "corpus.yaml").write_text(yaml.safe_dump({"task": "continuous", "dimensions": ["valence", "arousal"],
+                                                        "sessions": "sessions.csv"}))
+    rows = []
+    for k, split in enumerate(("train", "train", "dev", "test")):
+        sid = f"s{k}"
+        sf.write(folder / "media" / f"{sid}.wav", np.stack([tone(3.0), tone(3.0, 330)], axis=1), RATE)
+        write_video(folder / "media" / f"{sid}.mp4", 3.0)
+        (folder / "media" / f"{sid}.txt").write_text("hello there\n")
+        track(3.0, 10).to_csv(folder / "media" / f"{sid}_a.csv", index=False)
+        track(3.0, 4, 0.1).to_csv(folder / "media" / f"{sid}_b.csv", index=False)
+        rows.append({"id": sid, "speaker": f"p{k}", "split": split, "audio": f"media/{sid}.wav",
+                     "video": f"media/{sid}.mp4", "transcript": f"media/{sid}.txt",
+                     "labels": f"media/{sid}_a.csv;media/{sid}_b.csv"})
+    pd.DataFrame(rows).to_csv(folder / "sessions.csv", index=False)
+    return folder
+
+
+def edit_rows(folder, change) -> None:
+    table = pd.read_csv(folder / "sessions.csv", dtype=str, keep_default_na=False)
+    change(table)
+    table.to_csv(folder / "sessions.csv", index=False)
+
+
+def problems_of(name: str = "good", **kwargs) -> list:
+    with pytest.raises(ManifestError) as caught:
+        validate(name, **kwargs)
+    return caught.value.problems
+
+
+def test_a_valid_manifest_passes(corpus_dir):
+    valid = validate("good")
+    assert [s.id for s in valid.sessions] == ["s0", "s1", "s2", "s3"]
+    assert valid.sessions[0].duration_s == pytest.approx(3.0, abs=1e-3)
+    assert valid.modalities == ["audio", "video", "transcript", "labels"]
+
+
+def test_every_problem_is_reported_at_once_with_row_and_file(corpus_dir):
+    (corpus_dir / "media" / "s1.wav").write_bytes(b"RIFF this is not audio")
+    (corpus_dir / "media" / "s1.mp4").write_bytes(b"not a video either")
+    nan_track = track(3.0, 10)
+    nan_track.loc[5, "valence"] = np.nan
+    nan_track.to_csv(corpus_dir / "media" / "s2_a.csv", index=False)
+    late = track(3.0, 10)
+    late.loc[len(late)] = [9.0, 0.0, 0.0]  # 9 s into 3 s of media
+    late.to_csv(corpus_dir / "media" / "s3_a.csv", index=False)
+    shuffled = track(3.0, 4)
+    shuffled.loc[[1, 2], "time"] = [0.5, 0.25]
+    shuffled.to_csv(corpus_dir / "media" / "s3_b.csv", index=False)
+
+    def change(t):
+        t.loc[0, "audio"] = "media/gone.wav"
+        t.loc[2, "id"] = "s0"
+        t.loc[3, "speaker"] = "p0"  # p0 is also in train on row 1
+        t.loc[3, "transcript"] = "../../outside.txt"
+    (corpus_dir.parent.parent / "outside.txt").write_text("x")
+    edit_rows(corpus_dir, change)
+    found = [str(p) for p in problems_of()]
+    sessions_csv = "corpora/good/sessions.csv"
+
+    def expect(fragment: str, file: str, row: int) -> None:
+        assert any(fragment in p and p.split(", row ")[0].endswith(file) and f", row {row}: " in p
+                   for p in found), (fragment, found)
+
+    expect("audio: media/gone.wav does not exist", sessions_csv, 1)
+    expect("unreadable audio", "good/media/s1.wav", 2)
+    expect("unreadable video", "good/media/s1.mp4", 2)
+    expect("duplicate id 's0' (also row 1)", sessions_csv, 3)
+    expect("NaN or non-numeric label values", "good/media/s2_a.csv", 3)
+    expect("outside the media duration", "good/media/s3_a.csv", 4)
+    expect("not increasing", "good/media/s3_b.csv", 4)
+    expect("outside the corpus folder", sessions_csv, 4)
+    assert len(found) == 8, found
+
+
+def test_speaker_in_two_splits_and_unknown_class(corpus_dir):
+    edit_rows(corpus_dir, lambda t: t.__setitem__("speaker", ["p0", "p0", "p2", "p3"]))
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((1, "split"), "test"))
+    valid = validate("good")
+    with pytest.raises(ManifestError, match=r"row 2: speaker 'p0' is in test here and in train on row 1"):
+        assign_splits(valid.sessions, "column", "sessions.csv")
+
+    (corpus_dir / "corpus.yaml").write_text(yaml.safe_dump({"task": "categorical", "classes": ["calm", "angry"],
+                                                            "sessions": "sessions.csv"}))
+    edit_rows(corpus_dir, lambda t: t.__setitem__("class", ["calm", "angry", "joyful", ""]))
+    found = [str(p) for p in problems_of()]
+    assert any("row 3: unknown class 'joyful' (classes: calm, angry)" in p for p in found), found
+    assert any("row 4: empty class" in p for p in found), found
+
+
+def test_outside_root_allowed_by_param(corpus_dir):
+    (corpus_dir.parent.parent / "shared.txt").write_text("hello\n")
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "transcript"), "../../shared.txt"))
+    assert any("outside the corpus folder" in str(p) for p in problems_of())
+    assert validate("good", allow_outside_root=True).sessions[0].files["transcript"][0].name == "shared.txt"
+
+
+def test_missing_modality_in_one_row_and_no_media(corpus_dir):
+    def change(t):
+        t.loc[1, "video"] = ""
+        t.loc[2, "audio"] = ""
+        t.loc[2, "video"] = ""
+    edit_rows(corpus_dir, change)
+    found = [str(p) for p in problems_of()]
+    assert any("row 2: no video while other sessions have it" in p for p in found), found
+    assert any("row 3: has neither audio nor video" in p for p in found), found
+
+
+def test_speaker_independent_split_rules(corpus_dir):
+    extra = pd.read_csv(corpus_dir / "sessions.csv", dtype=str, keep_default_na=False)
+    more = pd.concat([extra.assign(id=extra.id + f"_{r}", speaker=extra.speaker + f"_{r}") for r in range(3)])
+    more.to_csv(corpus_dir / "sessions.csv", index=False)  # 12 speakers
+    for rule in ({"rule": "speaker_ratio", "dev": 0.25, "test": 0.25, "seed": 3},
+                 {"rule": "speaker_kfold", "folds": 4, "fold": 1, "seed": 3}):
+        sessions = validate("good").sessions
+        assign_splits(sessions, rule, "sessions.csv")
+        by_speaker = {}
+        for s in sessions:
+            assert by_speaker.setdefault(s.speaker, s.split) == s.split
+        counts = {name: sum(1 for v in by_speaker.values() if v == name) for name in ("train", "dev", "test")}
+        assert counts == {"train": 6, "dev": 3, "test": 3}, (rule, counts)
+    folds = []
+    for fold in range(4):
+        sessions = validate("good").sessions
+        assign_splits(sessions, {"rule": "speaker_kfold", "folds": 4, "fold": fold, "seed": 3}, "sessions.csv")
+        folds.append({s.speaker for s in sessions if s.split == "test"})
+    assert set().union(*folds) == {s.speaker for s in sessions} and sum(map(len, folds)) == 12
+
+
+def test_ingest_converts_media_and_records_sources(corpus_dir):
+    valid = validate("good")
+    entry = ingest_session(valid.sessions[0], valid, layout.CORPUS, 16000, 25)
+    audio, rate = sf.read(layout.CORPUS / entry["audio"])
+    assert rate == 16000 and audio.ndim == 1 and len(audio) == pytest.approx(3.0 * 16000, abs=2)
+    capture = cv2.VideoCapture(str(layout.CORPUS / entry["video"]))
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(25)
+    capture.release()
+    source = corpus_dir / "media" / "s0.wav"
+    assert entry["sources"]["audio"][0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert entry["sources"]["audio"][0]["path"] == str(source.resolve())
+    # gold = mean of the two annotators on the first one's 10 Hz grid; the 4 Hz one interpolated
+    gold = pd.read_csv(layout.CORPUS / entry["gold"])
+    a, b = track(3.0, 10), track(3.0, 4, 0.1)
+    expected = (a.valence + np.interp(a.time, b.time, b.valence)) / 2
+    np.testing.assert_allclose(gold.valence, expected, atol=1e-5)
+    assert len(entry["agreement_ccc"]["valence"]) == 2
+
+
+def test_malformed_manifest_writes_nothing(corpus_dir, tmp_path):
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "audio"), "media/gone.wav"))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "good", "corpora": {
+        "good": {"source": "manifest"}}}))
+    with pytest.raises(ManifestError, match="row 1: audio: media/gone.wav does not exist"):
+        corpus_stage.main()
+    assert not layout.CORPUS.exists() and not layout.CORPUS_REPORT.exists()
+
+
+def test_corpus_stage_writes_the_normalised_layout(corpus_dir, tmp_path):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "good", "corpora": {
+        "good": {"source": "manifest", "workers": 1}}}))
+    corpus_stage.main()
+    corpus = load_corpus()
+    assert corpus.task == "continuous" and corpus.modalities == ["audio", "video", "transcript"]
+    assert [s.split for s in corpus.sessions] == ["train", "train", "dev", "test"]
+    report = json.loads(layout.CORPUS_REPORT.read_text())
+    assert set(report["human_baseline"]) == {"valence", "arousal"}
+    assert corpus.sessions[0].path("transcript").read_text() == "hello there\n"
