@@ -39,8 +39,8 @@ install_python_packages() {
 setup() {
   install_system_packages
   install_python_packages
-  # dvc stage commands call `python`: put the venv first on PATH.
-  export PATH="$PWD/$VENV/bin:$PATH"
+  # dvc stage commands call `python`: put the venv first on PATH (EMOREPRO_VENV may be absolute).
+  export PATH="$(cd "$VENV" && pwd)/bin:$PATH"
 }
 
 case "${1:-}" in
