@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face")
+EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face",
+              "face_boaw")
 
 
 @dataclass

@@ -9,7 +9,8 @@ Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 wi
           head pose. Per window (`extract`), the mean and std (ddof 0) of every per-frame
           feature over the frames whose time lies in [start, end) and that have a face, plus
           the window's face fraction: "features" (windows, 45) float32 and "mask" (windows,)
-          bool, with counts of frames and masked windows.
+          bool, with counts of frames and masked windows; and "frames", the per-frame table
+          (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises.
 
 Face-aligned frame. The pixel landmarks (x right, y up, z towards the camera) are fitted
 with a similarity transform (Umeyama: scale, rotation, translation) to the same 23 rigid
@@ -506,4 +507,6 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
         log.warning("session %s: %d of %d windows masked (%d with too few face frames, %d beyond "
                     "the end of %s)", session.id, int((~mask).sum()), len(mask),
                     counts["windows_without_face"], counts["windows_beyond_video"], path)
-    return Extracted({"features": features, "mask": mask}, counts)
+    # the per-frame table too: the face bag-of-words (features/face_boaw.py) quantises it
+    per_frame = frames[list(FRAME_COLUMNS)].to_numpy(np.float32)
+    return Extracted({"features": features, "mask": mask, "frames": per_frame}, counts)

@@ -62,6 +62,8 @@ def input_path(session, kind: str) -> Path:
     """The file behind one of an extractor's INPUTS for this session."""
     if kind == "alignment":
         return layout.ALIGNMENT / f"{session.id}.csv"
+    if kind == "face_frames":  # the face stage's per-frame table (derived_features@face_boaw)
+        return layout.FEATURES / "face" / f"{session.id}.frames.npy"
     return session.path(kind)
 
 
@@ -69,7 +71,7 @@ def input_checksums(session, kinds: tuple[str, ...]) -> dict[str, str | None]:
     """Content checksum per input kind; None for an optional input the session lacks."""
     sums = {}
     for kind in kinds:
-        if kind != "alignment" and not session.files.get(kind):
+        if kind not in ("alignment", "face_frames") and not session.files.get(kind):
             sums[kind] = None  # e.g. no segments file: the extractor handles (and reports) that itself
             continue
         path = input_path(session, kind)

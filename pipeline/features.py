@@ -10,7 +10,8 @@ Writes: data/features/<extractor>/<session>.npy  (first axis = the session's win
 Keeps:  data/feature_cache/<extractor>/ (see pipeline/feature_cache.py): sessions whose
         inputs, windows, config, code and fitted state are unchanged are copied from there,
         so adding a session computes that session only and an interrupted run resumes.
-Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`)
+Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`);
+        python -m pipeline.features face_boaw (`dvc repro derived_features@face_boaw`)
 
 A session that fails stops the stage with every failing session and its file named;
 nothing is skipped or zero-filled. On a corpus without the modality the extractor reads
@@ -35,7 +36,15 @@ from pipeline.feature_cache import CACHE, FeatureCache
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
-MODALITY_OF_INPUT = {"audio": "audio", "video": "video", "alignment": "transcript"}
+MODALITY_OF_INPUT = {"audio": "audio", "video": "video", "alignment": "transcript", "face_frames": "video"}
+
+
+def extractor_config(params: dict, name: str) -> dict:
+    """`features.<name>`, or `derived_features.<name>` for an extractor built on another
+    feature stage's output (a separate DVC stage that depends on that output)."""
+    if name in (params.get("derived_features") or {}):
+        return section(params, f"derived_features.{name}")
+    return section(params, f"features.{name}")
 
 
 def config_hash(cfg: dict) -> str:
@@ -128,7 +137,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m pipeline.features <extractor>")
     name = argv[0]
-    cfg = section(load_params(), f"features.{name}")
+    cfg = extractor_config(load_params(), name)
     module = extractor_module(name)
     corpus = load_corpus()
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")

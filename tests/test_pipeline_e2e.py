@@ -16,8 +16,9 @@ from models import list_models
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-FEATURE_STAGES = {*(f"features@{name}" for name in yaml.safe_load((REPO / "params.yaml").read_text())["features"]),
-                  "feature_report"}
+PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+FEATURE_STAGES = {*(f"features@{name}" for name in PARAMS["features"]),
+                  *(f"derived_features@{name}" for name in PARAMS["derived_features"]), "feature_report"}
 BENCHMARK_RUNS = ("lstm_ccc", "emonet_lstm_ccc")  # shrunk from params.yaml's list
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in BENCHMARK_RUNS), "report", "story"}
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
