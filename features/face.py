@@ -472,7 +472,7 @@ def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_frac
 
 # ---------------------------------------------------------------- extractor contract
 
-INPUTS = ("video",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+INPUTS = ("video", "openface")  # what the per-session cache key covers (pipeline/feature_cache.py)
 
 
 def versions(cfg: dict) -> dict:
@@ -490,8 +490,13 @@ def check_config(cfg: dict) -> dict:
 
 
 def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted:
-    """Window summaries of the session video's per-frame face features (see module docstring)."""
+    """Window summaries of the session video's per-frame face features (see module docstring).
+    A session whose corpus ships OpenFace output (manifest column `openface`) is summarised
+    from that CSV instead (features.openface_import), and its video is not decoded."""
     cfg = check_config(cfg)
+    if session.files.get("openface"):
+        from features.openface_import import window_features  # it imports this module
+        return window_features(session.path("openface"), windows, cfg, session.id)
     path = session.path("video")
     try:
         frames = per_frame_features(path, cfg)

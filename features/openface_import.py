@@ -126,4 +126,7 @@ def window_features(csv_path: str | PathLike, windows: pd.DataFrame, cfg: dict,
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
                                                frames.attrs["fps"])
     counts["frames_unread"] = 0
-    return Extracted({"features": features, "mask": mask}, counts)
+    # per-frame table as the video path keeps it; frames without a face are flagged by `face`
+    # (their NaN values become 0 there, as features.face's own no-face rows)
+    per_frame = frames[list(FRAME_COLUMNS)].to_numpy(np.float32)
+    return Extracted({"features": features, "mask": mask, "frames": np.nan_to_num(per_frame)}, counts)

@@ -128,7 +128,7 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
             except Exception as err:
                 raise RuntimeError(f"session {session.id} (row {session.row}): {err}") from err
     declaration = valid.declaration
-    modalities = [m for m in ("audio", "video", "transcript") if m in valid.modalities or
+    modalities = [m for m in ("audio", "video", "transcript", "openface") if m in valid.modalities or
                   (m == "transcript" and "words" in valid.modalities)]
     return {"corpus": name, "source": "manifest", "manifest": str(declaration.sessions_file),
             "task": declaration.task, "classes": declaration.classes, "sample_rate": sample_rate,

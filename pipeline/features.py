@@ -36,7 +36,20 @@ from pipeline.feature_cache import CACHE, FeatureCache
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
-MODALITY_OF_INPUT = {"audio": "audio", "video": "video", "alignment": "transcript", "face_frames": "video"}
+# the corpus modalities that can provide each extractor input; a stage runs when its corpus
+# has at least one of the modalities its inputs need (face: video or OpenFace CSVs)
+MODALITIES_OF_INPUT = {"audio": ("audio",), "video": ("video",), "openface": ("openface",),
+                       "alignment": ("transcript",), "face_frames": ("video", "openface")}
+
+
+def missing_modality(corpus, inputs: tuple[str, ...]) -> str | None:
+    """Why the extractor with these inputs cannot run on this corpus, or None."""
+    needed = [m for kind in inputs for m in MODALITIES_OF_INPUT.get(kind, ())]
+    if not needed or any(corpus.lacks(m) is None for m in needed):
+        return None
+    return corpus.lacks(needed[0]) if len(set(needed)) == 1 else (
+        f"corpus {corpus.name!r} has none of {', '.join(dict.fromkeys(needed))} "
+        f"(its modalities: {', '.join(corpus.modalities) or 'none'})")
 
 
 def extractor_config(params: dict, name: str) -> dict:
@@ -144,8 +157,7 @@ def main(argv: list[str]) -> None:
     out = layout.FEATURES / name
     out.mkdir(parents=True, exist_ok=True)
     (CACHE / name).mkdir(parents=True, exist_ok=True)  # a DVC output, even when the stage is skipped
-    if reason := next(filter(None, (corpus.lacks(MODALITY_OF_INPUT[k]) for k in module.INPUTS
-                                    if k in MODALITY_OF_INPUT)), None):
+    if reason := missing_modality(corpus, tuple(module.INPUTS)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
                                                    "sessions": len(corpus.sessions)}, indent=1))

@@ -3,7 +3,7 @@
 Per session, under data/corpus/sessions/<id>/:
 - audio.wav: mono, 16-bit, resampled to `sample_rate` (the rate every audio stage expects);
 - video.mp4: re-encoded by ffmpeg at `video_fps`, without its audio track;
-- transcript.txt / words.csv (word, start, end) / segments.csv: copied;
+- transcript.txt / words.csv (word, start, end) / segments.csv / openface.csv: copied;
 - gold.csv (time + dimensions): the one labels file, or the mean of the annotators' files
   on the first file's time grid (linear interpolation), with ratings.csv holding each
   annotator (time, annotator, dimensions) and their leave-one-out agreement.
@@ -89,6 +89,9 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
     if "segments" in session.files:
         shutil.copyfile(session.files["segments"][0], folder / "segments.csv")
         entry["segments"] = str(relative / "segments.csv")
+    if "openface" in session.files:
+        shutil.copyfile(session.files["openface"][0], folder / "openface.csv")
+        entry["openface"] = str(relative / "openface.csv")
     if "labels" in session.files:
         entry["agreement_ccc"] = write_labels(session, folder, manifest.declaration.dimensions)
         entry["gold"] = str(relative / "gold.csv")

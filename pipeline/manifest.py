@@ -5,14 +5,16 @@ A manifest corpus lives in `corpora/<name>/` (the `corpus` stage depends on that
     corpora/<name>/corpus.yaml   task (continuous | categorical), dimensions, classes,
                                  sessions (the CSV below, relative to this folder)
     corpora/<name>/sessions.csv  one row per session: id, speaker, split, audio, video,
-                                 transcript, words, labels, segments, class
+                                 transcript, words, labels, segments, openface, class
 
 Paths in the CSV are relative to corpora/<name>/ and may not leave it unless
 `corpora.<name>.allow_outside_root` is true. `labels` holds one continuous-track CSV
 (`time` + one column per dimension: a gold standard) or several separated by `;` (one per
 annotator; their mean on the first file's time grid is the gold standard and their
 leave-one-out agreement the human baseline). `segments` is a CSV of start, end and any
-value columns (e.g. six-emotion intensities). `class` is one of `classes`. See README.
+value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x CSV (the
+format AVEC ships): the face stage reads it instead of decoding video. `class` is one of
+`classes`. See README.
 
 `validate` reports every problem at once, each naming the file and the CSV row
 (row 1 = the first session, the line after the header); nothing is written before the
@@ -35,8 +37,9 @@ from pipeline.sessions import SPLITS
 CORPORA = Path("corpora")
 DECLARATION = "corpus.yaml"
 TASKS = ("continuous", "categorical")
-COLUMNS = ("id", "speaker", "split", "audio", "video", "transcript", "words", "labels", "segments", "class")
-MEDIA_KINDS = ("audio", "video", "transcript", "words", "labels", "segments")
+COLUMNS = ("id", "speaker", "split", "audio", "video", "transcript", "words", "labels", "segments", "openface",
+           "class")
+MEDIA_KINDS = ("audio", "video", "transcript", "words", "labels", "segments", "openface")
 SPLIT_RULES = ("column", "speaker_ratio", "speaker_kfold")
 TIME_TOLERANCE_S = 0.5  # label times may overrun the media by this much (a last rating after the end)
 
@@ -212,6 +215,16 @@ def check_words(path: Path, duration_s: float) -> list[str]:
     return found
 
 
+def check_openface(path: Path, duration_s: float) -> list[str]:
+    from features.openface_import import read_openface_csv
+
+    try:
+        table = read_openface_csv(path)
+    except (ValueError, FileNotFoundError) as err:
+        return [str(err)]
+    return times_problems(table.time.to_numpy(float), duration_s, "OpenFace timestamp")
+
+
 def cell(row: pd.Series, column: str) -> str:
     value = row.get(column)
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
@@ -289,7 +302,8 @@ def validate(name: str, allow_outside_root: bool = False, folder: Path | None = 
         if duration is not None:
             checks = {"labels": lambda p: check_labels(p, declaration.dimensions, duration),
                       "segments": lambda p: check_segments(p, duration),
-                      "words": lambda p: check_words(p, duration)}
+                      "words": lambda p: check_words(p, duration),
+                      "openface": lambda p: check_openface(p, duration)}
             for kind, check in checks.items():
                 for path in files.get(kind, []):
                     for message in check(path):
@@ -303,7 +317,7 @@ def validate(name: str, allow_outside_root: bool = False, folder: Path | None = 
                                         files, label))
 
     modalities = [k for k in MEDIA_KINDS if any(cell(r, k) for _, r in table.iterrows())]
-    for kind in ("audio", "video", "transcript", "words", "segments"):
+    for kind in ("audio", "video", "transcript", "words", "segments", "openface"):
         if kind in modalities:
             for s, (_, r) in zip(sessions, table.iterrows()):
                 if not cell(r, kind):

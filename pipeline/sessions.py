@@ -54,7 +54,8 @@ SPLITS = ("train", "dev", "test")
 
 # words: word timings a corpus provides (used instead of alignment); reference_words: timings
 # known only to score the aligner (the generator's ground truth)
-FILE_KINDS = ("audio", "video", "transcript", "words", "reference_words", "ratings", "gold", "latent", "segments")
+FILE_KINDS = ("audio", "video", "transcript", "words", "reference_words", "ratings", "gold", "latent", "segments",
+              "openface")  # openface: a corpus's OpenFace 2.x CSV, used instead of the video
 
 
 def load_corpus(root: Path = layout.CORPUS) -> Corpus:

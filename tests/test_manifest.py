@@ -208,3 +208,53 @@ def test_corpus_stage_writes_the_normalised_layout(corpus_dir, tmp_path):
     report = json.loads(layout.CORPUS_REPORT.read_text())
     assert set(report["human_baseline"]) == {"valence", "arousal"}
     assert corpus.sessions[0].path("transcript").read_text() == "hello there\n"
+
+
+def write_openface(path, seconds: float, fps: float = 10.0, drop: str | None = None) -> None:
+    """A minimal OpenFace 2.x CSV (", " separated, as OpenFace writes it)."""
+    from features.openface_import import REQUIRED
+    n = int(seconds * fps)
+    table = pd.DataFrame({name: np.zeros(n) for name in REQUIRED if name != drop})
+    table["timestamp"] = np.arange(n) / fps
+    table["success"], table["confidence"] = 1, 0.9
+    if "AU12_r" in table:
+        table["AU12_r"] = np.linspace(0, 3, n)
+    path.write_text(", ".join(table.columns) + "\n" + "\n".join(", ".join(f"{v:g}" for v in row)
+                                                                for row in table.to_numpy()) + "\n")
+
+
+def test_openface_csvs_stand_in_for_video(corpus_dir):
+    def change(t):
+        t["video"] = ""
+        t["openface"] = [f"media/s{k}_of.csv" for k in range(4)]
+    for k in range(4):
+        write_openface(corpus_dir / "media" / f"s{k}_of.csv", 3.0, drop="pose_Rz" if k == 2 else None)
+    edit_rows(corpus_dir, change)
+    found = [str(p) for p in problems_of()]
+    assert len(found) == 1 and "s2_of.csv, row 3: " in found[0] and "pose_Rz" in found[0], found
+
+    write_openface(corpus_dir / "media" / "s2_of.csv", 3.0)
+    valid = validate("good")
+    assert "openface" in valid.modalities and "video" not in valid.modalities
+    entry = ingest_session(valid.sessions[0], valid, layout.CORPUS, 16000, 25)
+    from features import face
+    from features.openface_import import window_features
+    from pipeline.sessions import Session
+    session = Session("s0", "p0", "train", 3.0, {"openface": entry["openface"]}, layout.CORPUS)
+    windows = pd.DataFrame({"start": [0.0, 1.0], "end": [1.0, 2.0]})
+    out = face.extract(session, windows, {})  # no video: the CSV is summarised instead
+    reference = window_features(corpus_dir / "media" / "s0_of.csv", windows, {}, "s0")
+    np.testing.assert_array_equal(out.arrays["features"], reference.arrays["features"])
+    assert out.arrays["frames"].shape == (30, len(face.FRAME_COLUMNS))
+
+
+def test_stages_skip_only_when_no_modality_can_feed_them():
+    from pipeline.features import missing_modality
+    from pipeline.sessions import Corpus
+    audio_only = Corpus("a", [], [], modalities=["audio"])
+    with_openface = Corpus("b", [], [], modalities=["audio", "openface"])
+    assert missing_modality(audio_only, ("audio",)) is None
+    assert "has none of video, openface" in missing_modality(audio_only, ("video", "openface"))
+    assert missing_modality(with_openface, ("video", "openface")) is None
+    assert missing_modality(with_openface, ("face_frames",)) is None
+    assert "has no transcript" in missing_modality(with_openface, ("alignment", "segments"))
