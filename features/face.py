@@ -513,5 +513,6 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
                     "the end of %s)", session.id, int((~mask).sum()), len(mask),
                     counts["windows_without_face"], counts["windows_beyond_video"], path)
     # the per-frame table too: the face bag-of-words (features/face_boaw.py) quantises it
-    per_frame = frames[list(FRAME_COLUMNS)].to_numpy(np.float32)
+    # (frames without a face are flagged by `face`; their NaN values are stored as 0)
+    per_frame = np.nan_to_num(frames[list(FRAME_COLUMNS)].to_numpy(np.float32))
     return Extracted({"features": features, "mask": mask, "frames": per_frame}, counts)

@@ -169,6 +169,9 @@ def test_windows_with_too_few_face_frames_are_zero_and_counted(tmp_path):
     assert out.arrays["mask"].tolist() == [True, False]
     assert not out.arrays["features"][1].any() and out.arrays["features"][0].any()
     assert out.counts["windows_without_face"] == 1 and out.counts["windows_beyond_video"] == 0
+    # the per-frame table flags the faceless frames and holds finite values (the stage rejects NaN)
+    frames = out.arrays["frames"]
+    assert np.isfinite(frames).all() and frames[:, FRAME_COLUMNS.index("face")].tolist() == [1.0] * 25 + [0.0] * 25
 
 
 def test_windows_beyond_a_short_video_are_masked_and_counted(tmp_path):
