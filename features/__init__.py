@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face",
-              "face_boaw")
+              "face_deep", "face_boaw")
 
 
 @dataclass

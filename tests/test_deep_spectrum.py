@@ -10,7 +10,7 @@ import torchvision
 from skimage import data, transform
 
 from features import deep_spectrum
-from features.deep_spectrum import MissingWeightsError, imagenet_normalise, load_network, weights_file
+from features.imagenet_cnn import MissingWeightsError, imagenet_normalise, load_network, weights_file
 from pipeline.sessions import Session
 
 RATE = 16000

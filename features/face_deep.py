@@ -1,0 +1,129 @@
+"""Deep face features: aligned face crops through an ImageNet CNN, averaged per window
+(Raju et al. use VGG16 fc6 / ResNet-50 pooled features of the face).
+
+Reads:    the session video, streamed (never held in memory), sampled at `sample_fps`
+          frames per second (frame i is at i / fps, as in the face stage).
+Computes: per sampled frame, MediaPipe FaceMesh landmarks (features.face's detector) and
+          from them an aligned 224 x 224 crop: the similarity transform (rotation, scale,
+          shift) that puts the centre of the subject's right eye (landmarks 33, 133) at
+          (0.35, 0.40) and of the left eye (263, 362) at (0.65, 0.40) of the crop, so head
+          roll, face size and position are removed. Crops go through the backbone of
+          features/imagenet_cnn.py (default EfficientNet-Lite0, offline, 1280-d; VGG16 /
+          ResNet-50 and others from `weights_path`) in fixed-size batches, on CUDA when present.
+Gives:    per window the mean embedding of the sampled face frames in [start, end), a mask
+          (False: no face frame in the window; its row is 0 and it is counted as
+          `windows_without_face`), and counts of sampled frames and frames with a face.
+A video that cannot be opened, yields no frame or shows no face at all is an error naming
+the session and file.
+"""
+import numpy as np
+import pandas as pd
+import torch
+import torchvision
+
+from features import Extracted
+from features.face import _face_mesh, _frames, _open_video, check_config
+from features.file_hash import file_sha256
+from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \
+    weights_file
+
+INPUTS = ("video",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+RIGHT_EYE, LEFT_EYE = (33, 133), (263, 362)  # subject's right eye is on the image's left
+EYE_TARGETS = np.array([[0.35, 0.40], [0.65, 0.40]]) * INPUT_SIZE
+
+
+def versions(cfg: dict) -> dict:
+    import mediapipe as mp
+
+    path = weights_file(cfg["backbone"], cfg.get("weights_path"), "face_deep")
+    return {"torch": torch.__version__, "torchvision": torchvision.__version__, "mediapipe": mp.__version__,
+            "backbone": cfg["backbone"], "weights": path.name, "weights_sha256": file_sha256(str(path))}
+
+
+def feature_names(cfg: dict, fitted=None) -> list[str]:
+    return [f"face_{cfg['backbone']}_{i}" for i in range(backbone_spec(cfg["backbone"], "face_deep").dims)]
+
+
+def eye_centres(landmarks, width: int, height: int) -> np.ndarray:
+    """(2, 2) pixel centres (x right, y down) of the subject's right and left eye."""
+    points = lambda ids: np.mean([(landmarks.landmark[i].x * width, landmarks.landmark[i].y * height)
+                                  for i in ids], axis=0)
+    return np.stack([points(RIGHT_EYE), points(LEFT_EYE)])
+
+
+def alignment_matrix(eyes: np.ndarray) -> np.ndarray:
+    """2 x 3 similarity transform taking the two eye centres to EYE_TARGETS."""
+    source, target = eyes[:, 0] + 1j * eyes[:, 1], EYE_TARGETS[:, 0] + 1j * EYE_TARGETS[:, 1]
+    rotation_scale = (target[1] - target[0]) / (source[1] - source[0])
+    shift = target[0] - rotation_scale * source[0]
+    a, b = rotation_scale.real, rotation_scale.imag
+    return np.array([[a, -b, shift.real], [b, a, shift.imag]])
+
+
+def aligned_crop(rgb: np.ndarray, eyes: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.warpAffine(rgb, alignment_matrix(eyes), (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)
+
+
+def sampled_face_crops(path, cfg: dict):
+    """Yields (time, crop or None) for the frames sampled at `sample_fps`."""
+    capture, fps = _open_video(path)
+    step = max(1, int(round(fps / float(cfg["sample_fps"]))))
+    try:
+        with _face_mesh(cfg) as mesh:
+            for index, rgb in enumerate(_frames(capture)):
+                if index % step:
+                    continue
+                result = mesh.process(rgb)
+                if not result.multi_face_landmarks:
+                    yield index / fps, None
+                    continue
+                eyes = eye_centres(result.multi_face_landmarks[0], rgb.shape[1], rgb.shape[0])
+                yield index / fps, aligned_crop(rgb, eyes) if np.linalg.norm(eyes[1] - eyes[0]) > 1 else None
+    finally:
+        capture.release()
+
+
+def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted:
+    cfg = check_config(cfg)
+    path = session.path("video")
+    batch_size, device = int(cfg["batch_size"]), resolve_device(cfg["device"])
+    configure_torch(device, int(cfg.get("workers", 1)))
+    network = load_network(cfg["backbone"], cfg.get("weights_path"), cfg["device"], "face_deep")
+    times, embeddings, pending, pending_times, sampled = [], [], [], [], 0
+
+    def flush() -> None:
+        images = torch.from_numpy(np.stack(pending)).permute(0, 3, 1, 2).float() / 255.0
+        embeddings.append(embed(network, images, batch_size, device).numpy())
+        times.extend(pending_times)
+        pending.clear()
+        pending_times.clear()
+
+    try:
+        for time, crop in sampled_face_crops(path, cfg):
+            sampled += 1
+            if crop is not None:
+                pending.append(crop)
+                pending_times.append(time)
+            if len(pending) == batch_size:  # one batch of crops in memory at a time
+                flush()
+    except ValueError as err:
+        raise ValueError(f"session {session.id}: {err}") from err
+    if pending:
+        flush()
+    if sampled == 0:
+        raise ValueError(f"session {session.id}: no frame could be decoded from video {path}")
+    if not times:
+        raise ValueError(f"session {session.id}: no face found in any of the {sampled} sampled frames of {path}")
+    times, vectors = np.asarray(times), np.concatenate(embeddings)
+    first = np.searchsorted(times, windows.start.to_numpy(float) - 1e-6, side="left")
+    last = np.searchsorted(times, windows.end.to_numpy(float) - 1e-6, side="left")
+    mask = last > first
+    features = np.zeros((len(windows), vectors.shape[1]), np.float32)
+    for row in np.flatnonzero(mask):
+        features[row] = vectors[first[row]:last[row]].mean(axis=0)
+    return Extracted({"features": features, "mask": mask},
+                     {"frames_sampled": sampled, "frames_with_face": len(times),
+                      "windows_without_face": int((~mask).sum())})
