@@ -35,7 +35,8 @@ def summarise(meta: dict) -> dict:
         if any(key in c for c in meta["counts"].values()):
             entry[key] = {s: c.get(key, 0) for s, c in meta["counts"].items()}
     if all("frames_with_face" in c for c in meta["counts"].values()) and meta["counts"]:
-        frames = sum(c["frames"] for c in meta["counts"].values())
+        # face: every decoded frame; face_deep: the frames it sampled
+        frames = sum(c.get("frames", c.get("frames_sampled", 0)) for c in meta["counts"].values())
         entry["face_found_rate"] = round(sum(c["frames_with_face"] for c in meta["counts"].values()) / frames, 4)
     return entry
 
