@@ -57,19 +57,25 @@ def synthetic_specs(seed: int, spec: dict) -> list[SessionSpec]:
     return sessions
 
 
-def generate_corpus(specs: list[SessionSpec], cfg: SynthConfig, workers: int) -> list[dict]:
-    require_espeak()
+def build_sessions(build, jobs: dict[str, tuple], desc: str, workers: int) -> list[dict]:
+    """build(*args) for every job, in parallel; manifest entries in job order. A failure
+    stops the stage naming the job (its session)."""
     layout.CORPUS.mkdir(parents=True, exist_ok=True)
     entries = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(generate_session, s, cfg, layout.CORPUS): s for s in specs}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="generating sessions", unit="session"):
-            spec = futures[future]
+        futures = {pool.submit(build, *args): name for name, args in jobs.items()}
+        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="session"):
             try:
-                entries[spec.session_id] = future.result()
+                entries[futures[future]] = future.result()
             except Exception as err:
-                raise RuntimeError(f"session {spec.session_id}: generation failed: {err}") from err
-    return [entries[s.session_id] for s in specs]
+                raise RuntimeError(f"{futures[future]}: {err}") from err
+    return [entries[name] for name in jobs]
+
+
+def generate_corpus(specs: list[SessionSpec], cfg: SynthConfig, workers: int) -> list[dict]:
+    require_espeak()
+    return build_sessions(generate_session, {f"session {s.session_id}: generation failed": (s, cfg, layout.CORPUS)
+                                             for s in specs}, "generating sessions", workers)
 
 
 def human_baseline(entries: list[dict], dimensions: list[str]) -> dict:
@@ -116,24 +122,16 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
     valid = validate(name, bool(spec.get("allow_outside_root", False)))
     assign_splits(valid.sessions, spec.get("split", "column"), str(valid.declaration.sessions_file))
     sample_rate, video_fps = int(spec.get("sample_rate", 16000)), float(spec.get("video_fps", 25))
-    layout.CORPUS.mkdir(parents=True, exist_ok=True)
-    entries = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(ingest_session, s, valid, layout.CORPUS, sample_rate, video_fps): s
-                   for s in valid.sessions}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="ingesting sessions", unit="session"):
-            session = futures[future]
-            try:
-                entries[session.id] = future.result()
-            except Exception as err:
-                raise RuntimeError(f"session {session.id} (row {session.row}): {err}") from err
+    entries = build_sessions(ingest_session, {f"session {s.id} (row {s.row})": (s, valid, layout.CORPUS, sample_rate,
+                                                                              video_fps) for s in valid.sessions},
+                             "ingesting sessions", workers)
     declaration = valid.declaration
     modalities = [m for m in ("audio", "video", "transcript", "openface") if m in valid.modalities or
                   (m == "transcript" and "words" in valid.modalities)]
     return {"corpus": name, "source": "manifest", "manifest": str(declaration.sessions_file),
             "task": declaration.task, "classes": declaration.classes, "sample_rate": sample_rate,
             "video_fps": video_fps, "dimensions": declaration.dimensions, "modalities": modalities,
-            "sessions": [entries[s.id] for s in valid.sessions]}
+            "sessions": entries}
 
 
 def main() -> None:
