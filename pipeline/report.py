@@ -74,7 +74,9 @@ def main() -> None:
              "windows; per-session CCC is averaged over test sessions. The human baseline is each annotator's "
              "CCC against the mean of the others on the test split (EmoNet's definition). Paper numbers come "
              "from a different (real) corpus: they are a reference point, not a target this synthetic corpus "
-             "can confirm.", "", *benchmark_table(runs), "", *other_runs_table(runs), ""]
+             "can confirm.", "", *benchmark_table(runs), ""]
+    others = other_runs_table(runs)
+    lines += [*others, ""] if others else []
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
 
