@@ -164,7 +164,7 @@ def manifest_project(project) -> Path:
 
 def test_audio_only_categorical_corpus_end_to_end(manifest_project):
     result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project)
-    assert "features@face skipped: corpus 'tiny_emotions' has no video" in result.stdout + result.stderr
+    assert "features@face skipped: corpus 'tiny_emotions' has none of video, openface" in result.stdout + result.stderr
     metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
     assert metrics["task"] == "categorical" and metrics["loss"] == "cross_entropy"
     # WA/UA recomputed here from the prediction table with scikit-learn
