@@ -16,6 +16,8 @@ Gives:    per window the mean embedding of the sampled face frames in [start, en
 A video that cannot be opened, yields no frame or shows no face at all is an error naming
 the session and file.
 """
+import cv2
+import mediapipe as mp
 import numpy as np
 import pandas as pd
 import torch
@@ -33,8 +35,6 @@ EYE_TARGETS = np.array([[0.35, 0.40], [0.65, 0.40]]) * INPUT_SIZE
 
 
 def versions(cfg: dict) -> dict:
-    import mediapipe as mp
-
     path = weights_file(cfg["backbone"], cfg.get("weights_path"), "face_deep")
     return {"torch": torch.__version__, "torchvision": torchvision.__version__, "mediapipe": mp.__version__,
             "backbone": cfg["backbone"], "weights": path.name, "weights_sha256": file_sha256(str(path))}
@@ -61,8 +61,6 @@ def alignment_matrix(eyes: np.ndarray) -> np.ndarray:
 
 
 def aligned_crop(rgb: np.ndarray, eyes: np.ndarray) -> np.ndarray:
-    import cv2
-
     return cv2.warpAffine(rgb, alignment_matrix(eyes), (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT)
 

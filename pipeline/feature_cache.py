@@ -88,7 +88,8 @@ class FeatureCache:
         self.name, self.module, self.root = name, module, root / name
         self.inputs = tuple(module.INPUTS)
         config = {k: v for k, v in cfg.items() if k not in IGNORED_CONFIG}
-        self.stage_key = digest({"extractor": name, "config": config, "versions": module.versions(cfg),
+        self.versions = module.versions(cfg)  # tool versions, model/vector checksums: recorded in every entry
+        self.stage_key = digest({"extractor": name, "config": config, "versions": self.versions,
                                  "code": module_sources(name)})
 
     def session_key(self, session, windows: pd.DataFrame, fitted_key: str | None) -> str:
@@ -134,10 +135,10 @@ class FeatureCache:
             return None
         return Extracted(arrays, entry["counts"]), entry
 
-    def store(self, session, key: str, result: Extracted, config_hash: str, versions: dict) -> dict:
+    def store(self, session, key: str, result: Extracted, config_hash: str) -> dict:
         """Writes one session's entry atomically and drops its older entries; returns the entry."""
         entry = {"session": session.id, "extractor": self.name, "key": key, "config_hash": config_hash,
-                 "versions": versions, "inputs": input_checksums(session, self.inputs),
+                 "versions": self.versions, "inputs": input_checksums(session, self.inputs),
                  "shapes": {k: list(a.shape) for k, a in result.arrays.items()}, "counts": result.counts}
         parent = self.root / "sessions" / session.id
         parent.mkdir(parents=True, exist_ok=True)

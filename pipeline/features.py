@@ -86,7 +86,7 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
     """Writes every session's arrays (from the cache when its key matches); returns per-split
     summed counts, the feature shape and the ids of the sessions that came from the cache."""
     out = layout.FEATURES / name
-    hash_of_config, versions = config_hash(cfg), extractor_module(name).versions(cfg)
+    hash_of_config = config_hash(cfg)
     counts: dict[str, dict[str, int]] = {}
     failures, shape, reused = {}, None, set()
 
@@ -122,7 +122,7 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
                 except Exception as err:
                     failures[session.id] = str(err)
                     continue
-                entry = cache.store(session, key, result, hash_of_config, versions)
+                entry = cache.store(session, key, result, hash_of_config)
                 write_session(out, session.id, result, entry)
                 collect(session, result)
     if failures:
@@ -176,7 +176,7 @@ def main(argv: list[str]) -> None:
     x_realtime = round(computed_audio_seconds / seconds, 1) if computed_audio_seconds else None
     meta = {"extractor": name, "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
             "windows": len(windows), "seconds": round(seconds, 2), "x_realtime": x_realtime,
-            "config": cfg, "config_hash": config_hash(cfg), "versions": module.versions(cfg),
+            "config": cfg, "config_hash": config_hash(cfg), "versions": cache.versions,
             "fit_on": "train" if fitted is not None else None, "counts": counts,
             "cache": {"sessions_reused": len(reused), "sessions_computed": len(corpus.sessions) - len(reused)},
             "feature_names": module.feature_names(cfg, fitted)}

@@ -175,12 +175,12 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     input_shape = train[0].x.shape[1:]
     task = load_task()
     n_classes = len(task["classes"]) if task["task"] == "categorical" else 0
-    if n_classes and getattr(create_model(spec.name, input_shape, 1, **spec.hparams), "uses_teacher_forcing", False):
-        raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     model = create_model(spec.name, input_shape, n_classes or len(spec.targets), **spec.hparams).to(device)
+    teacher_forcing = getattr(model, "uses_teacher_forcing", False)
+    if n_classes and teacher_forcing:
+        raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
     chunk = min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
-    teacher_forcing = getattr(model, "uses_teacher_forcing", False)
     log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
              spec.name, device, len(train), len(dev), chunk, "cross-entropy" if n_classes else spec.loss, control)
 
@@ -279,22 +279,20 @@ def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
         raise ValueError("the corpus has no test sessions")
     normalise(test, mean, std)
     preds = [predict(model, s, torch.device("cpu")) for s in test]
+    ids = [s.id for s in test for _ in range(len(s.x))]
+    run = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"], "features": meta["features"],
+           "split": "test"}
     if meta.get("task") == "categorical":
         classes = meta["classes"]
         pred = np.concatenate(preds).argmax(-1)
         gold = np.concatenate([s.y[:, 0] for s in test]).astype(int)
-        metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
-                   "features": meta["features"], "split": "test", "task": "categorical", "sessions": len(test),
-                   "windows": len(gold), "class": classification_metrics(pred, gold, classes)}
-        table = pd.DataFrame({"session": [s.id for s in test for _ in range(len(s.x))],
-                              "start": np.concatenate([s.start for s in test]),
+        metrics = {**run, "task": "categorical", "sessions": len(test), "windows": len(ids),
+                   "class": classification_metrics(pred, gold, classes)}
+        table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),
                               "class_gold": [classes[k] for k in gold], "class_pred": [classes[k] for k in pred]})
         return metrics, table
     pred, gold = np.concatenate(preds), np.concatenate([s.y for s in test])
-    ids = [s.id for s in test for _ in range(len(s.x))]
-    metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
-               "features": meta["features"], "split": "test", "sessions": len(test), "windows": len(ids),
-               **regression_metrics(pred, gold, ids, targets)}
+    metrics = {**run, "sessions": len(test), "windows": len(ids), **regression_metrics(pred, gold, ids, targets)}
     if layout.CORPUS_REPORT.exists():
         human = json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
         for target in targets:
