@@ -8,7 +8,9 @@ An extractor module exposes
   session's windows (key "features"), plus any per-session extras and small counts;
 - `feature_names(cfg, fitted) -> list[str] | None`;
 - optionally `fit(train_sessions, windows, cfg) -> dict`: state learned on the train split
-  only (a codebook, a vocabulary), saved as fitted.json and passed to every `extract`.
+  only (a codebook, a vocabulary), saved as fitted.json and passed to every `extract`;
+- optionally `preflight(cfg)`: raises, before any session is extracted, when a tool or model
+  the configuration needs is not installed (the face stage's pyfeat backend).
 """
 import importlib
 from dataclasses import dataclass, field

@@ -90,8 +90,15 @@ Windows with too few face frames (< `min_face_fraction` of their frames) get mas
 are counted in "windows_without_face". Masked windows hold zeros (finite values are required
 downstream); nothing is dropped.
 
-Config (`features.face`): min_face_fraction (0.5), min_detection_confidence (0.5), workers
-(sessions in parallel, used by pipeline/features.py).
+Backends (`backend`): "mediapipe" (the default; everything above) or "pyfeat": py-feat's
+Detectorv2 in place of FaceMesh and the landmark formulas, from models already in py-feat's
+local cache, checked before any session (see features/face_pyfeat.py for its columns' mapping
+and what it needs). Both fill the same per-frame table and window summaries; bad input is
+handled as above.
+
+Config (`features.face`): min_face_fraction (0.5), min_detection_confidence (0.5), backend
+("mediapipe"), pyfeat_batch_size (16 frames per py-feat call) and device ("auto": cuda when
+available) for the pyfeat backend, workers (sessions in parallel, used by pipeline/features.py).
 """
 from __future__ import annotations
 
@@ -111,7 +118,9 @@ from features import Extracted
 
 log = logging.getLogger("features.face")
 
-DEFAULTS = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5}
+DEFAULTS = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5, "backend": "mediapipe",
+            "pyfeat_batch_size": 16, "device": "auto"}
+BACKENDS = ("mediapipe", "pyfeat")
 
 ACTION_UNITS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
                 "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45")
@@ -476,7 +485,12 @@ INPUTS = ("video", "openface")  # what the per-session cache key covers (pipelin
 
 
 def versions(cfg: dict) -> dict:
-    return {"mediapipe": mp.__version__, "opencv": cv2.__version__}
+    cfg = check_config(cfg)
+    tools = {"mediapipe": mp.__version__, "opencv": cv2.__version__}
+    if cfg["backend"] == "pyfeat":
+        from features import face_pyfeat
+        tools.update(face_pyfeat.versions())
+    return tools
 
 
 def check_config(cfg: dict) -> dict:
@@ -486,7 +500,19 @@ def check_config(cfg: dict) -> dict:
         value = float(cfg[key])
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"features.face.{key} must lie in [0, 1], got {cfg[key]!r}")
+    if cfg["backend"] not in BACKENDS:
+        raise ValueError(f"features.face.backend must be one of {', '.join(BACKENDS)}, got {cfg['backend']!r}")
+    if not isinstance(cfg["pyfeat_batch_size"], int) or cfg["pyfeat_batch_size"] < 1:
+        raise ValueError(f"features.face.pyfeat_batch_size must be a positive integer, got {cfg['pyfeat_batch_size']!r}")
     return cfg
+
+
+def preflight(cfg: dict) -> None:
+    """Before any session (pipeline/features.py): the pyfeat backend's package and models are
+    present, or features.face_pyfeat.PyFeatUnavailable says exactly what is missing."""
+    if check_config(cfg)["backend"] == "pyfeat":
+        from features import face_pyfeat
+        face_pyfeat.preflight()
 
 
 def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted:
@@ -499,11 +525,17 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
         return window_features(session.path("openface"), windows, cfg, session.id)
     path = session.path("video")
     try:
-        frames = per_frame_features(path, cfg)
+        if cfg["backend"] == "pyfeat":
+            from features import face_pyfeat  # it imports this module
+            frames = face_pyfeat.per_frame_features(path, cfg)
+        else:
+            frames = per_frame_features(path, cfg)
     except ValueError as err:
         raise ValueError(f"session {session.id}: {err}") from err
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
                                                frames.attrs["fps"])
+    if cfg["backend"] == "pyfeat":
+        counts["aus_not_estimated"] = len(frames.attrs["aus_not_estimated"])
     counts["frames_unread"] = max(0, frames.attrs["frames_declared"] - counts["frames"])
     if counts["frames_unread"]:
         log.warning("session %s: %d of the %d frames %s announces did not decode", session.id,

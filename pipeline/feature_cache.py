@@ -55,6 +55,8 @@ def module_sources(name: str, seen: set | None = None) -> dict[str, str]:
             sources.update(module_sources(node.module.removeprefix("features."), seen))
         elif isinstance(node, ast.ImportFrom) and node.module == "features":
             sources.update(module_sources("__init__", seen))
+            for alias in node.names:  # `from features import face_pyfeat` names a module
+                sources.update(module_sources(alias.name, seen))
     return sources
 
 

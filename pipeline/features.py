@@ -164,6 +164,8 @@ def main(argv: list[str]) -> None:
         log.warning("features@%s skipped: %s", name, reason)
         return
 
+    if hasattr(module, "preflight"):  # models or tools it needs, checked before any session
+        module.preflight(cfg)
     began = time.perf_counter()
     cache = FeatureCache(name, module, cfg)
     fitted, fitted_key = fit_on_train(module, cache, corpus, windows, cfg)
