@@ -8,8 +8,19 @@ Four variants differ in encoder and decoder (paper 3.3.1-3.3.2):
   emonet_ed_lstm      LSTM encoder, LSTM decoder over c_t                     (eq. 7)
   emonet_transformer  6-layer Transformer encoder (d 128, ff 128, dropout 0.1), ED-LSTM decoder
 Defaults are the paper's: window embedding 256, hidden 256, input dropout 0.1, l = 3.
+
+Readings where the paper is silent (README, "Models"):
+- AR-LSTM, eq. 6: y_{t-1} is the gold label in training (teacher forcing) and the model's own
+  prediction at test time; every training chunk and every test session starts from y = 0.
+- Transformer positions: the paper names no positional encoding. `positional_encoding: none`
+  (our default, measured beside `sinusoidal` in the benchmark) relies on the causal mask
+  alone, which still tells positions apart (step t attends over t + 1 inputs);
+  `sinusoidal` adds the encoding of Vaswani et al. (the Transformer the paper cites),
+  counted from the first window of the sequence: a training chunk starts at 0 like a test
+  session does, although the chunk sits mid-session.
 Input: (B, T, W, E) padded word vectors per window; output (B, T, targets).
 """
+import math
 from dataclasses import dataclass
 
 import torch
@@ -31,6 +42,7 @@ class EmoNetConfig:
     transformer_layers: int = 6
     transformer_heads: int = 4  # the paper says multi-head without a number
     transformer_dropout: float = 0.1
+    positional_encoding: str = "none"  # none | sinusoidal (see the module docstring)
 
 
 class WindowEmbedding(nn.Module):
@@ -47,11 +59,28 @@ class WindowEmbedding(nn.Module):
         return self.highway(conv.max(dim=2).values).reshape(b, t, -1)  # (B, T, C)
 
 
+POSITIONAL_ENCODINGS = ("none", "sinusoidal")
+
+
+def sinusoidal_positions(length: int, dim: int, device=None) -> torch.Tensor:
+    """(length, dim) PE[t, 2i] = sin(t / 10000^(2i/dim)), PE[t, 2i+1] = cos(...) (Vaswani et al., 3.5)."""
+    position = torch.arange(length, dtype=torch.float32, device=device)[:, None]
+    frequency = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * (-math.log(10000.0) / dim))
+    encoding = torch.zeros(length, dim, device=device)
+    encoding[:, 0::2] = torch.sin(position * frequency)
+    encoding[:, 1::2] = torch.cos(position * frequency[: dim // 2])
+    return encoding
+
+
 class CausalTransformer(nn.Module):
     """Self-attention encoder over windows; each step sees only the past, h_t = Encoder(X_1:t)."""
 
     def __init__(self, input_dim: int, cfg: EmoNetConfig):
         super().__init__()
+        if cfg.positional_encoding not in POSITIONAL_ENCODINGS:
+            raise ValueError(f"positional_encoding must be one of {POSITIONAL_ENCODINGS} "
+                             f"(got {cfg.positional_encoding!r})")
+        self.positional = cfg.positional_encoding
         # the window embeddings differ little from window to window; normalising the projected
         # input keeps those differences from vanishing under six post-norm layers
         self.project = nn.Sequential(nn.Linear(input_dim, cfg.transformer_dim), nn.LayerNorm(cfg.transformer_dim))
@@ -64,7 +93,10 @@ class CausalTransformer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, D)
         causal = nn.Transformer.generate_square_subsequent_mask(x.shape[1], device=x.device)
-        return self.encoder(self.project(x), mask=causal, is_causal=True)  # (B, T, d)
+        z = self.project(x)  # (B, T, d)
+        if self.positional == "sinusoidal":
+            z = z + sinusoidal_positions(x.shape[1], z.shape[-1], x.device)
+        return self.encoder(z, mask=causal, is_causal=True)  # (B, T, d)
 
 
 class EmoNet(nn.Module):

@@ -1,6 +1,7 @@
 """Stage `benchmark@<run>`: train and test one entry of the `benchmark` param (a model and a loss).
 
-Reads:  params `benchmark.<run>` ({model, loss, optional control}), `models.<model>`, `train`, `seed`;
+Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hparams: overrides of
+        the model's hyperparameters, e.g. an ablation of one architectural option}), `models.<model>`, `train`, `seed`;
         data/windows, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv, data/benchmark_progress/<run>/ (resume state)
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> None:
     train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}
     try:
         spec = model_spec(params, entry["model"], entry.get("loss"))
+        spec.hparams.update(entry.get("hparams") or {})
         meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
                            progress=layout.DATA / "benchmark_progress" / run / "progress.pt")
     except CorpusMismatch as reason:

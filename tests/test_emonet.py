@@ -5,6 +5,7 @@ import torch
 
 from models import create_model
 from models.blocks import Highway, LocalAttention
+from models.emonet import sinusoidal_positions
 
 EMONET = ["emonet_lstm", "emonet_ar_lstm", "emonet_ed_lstm", "emonet_transformer"]
 
@@ -46,11 +47,12 @@ def test_gradients_reach_the_window_embedding(name):
     assert model.embed.highway.gate.weight.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("name", EMONET)
-def test_predictions_use_only_the_past(name):
+@pytest.mark.parametrize("name,hparams", [*((n, {}) for n in EMONET),
+                                          ("emonet_transformer", {"positional_encoding": "sinusoidal"})])
+def test_predictions_use_only_the_past(name, hparams):
     """h_t = Encoder(X_1:t): changing window t leaves predictions before t unchanged."""
     torch.manual_seed(0)
-    model = create_model(name, (6, 8), n_targets=1).eval()
+    model = create_model(name, (6, 8), n_targets=1, **hparams).eval()
     words = torch.randn(1, 6, 6, 8)
     changed = words.clone()
     changed[0, 4] += 1.0
@@ -75,3 +77,24 @@ def test_autoregressive_decoder_teacher_forcing_and_free_running():
     changed = (a - b).abs()[0, :, 0] > 1e-6
     assert changed.tolist() == [False, False, False, True, False]  # y_2 feeds only step 3
 
+
+
+def test_sinusoidal_positions_follow_the_formula():
+    encoding = sinusoidal_positions(5, 6).numpy()
+    for t in range(5):
+        for i in range(3):
+            angle = t / 10000 ** (2 * i / 6)
+            assert encoding[t, 2 * i] == pytest.approx(np.sin(angle), abs=1e-6)
+            assert encoding[t, 2 * i + 1] == pytest.approx(np.cos(angle), abs=1e-6)
+
+
+def test_positional_encoding_changes_the_transformer_and_is_checked():
+    torch.manual_seed(0)
+    plain = create_model("emonet_transformer", (6, 8), n_targets=1).eval()
+    torch.manual_seed(0)
+    positional = create_model("emonet_transformer", (6, 8), n_targets=1, positional_encoding="sinusoidal").eval()
+    words = torch.randn(1, 5, 6, 8)
+    with torch.no_grad():  # same weights (same seed), different inputs to the encoder
+        assert not torch.allclose(plain(words), positional(words))
+    with pytest.raises(ValueError, match="positional_encoding must be one of"):
+        create_model("emonet_transformer", (6, 8), n_targets=1, positional_encoding="rotary")
