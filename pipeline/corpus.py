@@ -25,12 +25,12 @@ from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
 from pipeline.manifest import in_repository, validate
 from pipeline.sessions import SPLITS
+from pipeline.validate import SOURCES
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak
 
 log = logging.getLogger("corpus")
-SOURCES = ("synthetic", "manifest")
 
 
 def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: dict) -> dict[str, str]:

@@ -16,6 +16,7 @@ import yaml
 
 from pipeline import corpus as corpus_stage, layout
 from pipeline.ingest import ingest_session
+from pipeline import validate as validate_stage
 from pipeline.manifest import ManifestError, validate
 from pipeline.sessions import load_corpus
 from pipeline.splits import assign_splits
@@ -188,6 +189,36 @@ def test_sources_are_recorded_without_the_clone_s_location(corpus_dir, tmp_path)
                                                "sha256": hashlib.sha256(b"hello\n").hexdigest()}]
     assert entry["sources"]["video"][0]["path"] == "corpora/good/media/s0.mp4"
     assert str(tmp_path) not in json.dumps(entry)
+
+
+def test_validate_stage_writes_a_function_of_its_inputs(corpus_dir, tmp_path):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "good", "corpora": {
+        "good": {"source": "manifest"}}}))
+    validate_stage.main()
+    first = layout.VALIDATED.read_bytes()
+    summary = json.loads(first)
+    assert [(s["id"], s["split"]) for s in summary["sessions"]] == [("s0", "train"), ("s1", "train"),
+                                                                   ("s2", "dev"), ("s3", "test")]
+    assert str(tmp_path) not in first.decode()
+    validate_stage.main()
+    assert layout.VALIDATED.read_bytes() == first
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "audio"), "media/gone.wav"))
+    with pytest.raises(ManifestError, match="row 1: audio: media/gone.wav does not exist"):
+        validate_stage.main()
+
+
+def test_validate_stage_checks_a_synthetic_corpus_s_params():
+    from pipeline.config import ParamsError, load_params
+    params = load_params()
+    params["corpus"] = "tiny"
+    summary = validate_stage.check(params)
+    assert summary["source"] == "synthetic" and len(summary["sessions"]) == 6
+    params["corpora"]["tiny"]["split_speakers"] = {"train": 2, "dev": 1, "test": 1}  # 4 speakers, of 3
+    with pytest.raises(ParamsError, match="split_speakers"):
+        validate_stage.check(params)
+    params["corpora"]["tiny"]["session_seconds"] = 0
+    with pytest.raises(ParamsError, match="corpora.tiny.session_seconds must be a positive number"):
+        validate_stage.check(params)
 
 
 def test_missing_modality_in_one_row_and_no_media(corpus_dir):
