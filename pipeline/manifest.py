@@ -199,10 +199,10 @@ def media_lengths(files: dict[str, list[Path]]) -> tuple[dict[str, float], list[
     return lengths, found
 
 
-def av_problem(lengths: dict[str, float], tolerance_s: float) -> str | None:
+def av_problem(lengths: dict[str, float], tolerance_s: float, key: str) -> str | None:
     if "audio" in lengths and "video" in lengths and abs(lengths["audio"] - lengths["video"]) > tolerance_s:
         return (f"audio lasts {lengths['audio']:.2f} s and video {lengths['video']:.2f} s: they differ by more than "
-                f"{tolerance_s:g} s (corpora.<name>.av_tolerance_s)")
+                f"{tolerance_s:g} s ({key})")
     return None
 
 
@@ -223,7 +223,8 @@ def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, see
                 session.written.setdefault(kind, []).append(text)
     lengths, unusable = media_lengths(session.files)
     problems += [Problem(shown(path), number, message) for path, message in unusable]
-    mismatch = av_problem(lengths, float(spec.get("av_tolerance_s", AV_TOLERANCE_S)))
+    mismatch = av_problem(lengths, float(spec.get("av_tolerance_s", AV_TOLERANCE_S)),
+                          f"corpora.{valid.folder.name}.av_tolerance_s")
     if mismatch:
         problems.append(Problem(csv_name, number, mismatch))
     if lengths:  # contents are checked against the media's length (audio's, when there is audio)

@@ -175,7 +175,7 @@ def test_video_much_shorter_than_audio_is_reported_with_both_lengths(corpus_dir)
     write_video(corpus_dir / "media" / "s2.mp4", 1.0)
     found = [str(p) for p in problems_of()]
     assert found == ["corpora/good/sessions.csv, row 3: audio lasts 3.00 s and video 1.00 s: they differ by more "
-                     "than 1 s (corpora.<name>.av_tolerance_s)"], found
+                     "than 1 s (corpora.good.av_tolerance_s)"], found
     assert validate("good", {"av_tolerance_s": 2.5}).sessions[2].duration_s == pytest.approx(3.0, abs=1e-3)
 
 
