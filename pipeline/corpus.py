@@ -23,14 +23,14 @@ from tqdm import tqdm
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
-from pipeline.manifest import assign_splits, validate
+from pipeline.manifest import in_repository, validate
 from pipeline.sessions import SPLITS
+from pipeline.validate import SOURCES
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak
 
 log = logging.getLogger("corpus")
-SOURCES = ("synthetic", "manifest")
 
 
 def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: dict) -> dict[str, str]:
@@ -118,9 +118,9 @@ def write_corpus(manifest: dict) -> None:
 
 
 def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
-    """Validates corpora/<name>/ completely, then converts its sessions (in parallel)."""
-    valid = validate(name, bool(spec.get("allow_outside_root", False)))
-    assign_splits(valid.sessions, spec.get("split", "column"), str(valid.declaration.sessions_file))
+    """Validates corpora/<name>/ completely (again: the stage may run without `validate`),
+    then converts its sessions (in parallel)."""
+    valid = validate(name, spec)
     sample_rate, video_fps = int(spec.get("sample_rate", 16000)), float(spec.get("video_fps", 25))
     entries = build_sessions(ingest_session, {f"session {s.id} (row {s.row})": (s, valid, layout.CORPUS, sample_rate,
                                                                               video_fps) for s in valid.sessions},
@@ -128,7 +128,7 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
     declaration = valid.declaration
     modalities = [m for m in ("audio", "video", "transcript", "openface") if m in valid.modalities or
                   (m == "transcript" and "words" in valid.modalities)]
-    return {"corpus": name, "source": "manifest", "manifest": str(declaration.sessions_file),
+    return {"corpus": name, "source": "manifest", "manifest": in_repository(declaration.sessions_file),
             "task": declaration.task, "classes": declaration.classes, "sample_rate": sample_rate,
             "video_fps": video_fps, "dimensions": declaration.dimensions, "modalities": modalities,
             "sessions": entries}

@@ -7,7 +7,9 @@ Per session, under data/corpus/sessions/<id>/:
 - gold.csv (time + dimensions): the one labels file, or the mean of the annotators' files
   on the first file's time grid (linear interpolation), with ratings.csv holding each
   annotator (time, annotator, dimensions) and their leave-one-out agreement.
-Each manifest entry records the original paths and their sha256 (`sources`).
+Each manifest entry records the original files' sha256 and paths (`sources`): relative to
+the repository root, or for a file outside the repository (`allow_outside_root`) the path
+as sessions.csv gives it, so clones at different paths write identical outputs.
 """
 import shutil
 import subprocess
@@ -21,7 +23,7 @@ from scipy.signal import resample_poly
 
 from features.file_hash import file_sha256
 from metrics.regression import leave_one_out_ccc
-from pipeline.manifest import ManifestSession, ValidManifest
+from pipeline.manifest import ManifestSession, ValidManifest, in_repository
 
 
 def convert_audio(source: Path, target: Path, sample_rate: int) -> None:
@@ -33,12 +35,18 @@ def convert_audio(source: Path, target: Path, sample_rate: int) -> None:
     sf.write(str(target), np.clip(audio, -1, 1), sample_rate, subtype="PCM_16")
 
 
+# x264's output depends on its thread count, which defaults to the machine's cores: a fixed
+# count makes video.mp4 (and so data/corpus's hash) the same on every machine
+ENCODER_THREADS = 2
+
+
 def convert_video(source: Path, target: Path, fps: float) -> None:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise RuntimeError("ffmpeg not found: it converts manifest videos (bash run.sh setup installs it)")
     done = subprocess.run([ffmpeg, "-nostdin", "-y", "-loglevel", "error", "-i", str(source), "-an",
-                           "-r", str(fps), "-pix_fmt", "yuv420p", str(target)], capture_output=True, text=True)
+                           "-r", str(fps), "-pix_fmt", "yuv420p", "-threads", str(ENCODER_THREADS), str(target)],
+                          capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"ffmpeg could not convert {source}: {done.stderr.strip()[-500:]}")
 
@@ -61,7 +69,16 @@ def write_labels(session: ManifestSession, folder: Path, dimensions: list[str]) 
         return {}
     pd.concat([pd.DataFrame({"time": times, "annotator": k, **{d: ratings[k, :, j] for j, d in enumerate(dimensions)}})
                for k in range(len(ratings))]).to_csv(folder / "ratings.csv", index=False, float_format="%.6f")
-    return {d: [float(c) for c in leave_one_out_ccc(ratings[:, :, j])] for j, d in enumerate(dimensions)}
+    # rounded: the last bits of a float sum can differ between CPUs, and this lands in manifest.json
+    return {d: [round(float(c), 6) for c in leave_one_out_ccc(ratings[:, :, j])] for j, d in enumerate(dimensions)}
+
+
+def source_record(path: Path, as_written: str) -> dict:
+    """How manifest.json names an original file: nothing that depends on where the repository
+    or the machine's data lie."""
+    relative = in_repository(path)
+    named = {"path": relative} if relative else {"path": as_written, "outside_repository": True}
+    return {**named, "sha256": file_sha256(str(path))}
 
 
 def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path, sample_rate: int,
@@ -72,7 +89,7 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
     relative = Path("sessions") / session.id
     entry = {"id": session.id, "speaker": session.speaker, "split": session.split,
              "duration_s": round(session.duration_s, 4), "manifest_row": session.row,
-             "sources": {kind: [{"path": str(p), "sha256": file_sha256(str(p))} for p in paths]
+             "sources": {kind: [source_record(path, text) for path, text in zip(paths, session.written[kind])]
                          for kind, paths in session.files.items()}}
     if "audio" in session.files:
         convert_audio(session.files["audio"][0], folder / "audio.wav", sample_rate)

@@ -16,9 +16,11 @@ value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x CSV 
 format AVEC ships): the face stage reads it instead of decoding video. `class` is one of
 `classes`. See README.
 
-`validate` reports every problem at once, each naming the file and the CSV row
-(row 1 = the first session, the line after the header); nothing is written before the
-whole manifest is valid.
+`validate` reports every problem at once (files, media lengths, contents, modalities and
+splits), each naming the file and the CSV row (row 1 = the first session, the line after
+the header); nothing is written before the whole manifest is valid. The checks of each
+kind of file are in pipeline/manifest_files.py, media lengths in pipeline/media_probe.py
+and the split rules in pipeline/splits.py.
 """
 from __future__ import annotations
 
@@ -26,13 +28,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pandas as pd
-import soundfile as sf
 import yaml
 
-from pipeline.sessions import SPLITS
+from pipeline.manifest_files import CONTENT_CHECKS, read_table
+from pipeline.media_probe import audio_duration, video_duration
+from pipeline.splits import assign_splits, split_rule
 
 CORPORA = Path("corpora")
 DECLARATION = "corpus.yaml"
@@ -40,8 +41,10 @@ TASKS = ("continuous", "categorical")
 COLUMNS = ("id", "speaker", "split", "audio", "video", "transcript", "words", "labels", "segments", "openface",
            "class")
 MEDIA_KINDS = ("audio", "video", "transcript", "words", "labels", "segments", "openface")
-SPLIT_RULES = ("column", "speaker_ratio", "speaker_kfold")
-TIME_TOLERANCE_S = 0.5  # label times may overrun the media by this much (a last rating after the end)
+# default of `corpora.<name>.av_tolerance_s`: a session's audio and video may differ in length
+# by this much (recorders start and stop a few frames apart); beyond it, windows past the
+# shorter one would have no face or no voice
+AV_TOLERANCE_S = 1.0
 
 
 class ManifestError(ValueError):
@@ -80,6 +83,7 @@ class ManifestSession:
     duration_s: float
     files: dict[str, list[Path]] = field(default_factory=dict)  # kind -> resolved paths (labels: 1+)
     label: str | None = None
+    written: dict[str, list[str]] = field(default_factory=dict)  # kind -> the paths as sessions.csv gives them
 
 
 @dataclass
@@ -92,6 +96,18 @@ class ValidManifest:
 
 def corpus_folder(name: str) -> Path:
     return CORPORA / name
+
+
+def in_repository(path: Path) -> str | None:
+    """`path` relative to the repository root (the stages' working directory), or None
+    outside it: what outputs may record, since the root differs between clones."""
+    root = Path.cwd().resolve()
+    path = path.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+
+
+def shown(path: Path) -> str:
+    return in_repository(path) or str(path)
 
 
 def read_declaration(folder: Path, problems: list[Problem]) -> Declaration | None:
@@ -132,111 +148,110 @@ def resolve(folder: Path, text: str, allow_outside: bool) -> tuple[Path, str | N
     return path, None
 
 
-def audio_duration(path: Path) -> float:
-    info = sf.info(str(path))
-    if info.frames == 0:
-        raise ValueError("has no samples")
-    return info.frames / info.samplerate
-
-
-def video_duration(path: Path) -> float:
-    capture = cv2.VideoCapture(str(path))
-    try:
-        ok, _ = capture.read()
-        fps, frames = capture.get(cv2.CAP_PROP_FPS), capture.get(cv2.CAP_PROP_FRAME_COUNT)
-    finally:
-        capture.release()
-    if not ok:
-        raise ValueError("cannot be decoded (no frame could be read)")
-    if not (np.isfinite(fps) and fps > 0 and frames > 0):
-        raise ValueError(f"reports no usable frame rate/count (fps {fps}, frames {frames})")
-    return frames / fps
-
-
-def times_problems(times: np.ndarray, duration_s: float, what: str) -> list[str]:
-    found = []
-    if np.isnan(times).any():
-        found.append(f"{what} has NaN times")
-        return found
-    if (np.diff(times) <= 0).any():
-        at = int(np.argmax(np.diff(times) <= 0)) + 1
-        found.append(f"{what} times are not increasing (at data line {at + 1}: {times[at - 1]} then {times[at]})")
-    if len(times) and (times.min() < 0 or times.max() > duration_s + TIME_TOLERANCE_S):
-        found.append(f"{what} times run from {times.min():.2f} to {times.max():.2f} s, outside the media "
-                     f"duration 0-{duration_s:.2f} s")
-    return found
-
-
-def read_table(path: Path, required: list[str]) -> tuple[pd.DataFrame | None, str | None]:
-    try:
-        table = pd.read_csv(path, keep_default_na=True)
-    except Exception as err:  # pandas raises several types for malformed CSV
-        return None, f"cannot be read as CSV: {err}"
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        return None, f"lacks columns {missing} (has {list(table.columns)})"
-    return table, None
-
-
-def check_labels(path: Path, dimensions: list[str], duration_s: float) -> list[str]:
-    table, error = read_table(path, ["time", *dimensions])
-    if error:
-        return [error]
-    found = times_problems(table.time.to_numpy(float), duration_s, "label")
-    values = table[dimensions].apply(pd.to_numeric, errors="coerce")
-    if values.isna().any().any():
-        rows = values.index[values.isna().any(axis=1)].tolist()
-        found.append(f"NaN or non-numeric label values on data lines {[r + 1 for r in rows[:5]]}"
-                     + (" ..." if len(rows) > 5 else ""))
-    return found
-
-
-def check_segments(path: Path, duration_s: float) -> list[str]:
-    table, error = read_table(path, ["start", "end"])
-    if error:
-        return [error]
-    found = times_problems(table.start.to_numpy(float), duration_s, "segment start")
-    if (table.end <= table.start).any():
-        found.append(f"segments end before they start on data lines {list(table.index[table.end <= table.start] + 1)}")
-    if (table.end > duration_s + TIME_TOLERANCE_S).any():
-        found.append(f"segment ends run past the media duration {duration_s:.2f} s")
-    if table.drop(columns=["start", "end"]).apply(pd.to_numeric, errors="coerce").isna().any().any():
-        found.append("NaN or non-numeric segment values")
-    return found
-
-
-def check_words(path: Path, duration_s: float) -> list[str]:
-    table, error = read_table(path, ["word", "start", "end"])
-    if error:
-        return [error]
-    found = times_problems(table.start.to_numpy(float), duration_s, "word start")
-    if (table.end < table.start).any() or table.end.isna().any():
-        found.append("word end times missing or before their start")
-    return found
-
-
-def check_openface(path: Path, duration_s: float) -> list[str]:
-    from features.openface_import import read_openface_csv
-
-    try:
-        table = read_openface_csv(path)
-    except (ValueError, FileNotFoundError) as err:
-        return [str(err)]
-    return times_problems(table.time.to_numpy(float), duration_s, "OpenFace timestamp")
-
-
 def cell(row: pd.Series, column: str) -> str:
     value = row.get(column)
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
 
 
-def validate(name: str, allow_outside_root: bool = False, folder: Path | None = None) -> ValidManifest:
-    """The manifest of corpora/<name>/, checked; raises ManifestError listing every problem."""
-    folder = folder or corpus_folder(name)
-    problems: list[Problem] = []
+def cell_paths(row: pd.Series, kind: str) -> list[str]:
+    """The paths a cell names: `labels` may hold several, separated by ';'."""
+    text = cell(row, kind)
+    return [t.strip() for t in text.split(";") if t.strip()] if kind == "labels" else ([text] if text else [])
+
+
+def identity_problems(row: pd.Series, seen_ids: dict[str, int]) -> list[str]:
+    session_id, found = cell(row, "id"), []
+    if not session_id:
+        found.append("empty id")
+    elif session_id in seen_ids:
+        found.append(f"duplicate id {session_id!r} (also row {seen_ids[session_id]})")
+    elif not all(c.isalnum() or c in "-_." for c in session_id):
+        found.append(f"id {session_id!r} may only hold letters, digits, '-', '_' and '.'")
+    if not cell(row, "speaker"):
+        found.append("empty speaker")
+    return found
+
+
+def task_problems(row: pd.Series, declaration: Declaration) -> list[str]:
+    found, label = [], cell(row, "class")
+    if not cell(row, "audio") and not cell(row, "video"):
+        found.append("has neither audio nor video")
+    if cell(row, "transcript") and not cell(row, "words") and not cell(row, "audio"):
+        found.append("a plain transcript is aligned to the audio, and this session has none (give `words`)")
+    if declaration.task == "categorical" and not label:
+        found.append("empty class (the task is categorical)")
+    elif declaration.task == "categorical" and label not in declaration.classes:
+        found.append(f"unknown class {label!r} (classes: {', '.join(declaration.classes)})")
+    if declaration.task == "continuous" and not cell(row, "labels"):
+        found.append("no labels file (the task is continuous)")
+    return found
+
+
+def media_lengths(files: dict[str, list[Path]]) -> tuple[dict[str, float], list[tuple[Path, str]]]:
+    """Seconds of audio and of (decodable) video, and (file, message) for media that cannot be used."""
+    lengths, found = {}, []
+    for kind, measure in (("audio", audio_duration), ("video", video_duration)):
+        if kind in files:
+            try:
+                lengths[kind] = measure(files[kind][0])
+            except Exception as err:  # soundfile/OpenCV raise several types for unusable media
+                found.append((files[kind][0], f"unreadable {kind}: {err}"))
+    return lengths, found
+
+
+def av_problem(lengths: dict[str, float], tolerance_s: float, key: str) -> str | None:
+    if "audio" in lengths and "video" in lengths and abs(lengths["audio"] - lengths["video"]) > tolerance_s:
+        return (f"audio lasts {lengths['audio']:.2f} s and video {lengths['video']:.2f} s: they differ by more than "
+                f"{tolerance_s:g} s ({key})")
+    return None
+
+
+def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, seen_ids: dict[str, int],
+              csv_name: str) -> tuple[ManifestSession, list[Problem]]:
+    """One sessions.csv row as a session, with every problem it has."""
+    messages = identity_problems(row, seen_ids) + task_problems(row, valid.declaration)
+    problems = [Problem(csv_name, number, m) for m in messages]
+    session = ManifestSession(number, cell(row, "id"), cell(row, "speaker"), cell(row, "split"), 0.0,
+                              label=cell(row, "class") or None)
+    for kind in MEDIA_KINDS:
+        for text in cell_paths(row, kind):
+            path, why = resolve(valid.folder, text, bool(spec.get("allow_outside_root", False)))
+            if why:
+                problems.append(Problem(csv_name, number, f"{kind}: {why}"))
+            else:
+                session.files.setdefault(kind, []).append(path)
+                session.written.setdefault(kind, []).append(text)
+    lengths, unusable = media_lengths(session.files)
+    problems += [Problem(shown(path), number, message) for path, message in unusable]
+    mismatch = av_problem(lengths, float(spec.get("av_tolerance_s", AV_TOLERANCE_S)),
+                          f"corpora.{valid.folder.name}.av_tolerance_s")
+    if mismatch:
+        problems.append(Problem(csv_name, number, mismatch))
+    if lengths:  # contents are checked against the media's length (audio's, when there is audio)
+        session.duration_s = lengths.get("audio", lengths.get("video"))
+        for kind, check in CONTENT_CHECKS.items():
+            for path in session.files.get(kind, []):
+                problems += [Problem(shown(path), number, m)
+                             for m in check(path, session.duration_s, valid.declaration.dimensions)]
+    return session, problems
+
+
+def modality_problems(table: pd.DataFrame, csv_name: str) -> tuple[list[str], list[Problem]]:
+    """The modalities some session has, and a problem for each session lacking one of them."""
+    modalities = [k for k in MEDIA_KINDS if any(cell(r, k) for _, r in table.iterrows())]
+    problems = [Problem(csv_name, int(index) + 1, f"no {kind} while other sessions have it: every session needs "
+                                                  "the same modalities")
+                for kind in ("audio", "video", "transcript", "words", "segments", "openface") if kind in modalities
+                for index, row in table.iterrows() if not cell(row, kind)]
+    return modalities, problems
+
+
+def read_sessions_table(folder: Path, name: str) -> tuple[Declaration, pd.DataFrame, list[Problem]]:
+    """corpus.yaml and sessions.csv; raises when either cannot be read at all."""
     if not folder.is_dir():
         raise ManifestError([Problem(str(folder), None, f"corpus folder missing (corpora.{name} has "
                                                          "source: manifest)")])
+    problems: list[Problem] = []
     declaration = read_declaration(folder, problems)
     if declaration is None:
         raise ManifestError(problems)
@@ -245,130 +260,32 @@ def validate(name: str, allow_outside_root: bool = False, folder: Path | None = 
                     else (None, "does not exist"))
     if error:
         raise ManifestError([*problems, Problem(csv_name, None, error)])
-    table = table.astype(object)
     unknown = [c for c in table.columns if c not in COLUMNS]
     if unknown:
         problems.append(Problem(csv_name, None, f"unknown columns {unknown} (known: {', '.join(COLUMNS)})"))
     if table.empty:
         problems.append(Problem(csv_name, None, "has no sessions"))
+    return declaration, table.astype(object), problems
 
-    sessions, seen_ids = [], {}
+
+def validate(name: str, spec: dict | None = None, folder: Path | None = None) -> ValidManifest:
+    """The manifest of corpora/<name>/ with `spec` (params `corpora.<name>`: split,
+    allow_outside_root, av_tolerance_s), checked and split; raises ManifestError listing
+    every problem."""
+    spec = spec or {}
+    rule = split_rule(spec.get("split", "column"), f"corpora.{name}.split")
+    folder = folder or corpus_folder(name)
+    declaration, table, problems = read_sessions_table(folder, name)
+    csv_name = str(declaration.sessions_file)
+    modalities, missing = modality_problems(table, csv_name)
+    valid, seen_ids = ValidManifest(folder, declaration, [], modalities), {}
     for index, row in table.iterrows():
-        number = int(index) + 1
-
-        def report(message: str, file: str = csv_name) -> None:
-            problems.append(Problem(file, number, message))
-
-        session_id, speaker = cell(row, "id"), cell(row, "speaker")
-        if not session_id:
-            report("empty id")
-        elif session_id in seen_ids:
-            report(f"duplicate id {session_id!r} (also row {seen_ids[session_id]})")
-        elif not all(c.isalnum() or c in "-_." for c in session_id):
-            report(f"id {session_id!r} may only hold letters, digits, '-', '_' and '.'")
-        seen_ids.setdefault(session_id, number)
-        if not speaker:
-            report("empty speaker")
-        files: dict[str, list[Path]] = {}
-        for kind in MEDIA_KINDS:
-            texts = [t.strip() for t in cell(row, kind).split(";") if t.strip()] if kind == "labels" else (
-                [cell(row, kind)] if cell(row, kind) else [])
-            for text in texts:
-                path, why = resolve(folder, text, allow_outside_root)
-                if why:
-                    report(f"{kind}: {why}")
-                else:
-                    files.setdefault(kind, []).append(path)
-        duration = None
-        for kind, measure in (("audio", audio_duration), ("video", video_duration)):
-            if kind in files:
-                try:
-                    seconds = measure(files[kind][0])
-                    duration = duration if duration is not None else seconds
-                except Exception as err:  # soundfile/OpenCV raise several types for unreadable media
-                    report(f"unreadable {kind}: {err}", str(files[kind][0]))
-        if not cell(row, "audio") and not cell(row, "video"):
-            report("has neither audio nor video")
-        if "transcript" in files and "words" not in files and not cell(row, "audio"):
-            report("a plain transcript is aligned to the audio, and this session has none (give `words`)")
-        label = cell(row, "class") or None
-        if declaration.task == "categorical":
-            if label is None:
-                report("empty class (the task is categorical)")
-            elif label not in declaration.classes:
-                report(f"unknown class {label!r} (classes: {', '.join(declaration.classes)})")
-        if declaration.task == "continuous" and not cell(row, "labels"):
-            report("no labels file (the task is continuous)")
-        if duration is not None:
-            checks = {"labels": lambda p: check_labels(p, declaration.dimensions, duration),
-                      "segments": lambda p: check_segments(p, duration),
-                      "words": lambda p: check_words(p, duration),
-                      "openface": lambda p: check_openface(p, duration)}
-            for kind, check in checks.items():
-                for path in files.get(kind, []):
-                    for message in check(path):
-                        report(message, str(path))
-            if "transcript" in files:
-                try:
-                    files["transcript"][0].read_text(encoding="utf-8")
-                except UnicodeDecodeError as err:
-                    report(f"transcript is not UTF-8 text: {err}", str(files["transcript"][0]))
-        sessions.append(ManifestSession(number, session_id, speaker, cell(row, "split"), duration or 0.0,
-                                        files, label))
-
-    modalities = [k for k in MEDIA_KINDS if any(cell(r, k) for _, r in table.iterrows())]
-    for kind in ("audio", "video", "transcript", "words", "segments", "openface"):
-        if kind in modalities:
-            for s, (_, r) in zip(sessions, table.iterrows()):
-                if not cell(r, kind):
-                    problems.append(Problem(csv_name, s.row, f"no {kind} while other sessions have it: every "
-                                                             "session needs the same modalities"))
+        session, found = check_row(int(index) + 1, row, valid, spec, seen_ids, csv_name)
+        seen_ids.setdefault(session.id, session.row)
+        valid.sessions.append(session)
+        problems += found
+    problems += missing
+    problems += [Problem(csv_name, row, message) for row, message in assign_splits(valid.sessions, rule)]
     if problems:
-        raise ManifestError(problems)
-    return ValidManifest(folder, declaration, sessions, modalities)
-
-
-def assign_splits(sessions: list[ManifestSession], rule, csv_name: str) -> None:
-    """Sets each session's split from the `split` column or a speaker-independent rule."""
-    rule = {"rule": "column"} if rule in (None, "column") else dict(rule)
-    kind = rule.get("rule")
-    if kind not in SPLIT_RULES:
-        raise ManifestError([Problem("params.yaml", None, f"split rule must be one of {SPLIT_RULES} (got {kind!r})")])
-    if kind == "column":
-        problems, speaker_split = [], {}
-        for s in sessions:
-            if s.split not in SPLITS:
-                problems.append(Problem(csv_name, s.row, f"split {s.split!r} must be one of {SPLITS} "
-                                                         "(or give corpora.<name>.split a rule)"))
-            elif speaker_split.setdefault(s.speaker, (s.split, s.row))[0] != s.split:
-                first = speaker_split[s.speaker]
-                problems.append(Problem(csv_name, s.row, f"speaker {s.speaker!r} is in {s.split} here and in "
-                                                         f"{first[0]} on row {first[1]}: splits must be "
-                                                         "speaker-independent"))
-        present = {s.split for s in sessions}
-        problems += [Problem(csv_name, None, f"no session in the {name} split") for name in SPLITS
-                     if name not in present and not problems]
-        if problems:
-            raise ManifestError(problems)
-        return
-    speakers = sorted({s.speaker for s in sessions})
-    order = [speakers[i] for i in np.random.default_rng(int(rule.get("seed", 0))).permutation(len(speakers))]
-    if kind == "speaker_ratio":
-        n_test = max(1, round(float(rule.get("test", 0.2)) * len(order)))
-        n_dev = max(1, round(float(rule.get("dev", 0.2)) * len(order)))
-        groups = {"test": order[:n_test], "dev": order[n_test:n_test + n_dev], "train": order[n_test + n_dev:]}
-    else:
-        folds, fold = int(rule.get("folds", 5)), int(rule.get("fold", 0))
-        if not 0 <= fold < folds or folds < 3:
-            raise ManifestError([Problem("params.yaml", None, f"speaker_kfold needs folds >= 3 and 0 <= fold < "
-                                                              f"folds (got folds={folds}, fold={fold})")])
-        parts = [order[i::folds] for i in range(folds)]
-        groups = {"test": parts[fold], "dev": parts[(fold + 1) % folds],
-                  "train": [sp for i, p in enumerate(parts) if i not in (fold, (fold + 1) % folds) for sp in p]}
-    empty = [name for name, members in groups.items() if not members]
-    if empty:
-        raise ManifestError([Problem(csv_name, None, f"{len(speakers)} speakers are too few for rule {rule}: "
-                                                     f"no speaker left for {empty}")])
-    split_of = {sp: name for name, members in groups.items() for sp in members}
-    for s in sessions:
-        s.split = split_of[s.speaker]
+        raise ManifestError(sorted(problems, key=lambda p: p.row or 0))
+    return valid

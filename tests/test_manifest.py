@@ -1,8 +1,11 @@
-"""Manifest corpora (issue 8): every validation problem is reported at once with its file
-and row, split rules are speaker-independent, and ingestion converts media to the
-pipeline's rates with the original paths and checksums recorded."""
+"""Manifest corpora (issues 8, 13): every validation problem is reported at once with its
+file and row (truncated videos, audio/video length mismatches and speakers in two splits
+among them), split rules are speaker-independent, and ingestion converts media to the
+pipeline's rates with the original files' checksums and repository-relative paths recorded."""
+import copy
 import hashlib
 import json
+import subprocess
 
 import cv2
 import numpy as np
@@ -13,8 +16,10 @@ import yaml
 
 from pipeline import corpus as corpus_stage, layout
 from pipeline.ingest import ingest_session
-from pipeline.manifest import ManifestError, assign_splits, validate
+from pipeline import validate as validate_stage
+from pipeline.manifest import ManifestError, validate
 from pipeline.sessions import load_corpus
+from pipeline.splits import assign_splits
 
 RATE = 22050
 
@@ -113,16 +118,23 @@ def test_every_problem_is_reported_at_once_with_row_and_file(corpus_dir):
     expect("outside the media duration", "good/media/s3_a.csv", 4)
     expect("not increasing", "good/media/s3_b.csv", 4)
     expect("outside the corpus folder", sessions_csv, 4)
-    assert len(found) == 8, found
+    expect("speaker 'p0' is in test here and in train on row 1", sessions_csv, 4)
+    assert len(found) == 9, found
 
 
-def test_speaker_in_two_splits_and_unknown_class(corpus_dir):
-    edit_rows(corpus_dir, lambda t: t.__setitem__("speaker", ["p0", "p0", "p2", "p3"]))
-    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((1, "split"), "test"))
-    valid = validate("good")
-    with pytest.raises(ManifestError, match=r"row 2: speaker 'p0' is in test here and in train on row 1"):
-        assign_splits(valid.sessions, "column", "sessions.csv")
+def test_speaker_in_two_splits_is_listed_with_the_other_problems(corpus_dir):
+    def change(t):
+        t["speaker"] = ["p0", "p0", "p2", "p3"]
+        t.loc[1, "split"] = "test"
+        t.loc[2, "audio"] = "media/gone.wav"
+    edit_rows(corpus_dir, change)
+    found = [str(p) for p in problems_of()]
+    assert found == ["corpora/good/sessions.csv, row 2: speaker 'p0' is in test here and in train on row 1: "
+                     "splits must be speaker-independent",
+                     "corpora/good/sessions.csv, row 3: audio: media/gone.wav does not exist"], found
 
+
+def test_unknown_class(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text(yaml.safe_dump({"task": "categorical", "classes": ["calm", "angry"],
                                                             "sessions": "sessions.csv"}))
     edit_rows(corpus_dir, lambda t: t.__setitem__("class", ["calm", "angry", "joyful", ""]))
@@ -135,7 +147,78 @@ def test_outside_root_allowed_by_param(corpus_dir):
     (corpus_dir.parent.parent / "shared.txt").write_text("hello\n")
     edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "transcript"), "../../shared.txt"))
     assert any("outside the corpus folder" in str(p) for p in problems_of())
-    assert validate("good", allow_outside_root=True).sessions[0].files["transcript"][0].name == "shared.txt"
+    assert validate("good", {"allow_outside_root": True}).sessions[0].files["transcript"][0].name == "shared.txt"
+
+
+def faststart_video(path, seconds: float, fps: int = 10) -> None:
+    """An h264 mp4 with its index (moov atom) at the front: cut short, its header still
+    declares the full length."""
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"testsrc2=size=64x64:rate={fps}:duration={seconds}", "-c:v", "libx264", "-g", str(fps),
+                    "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)], check=True)
+
+
+def test_truncated_video_is_refused_naming_declared_and_decoded_length(corpus_dir):
+    video = corpus_dir / "media" / "s1.mp4"
+    faststart_video(video, 3.0)
+    assert validate("good").sessions[1].duration_s == pytest.approx(3.0)  # whole, it passes
+    data = video.read_bytes()
+    video.write_bytes(data[:len(data) // 2])
+    found = [str(p) for p in problems_of()]
+    assert len(found) == 1 and found[0].startswith("corpora/good/media/s1.mp4, row 2: unreadable video: is truncated: "
+                                                   "its header declares 3.00 s (30 frames) but only "), found
+    decoded = int(found[0].split("but only ")[1].split(" frames")[0])
+    assert 5 <= decoded <= 25 and f"({decoded / 10:.2f} s at 10 fps) decode" in found[0], found
+
+
+def test_video_much_shorter_than_audio_is_reported_with_both_lengths(corpus_dir):
+    write_video(corpus_dir / "media" / "s2.mp4", 1.0)
+    found = [str(p) for p in problems_of()]
+    assert found == ["corpora/good/sessions.csv, row 3: audio lasts 3.00 s and video 1.00 s: they differ by more "
+                     "than 1 s (corpora.good.av_tolerance_s)"], found
+    assert validate("good", {"av_tolerance_s": 2.5}).sessions[2].duration_s == pytest.approx(3.0, abs=1e-3)
+
+
+def test_sources_are_recorded_without_the_clone_s_location(corpus_dir, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}_outside.txt"  # outside the repository (tmp_path)
+    outside.write_text("hello\n")
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "transcript"), f"../../../{outside.name}"))
+    valid = validate("good", {"allow_outside_root": True})
+    entry = ingest_session(valid.sessions[0], valid, layout.CORPUS, 16000, 25)
+    assert entry["sources"]["transcript"] == [{"path": f"../../../{outside.name}", "outside_repository": True,
+                                               "sha256": hashlib.sha256(b"hello\n").hexdigest()}]
+    assert entry["sources"]["video"][0]["path"] == "corpora/good/media/s0.mp4"
+    assert str(tmp_path) not in json.dumps(entry)
+
+
+def test_validate_stage_writes_a_function_of_its_inputs(corpus_dir, tmp_path):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "good", "corpora": {
+        "good": {"source": "manifest"}}}))
+    validate_stage.main()
+    first = layout.VALIDATED.read_bytes()
+    summary = json.loads(first)
+    assert [(s["id"], s["split"]) for s in summary["sessions"]] == [("s0", "train"), ("s1", "train"),
+                                                                   ("s2", "dev"), ("s3", "test")]
+    assert str(tmp_path) not in first.decode()
+    validate_stage.main()
+    assert layout.VALIDATED.read_bytes() == first
+    edit_rows(corpus_dir, lambda t: t.loc.__setitem__((0, "audio"), "media/gone.wav"))
+    with pytest.raises(ManifestError, match="row 1: audio: media/gone.wav does not exist"):
+        validate_stage.main()
+
+
+def test_validate_stage_checks_a_synthetic_corpus_s_params():
+    from pipeline.config import ParamsError, load_params
+    params = load_params()
+    params["corpus"] = "tiny"
+    summary = validate_stage.check(params)
+    assert summary["source"] == "synthetic" and len(summary["sessions"]) == 6
+    params["corpora"]["tiny"]["split_speakers"] = {"train": 2, "dev": 1, "test": 1}  # 4 speakers, of 3
+    with pytest.raises(ParamsError, match="split_speakers"):
+        validate_stage.check(params)
+    params["corpora"]["tiny"]["session_seconds"] = 0
+    with pytest.raises(ParamsError, match="corpora.tiny.session_seconds must be a positive number"):
+        validate_stage.check(params)
 
 
 def test_missing_modality_in_one_row_and_no_media(corpus_dir):
@@ -151,21 +234,21 @@ def test_missing_modality_in_one_row_and_no_media(corpus_dir):
 
 def test_speaker_independent_split_rules(corpus_dir):
     extra = pd.read_csv(corpus_dir / "sessions.csv", dtype=str, keep_default_na=False)
-    more = pd.concat([extra.assign(id=extra.id + f"_{r}", speaker=extra.speaker + f"_{r}") for r in range(3)])
-    more.to_csv(corpus_dir / "sessions.csv", index=False)  # 12 speakers
+    more = pd.concat([extra.assign(id=extra.id + f"_{r}", speaker=extra.speaker + f"_{r}", video="")
+                      for r in range(3)])
+    more.to_csv(corpus_dir / "sessions.csv", index=False)  # 12 speakers, no video (probing it costs time)
     for rule in ({"rule": "speaker_ratio", "dev": 0.25, "test": 0.25, "seed": 3},
                  {"rule": "speaker_kfold", "folds": 4, "fold": 1, "seed": 3}):
-        sessions = validate("good").sessions
-        assign_splits(sessions, rule, "sessions.csv")
+        sessions = validate("good", {"split": rule}).sessions
         by_speaker = {}
         for s in sessions:
             assert by_speaker.setdefault(s.speaker, s.split) == s.split
         counts = {name: sum(1 for v in by_speaker.values() if v == name) for name in ("train", "dev", "test")}
         assert counts == {"train": 6, "dev": 3, "test": 3}, (rule, counts)
-    folds = []
+    folds, valid = [], validate("good").sessions
     for fold in range(4):
-        sessions = validate("good").sessions
-        assign_splits(sessions, {"rule": "speaker_kfold", "folds": 4, "fold": fold, "seed": 3}, "sessions.csv")
+        sessions = copy.deepcopy(valid)
+        assert assign_splits(sessions, {"rule": "speaker_kfold", "folds": 4, "fold": fold, "seed": 3}) == []
         folds.append({s.speaker for s in sessions if s.split == "test"})
     assert set().union(*folds) == {s.speaker for s in sessions} and sum(map(len, folds)) == 12
 
@@ -180,7 +263,7 @@ def test_ingest_converts_media_and_records_sources(corpus_dir):
     capture.release()
     source = corpus_dir / "media" / "s0.wav"
     assert entry["sources"]["audio"][0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-    assert entry["sources"]["audio"][0]["path"] == str(source.resolve())
+    assert entry["sources"]["audio"][0]["path"] == "corpora/good/media/s0.wav"  # the same in every clone
     # gold = mean of the two annotators on the first one's 10 Hz grid; the 4 Hz one interpolated
     gold = pd.read_csv(layout.CORPUS / entry["gold"])
     a, b = track(3.0, 10), track(3.0, 4, 0.1)

@@ -65,7 +65,7 @@ def project(tmp_path_factory) -> Path:
 
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
-    assert stages_run(result.stdout) == {"corpus", "align", "window", *FEATURE_STAGES, *MODEL_STAGES}
+    assert stages_run(result.stdout) == {"validate", "corpus", "align", "window", *FEATURE_STAGES, *MODEL_STAGES}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
@@ -195,13 +195,19 @@ def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
     def cache_listing() -> list[str]:
         return sorted(str(p) for p in (manifest_project / ".dvc/cache").rglob("*") if p.is_file())
 
-    before, lock = cache_listing(), (manifest_project / "dvc.lock").read_text()
+    def last_corpus() -> dict[str, bytes]:
+        files = [*(manifest_project / "data/corpus").rglob("*"), manifest_project / "reports/corpus.json"]
+        return {str(p): p.read_bytes() for p in files if p.is_file()}
+
+    before, lock, corpus = cache_listing(), (manifest_project / "dvc.lock").read_text(), last_corpus()
     (manifest_project / "corpora/tiny_emotions/audio/spk1_sad_00.wav").unlink()
     result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project, check=False)
-    assert result.returncode != 0
+    assert result.returncode != 0 and stages_run(result.stdout) == {"validate"}
     row = pd.read_csv(manifest_project / "corpora/tiny_emotions/sessions.csv").id.tolist().index("spk1_sad_00") + 1
     assert f"sessions.csv, row {row}: audio: audio/spk1_sad_00.wav does not exist" in result.stdout + result.stderr
     assert (manifest_project / "dvc.lock").read_text() == lock
+    # `validate` stopped DVC before `corpus`, which would have deleted the last good corpus (tiny_story's)
+    assert corpus and last_corpus() == corpus
     # no output was cached; DVC may only have recorded the listing of the (edited) input folder
     added = [Path(p) for p in cache_listing() if p not in before]
     corpus_files = {str(p.relative_to(manifest_project / "corpora/tiny_emotions"))
