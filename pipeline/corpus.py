@@ -23,6 +23,7 @@ from tqdm import tqdm
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
+from pipeline.params_check import check
 from pipeline.manifest import assign_splits, validate
 from pipeline.sessions import SPLITS
 from synthetic.latent import DIMENSIONS
@@ -136,10 +137,11 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
 
 def main() -> None:
     params = load_params()
+    check(params, "seed", "corpus")  # before anything is read or written; the corpus's name first
+    check(params, f"corpora.{params['corpus']}", "synthetic")
     name = section(params, "corpus")
     spec = section(params, f"corpora.{name}")
     source = spec.get("source")
-    require(source in SOURCES, f"corpora.{name}.source must be one of {SOURCES} (got {source!r})")
     if source == "manifest":
         write_corpus(manifest_corpus(name, spec, int(spec.get("workers", 2))))
         return

@@ -33,6 +33,7 @@ from features import Extracted, extractor_module
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import CACHE, FeatureCache
+from pipeline.params_check import check_extractor
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
@@ -151,6 +152,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m pipeline.features <extractor>")
     name = argv[0]
     cfg = extractor_config(load_params(), name)
+    check_extractor(name, cfg)  # before the corpus is read
     module = extractor_module(name)
     corpus = load_corpus()
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")
