@@ -95,8 +95,8 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
         nonlocal shape
         shape = result.arrays["features"].shape[1:]
         split = counts.setdefault(session.split, {})
-        for key, value in result.counts.items():
-            split[key] = split.get(key, 0) + value
+        for key, value in result.counts.items():  # numbers are summed, lists of session ids merged
+            split[key] = sorted(split.get(key, []) + value) if isinstance(value, list) else split.get(key, 0) + value
 
     pending = {}
     for session in corpus.sessions:
