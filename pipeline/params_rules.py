@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from pipeline.config import ParamsError
+from pipeline.config import require
 
 Bound = float | str | None  # a number, or the name of another key of the same group
 
@@ -152,5 +152,5 @@ def problems_of(group: Any, schema: Schema, where: str) -> list[str]:
 
 
 def raise_if(found: list[str]) -> None:
-    if found:
-        raise ParamsError("\n".join(f"params.yaml: {problem}" for problem in found))
+    """ParamsError with one line per problem, each with config.require's `params.yaml: ` prefix."""
+    require(not found, "\nparams.yaml: ".join(found))
