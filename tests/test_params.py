@@ -1,6 +1,9 @@
 """params.yaml agrees with the code that reads it, and every bad value is named with its allowed range."""
 import copy
 import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,12 +158,25 @@ def test_the_stage_prints_one_line_per_problem(tmp_path, monkeypatch, capsys):
                                                     "params.yaml: train.batch_size = 0: must be an integer >= 1"]
 
 
-def test_a_failed_train_keeps_the_git_tracked_history():
+def test_a_failed_train_keeps_the_git_tracked_history(tmp_path):
     """DVC deletes a stage's outputs before running it unless they persist; train rewrites the
-    history whole (pipeline/trainer.py), so persisting it cannot leave stale rows behind."""
+    history whole (pipeline/trainer.py), so persisting it cannot leave stale rows behind. Here
+    the train stage's own plot entry, in a stage whose command fails, under real DVC."""
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
-    [history] = [p["reports/train_history.csv"] for p in stages["train"]["plots"] if "reports/train_history.csv" in p]
-    assert history["persist"] is True and history["cache"] is False
+    [entry] = [p for p in stages["train"]["plots"] if "reports/train_history.csv" in p]
+    assert entry["reports/train_history.csv"]["persist"] is True
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"train": {
+        "cmd": f"{sys.executable} -c 'raise SystemExit(1)'", "plots": [entry]}}}))
+    history = tmp_path / "reports/train_history.csv"
+    history.parent.mkdir()
+    history.write_text("epoch,dev_score\n1,0.5\n")
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    dvc = [str(Path(sys.executable).parent / "dvc")]
+    for cmd in (["git", "init", "-q"], [*dvc, "init", "-q"]):
+        subprocess.run(cmd, cwd=tmp_path, env=env, check=True)
+    failed = subprocess.run([*dvc, "repro", "train"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert failed.returncode != 0 and "failed to reproduce 'train'" in failed.stderr
+    assert history.read_text() == "epoch,dev_score\n1,0.5\n"
 
 
 def test_a_misspelt_group_is_reported():
