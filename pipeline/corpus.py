@@ -23,8 +23,8 @@ from tqdm import tqdm
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
-from pipeline.params_check import check
 from pipeline.manifest import assign_splits, validate
+from pipeline.params_check import check
 from pipeline.sessions import SPLITS
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
