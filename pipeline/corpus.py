@@ -137,11 +137,13 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
 
 def main() -> None:
     params = load_params()
-    check(params, "seed", "corpus")  # before anything is read or written; the corpus's name first
-    check(params, f"corpora.{params['corpus']}", "synthetic")
+    check(params, "seed", "corpus")  # before anything is read or written; the corpus's name first,
     name = section(params, "corpus")
+    check(params, f"corpora.{name}")  # then its entry,
     spec = section(params, f"corpora.{name}")
     source = spec.get("source")
+    if source == "synthetic":
+        check(params, "synthetic")  # then the generator's settings, which only it reads
     if source == "manifest":
         write_corpus(manifest_corpus(name, spec, int(spec.get("workers", 2))))
         return
