@@ -66,15 +66,15 @@ SYNTHETIC: Schema = {"sample_rate": SAMPLE_RATE, "rating_hz": number(above=0), "
                      "video_size": integer(64), "annotators_min": integer(2),  # a leave-one-out baseline needs 2
                      "annotators_max": integer("annotators_min"), "latent_smoothing_s": number(above=0),
                      "mood_sd": number(0), "word_valence_spread": number(0), "lexicon_max_rank": integer(1),
-                     "noise_floor_db": number(high=0), "workers": integer(0)}  # workers 0: one per core
+                     "noise_floor_db": number(high=0), "workers": optional(integer(0))}  # 0: one per core
 SYNTHETIC_CORPUS: Schema = {"source": one_of("synthetic"), "speakers": integer(3),
                             "sessions_per_speaker": integer(1), "session_seconds": number(above=0),
                             "split_speakers": Rule(lambda g: "a mapping of train, dev and test to integers >= 1 "
                                                              f"adding up to speakers = {format_value(g.get('speakers'))}",
                                                    lambda v, g: _speaker_counts_fit(v, g.get("speakers")))}
-MANIFEST_CORPUS: Schema = {"source": one_of("manifest"), "split": optional(ANY),  # split_rule_problems
+MANIFEST_CORPUS: Schema = {"source": one_of("manifest"), "split": optional(ANY),  # see split_rule_problems
                            "sample_rate": optional(SAMPLE_RATE), "video_fps": optional(number(above=0)),
-                           "allow_outside_root": optional(flag()), "workers": optional(WORKERS)}
+                           "allow_outside_root": optional(flag()), "workers": WORKERS}
 SPLIT_RULE: dict[str, Schema] = {
     "speaker_ratio": {"rule": one_of(*SPLIT_RULES), "dev": optional(number(above=0, high=0.5)),
                       "test": optional(number(above=0, high=0.5)), "seed": optional(integer(0))},
