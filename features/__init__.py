@@ -24,7 +24,8 @@ EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame3
 @dataclass
 class Extracted:
     arrays: dict[str, np.ndarray]  # "features": (windows, ...); other keys saved as <session>.<key>.npy
-    counts: dict[str, int] = field(default_factory=dict)  # summed per split into meta.json
+    # summed per split into meta.json; a list (of session ids, e.g. "sessions_without_face") is merged
+    counts: dict[str, int | list[str]] = field(default_factory=dict)
 
 
 def extractor_module(name: str):

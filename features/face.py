@@ -78,7 +78,11 @@ Bad input (the errors of the first four name the session and the file):
 - a file OpenCV cannot open (corrupt, random bytes, truncated before the header or the
   index it needs) or from which not one frame decodes: ValueError;
 - a container frame rate that is 0, negative or not finite: ValueError;
-- no face in any frame: ValueError (an all-masked session is never written silently);
+- no face in any frame: ValueError naming the session and file, by default
+  (`on_no_face: error`); with `on_no_face: mask` (a camera that was off, an occluded face)
+  the session's windows are all masked (zeros, mask False, counted in "windows_without_face"),
+  a warning names it and "sessions_without_face" lists its id, so meta.json and
+  reports/features.json name every such session; it is never masked silently;
 - a video shorter than the session (truncated, or shorter than the audio): windows not
   fully covered by the frames read (end > n_frames / fps + half a frame) get mask False and
   are counted in "windows_beyond_video"; frames the container announces but that did not
@@ -98,7 +102,8 @@ handled as above.
 
 Config (`features.face`): min_face_fraction (0.5), min_detection_confidence (0.5), backend
 ("mediapipe"), pyfeat_batch_size (16 frames per py-feat call) and device ("auto": cuda when
-available) for the pyfeat backend, workers (sessions in parallel, used by pipeline/features.py).
+available) for the pyfeat backend, on_no_face ("error" | "mask", above), workers (sessions in
+parallel, used by pipeline/features.py). Their allowed values: pipeline/params_check.py.
 """
 from __future__ import annotations
 
@@ -115,12 +120,12 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
+from pipeline.params_check import check_extractor
 
 log = logging.getLogger("features.face")
 
 DEFAULTS = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5, "backend": "mediapipe",
-            "pyfeat_batch_size": 16, "device": "auto"}
-BACKENDS = ("mediapipe", "pyfeat")
+            "pyfeat_batch_size": 16, "device": "auto", "on_no_face": "error"}
 
 ACTION_UNITS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
                 "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45")
@@ -425,13 +430,31 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
         capture.release()
     if not rows:
         raise ValueError(f"no frame could be decoded from video {path} (corrupt or truncated?)")
-    if not any(faces):
-        raise ValueError(f"no face found in any of the {len(rows)} frames of video {path}")
     table = pd.DataFrame(np.vstack(rows), columns=list(FRAME_COLUMNS[2:]))
     table.insert(0, "face", np.array(faces))
     table.insert(0, "time", np.arange(len(rows)) / fps)
     table.attrs.update(fps=fps, path=str(path), frames_declared=declared)
+    if not any(faces):
+        raise NoFaceFound(f"no face found in any of the {len(rows)} frames of video {path}", table)
     return table
+
+
+class NoFaceFound(ValueError):
+    """Not one frame shows a face; `frames` is the per-frame table (every `face` False), which
+    `on_no_face: mask` summarises into all-masked windows."""
+
+    def __init__(self, message: str, frames: pd.DataFrame):
+        super().__init__(message)
+        self.frames = frames
+
+
+def allow_faceless(session_id: str, err: ValueError, on_no_face: str) -> None:
+    """A session with no face at all: the stage's error, or with `on_no_face: mask` a warning
+    (the caller then masks all its windows and lists it in "sessions_without_face")."""
+    if on_no_face != "mask":
+        raise ValueError(f"session {session_id}: {err} (on_no_face: mask would mask its windows "
+                         "instead)") from err
+    log.warning("session %s: %s; all its windows are masked (on_no_face: mask)", session_id, err)
 
 
 # ---------------------------------------------------------------- windows
@@ -494,16 +517,9 @@ def versions(cfg: dict) -> dict:
 
 
 def check_config(cfg: dict) -> dict:
-    """cfg with defaults filled in; ValueError naming the bad key."""
+    """cfg with defaults filled in; ParamsError (a ValueError) naming every bad key (pipeline/params_check.py)."""
     cfg = {**DEFAULTS, **cfg}
-    for key in ("min_face_fraction", "min_detection_confidence"):
-        value = float(cfg[key])
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"features.face.{key} must lie in [0, 1], got {cfg[key]!r}")
-    if cfg["backend"] not in BACKENDS:
-        raise ValueError(f"features.face.backend must be one of {', '.join(BACKENDS)}, got {cfg['backend']!r}")
-    if not isinstance(cfg["pyfeat_batch_size"], int) or cfg["pyfeat_batch_size"] < 1:
-        raise ValueError(f"features.face.pyfeat_batch_size must be a positive integer, got {cfg['pyfeat_batch_size']!r}")
+    check_extractor("face", cfg)
     return cfg
 
 
@@ -530,10 +546,14 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
             frames = face_pyfeat.per_frame_features(path, cfg)
         else:
             frames = per_frame_features(path, cfg)
+    except NoFaceFound as err:
+        allow_faceless(session.id, err, cfg["on_no_face"])
+        frames = err.frames
     except ValueError as err:
         raise ValueError(f"session {session.id}: {err}") from err
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
                                                frames.attrs["fps"])
+    counts["sessions_without_face"] = [] if frames["face"].any() else [session.id]
     if cfg["backend"] == "pyfeat":
         counts["aus_not_estimated"] = len(frames.attrs["aus_not_estimated"])
     counts["frames_unread"] = max(0, frames.attrs["frames_declared"] - counts["frames"])

@@ -11,11 +11,15 @@ Computes: per sampled frame, MediaPipe FaceMesh landmarks (features.face's detec
           features/imagenet_cnn.py (default EfficientNet-Lite0, offline, 1280-d; VGG16 /
           ResNet-50 and others from `weights_path`) in fixed-size batches, on CUDA when present.
 Gives:    per window the mean embedding of the sampled face frames in [start, end), a mask
-          (False: no face frame in the window; its row is 0 and it is counted as
-          `windows_without_face`), and counts of sampled frames and frames with a face.
-A video that cannot be opened, yields no frame or shows no face at all is an error naming
-the session and file.
+          (False: no face frame in the window; its row is 0, it is counted as
+          `windows_without_face` and the session's masked windows are logged), and counts of
+          sampled frames and frames with a face.
+A video that cannot be opened or yields no frame is an error naming the session and file;
+so is one that shows no face at all, unless `on_no_face: mask`: then all its windows are
+masked, a warning names it and `sessions_without_face` lists it (as in features.face).
 """
+import logging
+
 import cv2
 import mediapipe as mp
 import numpy as np
@@ -24,12 +28,16 @@ import torch
 import torchvision
 
 from features import Extracted
-from features.face import _face_mesh, _frames, _open_video, check_config
+from features.face import _face_mesh, _frames, _open_video, allow_faceless
 from features.file_hash import file_sha256
 from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \
     weights_file
+from pipeline.params_check import check_extractor
+
+log = logging.getLogger("features.face_deep")
 
 INPUTS = ("video",)  # what the per-session cache key covers (pipeline/feature_cache.py)
+DEFAULTS = {"on_no_face": "error"}
 RIGHT_EYE, LEFT_EYE = (33, 133), (263, 362)  # subject's right eye is on the image's left
 EYE_TARGETS = np.array([[0.35, 0.40], [0.65, 0.40]]) * INPUT_SIZE
 
@@ -84,6 +92,13 @@ def sampled_face_crops(path, cfg: dict):
         capture.release()
 
 
+def check_config(cfg: dict) -> dict:
+    """cfg with defaults filled in; ParamsError (a ValueError) naming every bad key (pipeline/params_check.py)."""
+    cfg = {**DEFAULTS, **cfg}
+    check_extractor("face_deep", cfg)
+    return cfg
+
+
 def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted:
     cfg = check_config(cfg)
     path = session.path("video")
@@ -114,14 +129,27 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
     if sampled == 0:
         raise ValueError(f"session {session.id}: no frame could be decoded from video {path}")
     if not times:
-        raise ValueError(f"session {session.id}: no face found in any of the {sampled} sampled frames of {path}")
-    times, vectors = np.asarray(times), np.concatenate(embeddings)
+        allow_faceless(session.id, ValueError(f"no face found in any of the {sampled} sampled frames of {path}"),
+                       cfg["on_no_face"])
+    features, mask = window_means(np.asarray(times), embeddings, windows, backbone_spec(cfg["backbone"], "face_deep").dims)
+    if not mask.all():
+        log.warning("session %s: %d of %d windows masked (no face in their sampled frames of %s)", session.id,
+                    int((~mask).sum()), len(mask), path)
+    return Extracted({"features": features, "mask": mask},
+                     {"frames_sampled": sampled, "frames_with_face": len(times),
+                      "windows_without_face": int((~mask).sum()),
+                      "sessions_without_face": [] if times else [session.id]})
+
+
+def window_means(times: np.ndarray, embeddings: list[np.ndarray], windows: pd.DataFrame,
+                 dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(features (windows, dims) float32, mask): the mean embedding of the face frames in each
+    window [start, end); windows without one are zeros with mask False."""
     first = np.searchsorted(times, windows.start.to_numpy(float) - 1e-6, side="left")
     last = np.searchsorted(times, windows.end.to_numpy(float) - 1e-6, side="left")
     mask = last > first
-    features = np.zeros((len(windows), vectors.shape[1]), np.float32)
+    features = np.zeros((len(windows), dims), np.float32)
+    vectors = np.concatenate(embeddings) if embeddings else np.zeros((0, dims), np.float32)
     for row in np.flatnonzero(mask):
         features[row] = vectors[first[row]:last[row]].mean(axis=0)
-    return Extracted({"features": features, "mask": mask},
-                     {"frames_sampled": sampled, "frames_with_face": len(times),
-                      "windows_without_face": int((~mask).sum())})
+    return features, mask

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from features.face import ACTION_UNITS, FRAME_COLUMNS, _frames, _open_video
+from features.face import ACTION_UNITS, FRAME_COLUMNS, NoFaceFound, _frames, _open_video
 from features.file_hash import file_sha256
 from features.imagenet_cnn import configure_torch, resolve_device
 
@@ -234,10 +234,10 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     if not n_frames:
         raise ValueError(f"no frame could be decoded from video {path} (corrupt or truncated?)")
     table, lacking = frame_table(pd.concat(parts, ignore_index=True), n_frames, fps)
+    table.attrs.update(fps=fps, path=str(path), frames_declared=declared, aus_not_estimated=lacking)
     if not table["face"].any():
-        raise ValueError(f"no face found in any of the {n_frames} frames of video {path}")
+        raise NoFaceFound(f"no face found in any of the {n_frames} frames of video {path}", table)
     if lacking:
         log.warning("%s: py-feat's checkpoint does not predict %s; set to 0 in every frame",
                     path, ", ".join(lacking))
-    table.attrs.update(fps=fps, path=str(path), frames_declared=declared, aus_not_estimated=lacking)
     return table

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
-from features.face import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, summarise_windows
+from features.face import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, allow_faceless, summarise_windows
 
 log = logging.getLogger("features.openface_import")
 
@@ -121,11 +121,12 @@ def window_features(csv_path: str | PathLike, windows: pd.DataFrame, cfg: dict,
     except ValueError as err:
         raise ValueError(f"session {session_id}: {err}") from err
     if not frames["face"].any():
-        raise ValueError(f"session {session_id}: OpenFace found no face in any of the {len(frames)} "
-                         f"frames of {csv_path}")
+        allow_faceless(session_id, ValueError(f"OpenFace found no face in any of the {len(frames)} frames of "
+                                              f"{csv_path}"), cfg["on_no_face"])
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
                                                frames.attrs["fps"])
     counts["frames_unread"] = 0
+    counts["sessions_without_face"] = [] if frames["face"].any() else [session_id]
     # per-frame table as the video path keeps it; frames without a face are flagged by `face`
     # (their NaN values become 0 there, as features.face's own no-face rows)
     per_frame = frames[list(FRAME_COLUMNS)].to_numpy(np.float32)

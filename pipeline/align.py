@@ -28,7 +28,8 @@ from alignment.aligner import Aligner
 from alignment.text import normalise_transcript
 from features.audio_io import load_audio
 from pipeline import layout
-from pipeline.config import load_params, require, run_stage, section
+from pipeline.config import load_params, run_stage, section
+from pipeline.params_check import check
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("align")
@@ -87,8 +88,9 @@ def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session], 
 
 
 def main() -> None:
-    cfg = section(load_params(), "align")
-    require(float(cfg["chunk_s"]) >= 10, f"align.chunk_s must be at least 10 s (got {cfg['chunk_s']})")
+    params = load_params()
+    check(params, "align")
+    cfg = section(params, "align")
     corpus = load_corpus()
     out = layout.ALIGNMENT
     out.mkdir(parents=True, exist_ok=True)

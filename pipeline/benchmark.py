@@ -17,6 +17,7 @@ import sys
 
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
+from pipeline.params_check import check
 from pipeline.sequences import CorpusMismatch
 from pipeline.trainer import evaluate_trained, model_spec, train_model
 
@@ -28,7 +29,9 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m pipeline.benchmark <run>")
     run = argv[0]
     params = load_params()
+    check(params, "seed", "train", f"benchmark.{run}")  # before any data is read; the run's model first,
     entry = section(params, f"benchmark.{run}")
+    check(params, f"models.{entry['model']}")  # then its entry
     checkpoint = layout.DATA / "benchmark" / run / "model.pt"
     out = layout.REPORTS / "benchmark" / run
     train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}

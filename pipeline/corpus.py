@@ -24,6 +24,7 @@ from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
 from pipeline.manifest import in_repository, validate
+from pipeline.params_check import check
 from pipeline.sessions import SPLITS
 from pipeline.validate import SOURCES
 from synthetic.latent import DIMENSIONS
@@ -136,10 +137,13 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
 
 def main() -> None:
     params = load_params()
+    check(params, "seed", "corpus")  # before anything is read or written; the corpus's name first,
     name = section(params, "corpus")
+    check(params, f"corpora.{name}")  # then its entry,
     spec = section(params, f"corpora.{name}")
     source = spec.get("source")
-    require(source in SOURCES, f"corpora.{name}.source must be one of {SOURCES} (got {source!r})")
+    if source == "synthetic":
+        check(params, "synthetic")  # then the generator's settings, which only it reads
     if source == "manifest":
         write_corpus(manifest_corpus(name, spec, int(spec.get("workers", 2))))
         return

@@ -4,7 +4,8 @@ Reads:  data/features/<extractor>/meta.json; for the face check also data/window
         corpus's latent tracks (generated corpora only)
 Writes: reports/features.json: per extractor dims, shape, sessions, seconds, x real time,
         tool versions, config hash, the OOV rate per split where words are counted, masked
-        windows where a modality is missing, and for `face` the Pearson r of its AUs with the
+        windows where a modality is missing, the sessions without any face (face stages with
+        `on_no_face: mask`), and for `face` the Pearson r of its AUs with the
         generator's latent valence/arousal over the test split
 Run:    python -m pipeline.feature_report
 """
@@ -34,6 +35,9 @@ def summarise(meta: dict) -> dict:
     for key in ("truncated_windows", "windows_without_face", "windows_beyond_video"):
         if any(key in c for c in meta["counts"].values()):
             entry[key] = {s: c.get(key, 0) for s, c in meta["counts"].items()}
+    if any("sessions_without_face" in c for c in meta["counts"].values()):  # masked whole (on_no_face: mask)
+        entry["sessions_without_face"] = sorted(s for c in meta["counts"].values()
+                                                for s in c.get("sessions_without_face", []))
     if all("frames_with_face" in c for c in meta["counts"].values()) and meta["counts"]:
         # face: every decoded frame; face_deep: the frames it sampled
         frames = sum(c.get("frames", c.get("frames_sampled", 0)) for c in meta["counts"].values())

@@ -33,6 +33,7 @@ from features import Extracted, extractor_module
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import CACHE, FeatureCache
+from pipeline.params_check import check_extractor
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
@@ -94,8 +95,8 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
         nonlocal shape
         shape = result.arrays["features"].shape[1:]
         split = counts.setdefault(session.split, {})
-        for key, value in result.counts.items():
-            split[key] = split.get(key, 0) + value
+        for key, value in result.counts.items():  # numbers are summed, lists of session ids merged
+            split[key] = sorted(split.get(key, []) + value) if isinstance(value, list) else split.get(key, 0) + value
 
     pending = {}
     for session in corpus.sessions:
@@ -151,6 +152,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m pipeline.features <extractor>")
     name = argv[0]
     cfg = extractor_config(load_params(), name)
+    check_extractor(name, cfg)  # before the corpus is read
     module = extractor_module(name)
     corpus = load_corpus()
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")

@@ -9,6 +9,7 @@ import logging
 
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
+from pipeline.params_check import check
 
 log = logging.getLogger("report")
 
@@ -61,7 +62,9 @@ def benchmark_table(runs: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    paths = [layout.REPORTS / "benchmark" / run / "metrics.json" for run in section(load_params(), "benchmark")]
+    params = load_params()
+    check(params, "benchmark")
+    paths = [layout.REPORTS / "benchmark" / run / "metrics.json" for run in section(params, "benchmark")]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(f"benchmark results missing: {', '.join(missing)}: run the benchmark stages first")

@@ -21,6 +21,7 @@ from features.glove import load_word_vectors, window_matrices
 from pipeline import layout
 from pipeline.config import load_params, require, run_stage, section
 from pipeline.figures import pyplot, save_figure
+from pipeline.params_check import check
 from pipeline.sequences import SessionSequence, predict
 from pipeline.trainer import load_trained
 from pipeline.window import assign_words, window_settings, window_starts
@@ -78,6 +79,7 @@ def write_skipped(reason: str) -> None:
 
 def main() -> None:
     params = load_params()
+    check(params, "story", "window", "features.glove")
     cfg = section(params, "story")
     skipped = layout.DATA / "benchmark" / cfg["run"] / "SKIPPED"
     if skipped.exists():

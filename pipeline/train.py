@@ -13,6 +13,7 @@ is kept (early stopping with `train.patience`).
 """
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
+from pipeline.params_check import check
 from pipeline.trainer import model_spec, train_model
 
 HISTORY = layout.REPORTS / "train_history.csv"
@@ -20,6 +21,8 @@ HISTORY = layout.REPORTS / "train_history.csv"
 
 def main() -> None:
     params = load_params()
+    check(params, "seed", "model", "train")  # before any data is read; the model's name first,
+    check(params, f"models.{params['model']}")  # then its entry
     spec = model_spec(params, section(params, "model"))
     train_model(spec, section(params, "train"), int(section(params, "seed")), layout.TRAIN / "model.pt", HISTORY,
                 progress=layout.DATA / "train_progress" / "progress.pt")

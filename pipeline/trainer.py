@@ -26,12 +26,11 @@ from metrics.regression import ccc, ccc_loss, mse, pcc
 from models import create_model, require_registered
 from pipeline import layout
 from pipeline.config import require, section
+from pipeline.params_check import CONTROLS, LOSSES
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, load_sequences, load_task, normalise,
                                 pick_device, predict, require_features)
 
 log = logging.getLogger("trainer")
-LOSSES = ("ccc", "mse")
-CONTROLS = ("none", "shuffled_words")
 SPEC_KEYS = ("features", "targets", "loss")
 
 

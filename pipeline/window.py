@@ -26,12 +26,11 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipeline import layout
-from pipeline.config import load_params, require, run_stage, section
+from pipeline.config import load_params, run_stage, section
+from pipeline.params_check import check
 from pipeline.sessions import load_corpus
 
 log = logging.getLogger("window")
-AGGREGATIONS = ("mean", "center")
-SETTINGS = ("length_s", "hop_s", "label_shift_s", "label_aggregation")
 
 
 def window_starts(duration_s: float, length_s: float, hop_s: float, shift_s: float) -> np.ndarray:
@@ -63,17 +62,9 @@ def assign_words(words: pd.DataFrame, starts: np.ndarray, length_s: float) -> tu
 
 
 def window_settings(cfg: dict) -> dict:
-    presets = cfg.get("presets", {})
-    require(cfg.get("preset") in presets, f"window.preset {cfg.get('preset')!r} is not one of "
-                                          f"window.presets ({', '.join(presets)})")
-    settings = presets[cfg["preset"]]
-    missing = [k for k in SETTINGS if k not in settings]
-    require(not missing, f"window.presets.{cfg['preset']} lacks {missing}")
-    require(float(settings["length_s"]) > 0 and float(settings["hop_s"]) > 0,
-            f"window.presets.{cfg['preset']}: length_s and hop_s must be > 0")
-    require(settings["label_aggregation"] in AGGREGATIONS,
-            f"window.presets.{cfg['preset']}.label_aggregation must be one of {AGGREGATIONS}")
-    return settings
+    """The preset `window.preset` names, checked (ParamsError naming every bad key)."""
+    check({"window": cfg}, "window")
+    return cfg["presets"][cfg["preset"]]
 
 
 def utterance_windows(corpus) -> pd.DataFrame:

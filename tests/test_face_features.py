@@ -8,7 +8,12 @@ truncated or short videos) must fail loudly or be masked and counted, as documen
 """
 from __future__ import annotations
 
+import json
+import logging
 import multiprocessing
+import os
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -16,6 +21,7 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from features.face import (
     FRAME_COLUMNS,
@@ -27,9 +33,11 @@ from features.face import (
     versions,
 )
 from features.openface_import import read_openface_csv, window_features
+from pipeline.feature_report import summarise
 from pipeline.sessions import Session
 from synthetic.face_video import FACE_CONTROL_POINTS, face_frame, render_face_video
 
+ROOT = Path(__file__).resolve().parents[1]
 FPS = 25.0
 N_FRAMES = 60
 CFG = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5, "workers": 1}
@@ -158,7 +166,8 @@ def test_window_summaries_match_a_hand_computation(tmp_path):
         for name, value in expected.items():
             assert got[name] == pytest.approx(value, rel=1e-4, abs=1e-5), name
     assert out.counts == {"frames": N_FRAMES, "frames_with_face": int(frames["face"].sum()),
-                          "windows_without_face": 0, "windows_beyond_video": 0, "frames_unread": 0}
+                          "windows_without_face": 0, "windows_beyond_video": 0, "frames_unread": 0,
+                          "sessions_without_face": []}
 
 
 def test_windows_with_too_few_face_frames_are_zero_and_counted(tmp_path):
@@ -219,6 +228,49 @@ def test_video_without_a_face_is_an_error_naming_session_and_file(tmp_path, back
     _write_frames(tmp_path / "v.mp4", frames)
     with pytest.raises(ValueError, match=r"spk01_s01.*no face found in any of the 25 frames .*v\.mp4"):
         extract(_session(tmp_path, 1.0), _windows([(0.0, 1.0)]), CFG)
+
+
+def test_a_video_without_a_face_is_masked_and_named_when_asked(tmp_path, caplog):
+    _write_frames(tmp_path / "v.mp4", [np.full((192, 192, 3), 128, np.uint8)] * 25)
+    windows = _windows([(0.0, 0.5), (0.5, 1.0)])
+    with pytest.raises(ValueError, match=r"spk01_s01: no face found .*v\.mp4 \(on_no_face: mask would mask"):
+        extract(_session(tmp_path, 1.0), windows, CFG)  # the default: the stage stops
+    with caplog.at_level(logging.WARNING, logger="features.face"):
+        out = extract(_session(tmp_path, 1.0), windows, {**CFG, "on_no_face": "mask"})
+    assert out.arrays["mask"].tolist() == [False, False]
+    assert out.arrays["features"].dtype == np.float32 and not out.arrays["features"].any()  # zeros, never NaN
+    frames = out.arrays["frames"]
+    assert np.isfinite(frames).all() and not frames[:, FRAME_COLUMNS.index("face")].any()
+    assert out.counts["sessions_without_face"] == ["spk01_s01"] and out.counts["windows_without_face"] == 2
+    assert "session spk01_s01: no face found" in caplog.text and "on_no_face: mask" in caplog.text
+
+
+def test_the_stage_names_a_faceless_session_in_meta_and_report(tmp_path):
+    """features@face with on_no_face: mask on a corpus where session b shows no face (a fresh
+    process: FaceMesh may not run in a fork of this one)."""
+    folder = tmp_path / "data/corpus/sessions"
+    folder.mkdir(parents=True)
+    face = cv2.cvtColor(face_frame(0.0, 0.0, 0.0), cv2.COLOR_RGB2BGR)
+    _write_frames(folder / "a.mp4", [face] * 25)
+    _write_frames(folder / "b.mp4", [np.full_like(face, 128)] * 25)
+    (tmp_path / "data/corpus/manifest.json").write_text(json.dumps({
+        "corpus": "t", "dimensions": ["valence"], "modalities": ["video"],
+        "sessions": [{"id": s, "speaker": s, "split": "train", "duration_s": 1.0, "video": f"sessions/{s}.mp4"}
+                     for s in "ab"]}))
+    (tmp_path / "data/windows").mkdir(parents=True)
+    pd.DataFrame([{"session": s, "split": "train", "index": k, "start": k / 2, "end": k / 2 + 0.5, "word_first": 0,
+                   "word_last": 0, "valence": 0.0}
+                  for s in "ab" for k in range(2)]).to_csv(tmp_path / "data/windows/windows.csv", index=False)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"features": {"face": {"on_no_face": "mask", "workers": 1}}}))
+    run = subprocess.run([sys.executable, "-m", "pipeline.features", "face"], cwd=tmp_path, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "session b: no face found" in run.stderr
+    out = tmp_path / "data/features/face"
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["counts"]["train"]["sessions_without_face"] == ["b"]
+    assert np.load(out / "b.mask.npy").tolist() == [False, False] and np.load(out / "a.mask.npy").all()
+    assert summarise(meta)["sessions_without_face"] == ["b"]  # reports/features.json's entry
 
 
 def test_missing_video_is_a_file_not_found_error(tmp_path):

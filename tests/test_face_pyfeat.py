@@ -100,8 +100,8 @@ def test_the_stage_stops_before_any_session_when_models_are_missing(tmp_path, mo
     assert not list((tmp_path / "data/feature_cache/face").iterdir())
 
 
-@pytest.mark.parametrize("bad, message", [({"backend": "openface"}, "backend must be one of mediapipe, pyfeat"),
-                                          ({"pyfeat_batch_size": 0}, "pyfeat_batch_size must be a positive")])
+@pytest.mark.parametrize("bad, message", [({"backend": "openface"}, 'backend = "openface": must be one of mediapipe, pyfeat'),
+                                          ({"pyfeat_batch_size": 0}, "pyfeat_batch_size = 0: must be an integer >= 1")])
 def test_invalid_backend_settings_are_refused(bad, message):
     with pytest.raises(ValueError, match=message):
         face.check_config(bad)

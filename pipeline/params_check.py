@@ -1,0 +1,228 @@
+"""Declarative checks of params.yaml: one schema per params group, every problem reported at once.
+
+Each stage checks the groups it reads before any work, e.g. `check(params, "seed", "train")`,
+and `check_params(params)` checks every group and that `model` and every benchmark run's
+model are registered (the `validate` stage), so a bad value stops with
+
+    params.yaml: train.epochs = 0: must be an integer >= 1
+
+instead of a library's message from deep inside a stage. The rules are those of
+pipeline/params_rules.py. Choices that also live in code (extractors, losses, controls,
+backbones, face backends, openSMILE sets) are kept in step with it by tests/test_params.py;
+this module imports nothing heavy (the model registry only when a model name is checked).
+"""
+from functools import cache
+from typing import Any, Callable
+
+from pipeline.params_rules import (ANY, OPEN, Rule, Schema, device, either, flag, format_value, integer, is_int,
+                                   list_of, nullable, number, one_of, optional, problems_of, raise_if, text)
+
+LOSSES = ("ccc", "mse")
+CONTROLS = ("none", "shuffled_words")
+ON_NO_FACE = ("error", "mask")
+FACE_BACKENDS = ("mediapipe", "pyfeat")
+BACKBONES = ("efficientnet_lite0", "vgg16", "alexnet", "densenet121", "densenet201", "resnet50")
+OPENSMILE_SETS = ("eGeMAPSv02", "eGeMAPSv01b", "GeMAPSv01b")  # the GeMAPS family of opensmile.FeatureSet
+SPLIT_RULES = ("speaker_ratio", "speaker_kfold")
+SOURCES = ("synthetic", "manifest")  # of a corpus
+
+
+# ---------------------------------------------------------------- schemas
+
+WORKERS = optional(integer(1))  # pipeline/features.py defaults to 1
+SAMPLE_RATE = integer(8000)
+AUDIO = {"sample_rate": SAMPLE_RATE, "workers": WORKERS}
+BAG_OF_WORDS = {"codebook_size": integer(1), "assignments": integer(1, "codebook_size"), "log_weighting": flag(),
+                "max_fit_frames": integer("codebook_size"), "seed": integer(0), "workers": WORKERS}
+CNN = {"backbone": one_of(*BACKBONES), "weights_path": nullable(text()), "batch_size": integer(1), "device": device(),
+       "workers": WORKERS}
+
+FEATURES: dict[str, Schema] = {
+    "egemaps": {"feature_set": one_of(*OPENSMILE_SETS), **AUDIO},
+    "egemaps_lld": {"feature_set": one_of(*OPENSMILE_SETS), **AUDIO},
+    "mfcc": {"n_mfcc": integer(1, 40), **AUDIO},  # at most the 40 mel bands of features/lld.py
+    "boaw": {"lld": one_of("egemaps", "mfcc"), **BAG_OF_WORDS, "sample_rate": SAMPLE_RATE},
+    "deep_spectrum": {**CNN, "n_mels": integer(8), "colour_map": text(), "sample_rate": SAMPLE_RATE},
+    "frame34": AUDIO,
+    "glove": {"vectors": text(), "max_words": integer(1), "oov": one_of("zero", "mean"), "workers": WORKERS},
+    "botw": {"min_count": integer(1), "log_weighting": flag(), "idf": flag(), "workers": WORKERS},
+    # features/face.py has defaults for these
+    "face": {"min_face_fraction": optional(number(0, 1)), "min_detection_confidence": optional(number(0, 1)),
+             "backend": optional(one_of(*FACE_BACKENDS)), "pyfeat_batch_size": optional(integer(1)),
+             "device": optional(device()), "on_no_face": optional(one_of(*ON_NO_FACE)), "workers": WORKERS},
+    "face_deep": {**CNN, "sample_fps": number(above=0), "min_detection_confidence": number(0, 1),
+                  "on_no_face": optional(one_of(*ON_NO_FACE))},
+}
+# derived extractors read another feature stage's per-frame table (`source`)
+DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_WORDS}}
+
+TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": integer(1),
+                 "chunk_windows": integer(1), "lr": number(above=0), "device": device(),
+                 "control": one_of(*CONTROLS)}
+ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
+WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),
+                         "label_aggregation": one_of("mean", "center")}
+SYNTHETIC: Schema = {"sample_rate": SAMPLE_RATE, "rating_hz": number(above=0), "video_fps": number(above=0),
+                     "video_size": integer(64), "annotators_min": integer(2),  # a leave-one-out baseline needs 2
+                     "annotators_max": integer("annotators_min"), "latent_smoothing_s": number(above=0),
+                     "mood_sd": number(0), "word_valence_spread": number(0), "lexicon_max_rank": integer(1),
+                     "noise_floor_db": number(high=0), "workers": optional(integer(0))}  # 0: one per core
+SYNTHETIC_CORPUS: Schema = {"source": one_of("synthetic"), "speakers": integer(3),
+                            "sessions_per_speaker": integer(1), "session_seconds": number(above=0),
+                            "split_speakers": Rule(lambda g: "a mapping of train, dev and test to integers >= 1 "
+                                                             f"adding up to speakers = {format_value(g.get('speakers'))}",
+                                                   lambda v, g: _speaker_counts_fit(v, g.get("speakers")))}
+MANIFEST_CORPUS: Schema = {"source": one_of("manifest"), "split": optional(ANY),  # see split_rule_problems
+                           "sample_rate": optional(SAMPLE_RATE), "video_fps": optional(number(above=0)),
+                           "allow_outside_root": optional(flag()), "workers": WORKERS}
+SPLIT_RULE: dict[str, Schema] = {
+    "speaker_ratio": {"rule": one_of(*SPLIT_RULES), "dev": optional(number(above=0, high=0.5)),
+                      "test": optional(number(above=0, high=0.5)), "seed": optional(integer(0))},
+    "speaker_kfold": {"rule": one_of(*SPLIT_RULES), "folds": optional(integer(3)),
+                      "fold": optional(integer(0, below="folds")), "seed": optional(integer(0))},
+}
+MODEL_SPEC: Schema = {"features": list_of(one_of(*FEATURES, *DERIVED)),
+                      "targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
+                      "lr": optional(number(above=0)), "hidden": optional(integer(1)), "layers": optional(integer(1)),
+                      "dropout": optional(number(0, 0.99)), OPEN: ANY}
+
+
+def _speaker_counts_fit(value, speakers) -> bool:
+    return (isinstance(value, dict) and set(value) == {"train", "dev", "test"}
+            and all(is_int(n) and n >= 1 for n in value.values()) and sum(value.values()) == speakers)
+
+
+def split_rule_problems(rule, where: str) -> list[str]:
+    """A manifest corpus's `split`: "column" (the sessions CSV says) or a speaker-independent rule."""
+    if rule in (None, "column"):
+        return []
+    kind = rule.get("rule") if isinstance(rule, dict) else None
+    if kind not in SPLIT_RULE:
+        return [f"{where} = {format_value(rule)}: must be column or a mapping with rule: one of "
+                f"{', '.join(SPLIT_RULES)}"]
+    return problems_of(rule, SPLIT_RULE[kind], where)
+
+
+# ---------------------------------------------------------------- groups
+
+@cache
+def registered_models() -> list[str]:
+    from models import list_models  # imports torch: only when a model name is checked
+    return list_models()
+
+
+REGISTERED_MODEL = Rule(lambda g: f"a registered model: {', '.join(registered_models())}",
+                        lambda v, g: v in registered_models())
+
+
+def _entry(params: dict, head: str, name: str) -> tuple[Any, list[str]]:
+    """params[head][name], or a problem naming the known entries."""
+    entries = params.get(head)
+    if isinstance(entries, dict) and name in entries:
+        return entries[name], []
+    known = ", ".join(entries) if isinstance(entries, dict) else "none"
+    return None, [f"{head}.{name} is missing (known: {known})"]
+
+
+def _top_level(params: dict, key: str) -> list[str]:
+    rules = {"seed": integer(0), "corpus": one_of(*(params.get("corpora") or {})),
+             "model": REGISTERED_MODEL}
+    return problems_of({key: params[key]} if key in params else {}, {key: rules[key]}, "")
+
+
+def _fixed(schema: Schema) -> Callable[[dict, str, str], list[str]]:
+    return lambda params, head, name: problems_of(params.get(head), schema, head)
+
+
+def _extractor(params: dict, head: str, name: str) -> list[str]:
+    cfg, missing = _entry(params, head, name)
+    schemas = FEATURES if head == "features" else DERIVED
+    if missing:
+        return missing
+    if name not in schemas:
+        return [f"{head}.{name}: unknown extractor (known: {', '.join(schemas)})"]
+    return problems_of(cfg, schemas[name], f"{head}.{name}")
+
+
+def _model_spec(params: dict, head: str, name: str) -> list[str]:
+    spec, missing = _entry(params, head, name)
+    return missing or problems_of(spec, MODEL_SPEC, f"models.{name}")
+
+
+def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
+    if not name:  # the whole table (the report stage)
+        runs = params.get("benchmark")
+        if not isinstance(runs, dict) or not runs:
+            return [f"benchmark = {format_value(runs)}: must be a mapping of run names to {{model, loss}}"]
+        return [p for run in runs for p in _benchmark_run(params, head, run)]
+    entry, missing = _entry(params, head, name)
+    schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS))}
+    return missing or problems_of(entry, schema, f"benchmark.{name}")
+
+
+def _corpus(params: dict, head: str, name: str) -> list[str]:
+    spec, missing = _entry(params, head, name)
+    if missing:
+        return missing
+    where = f"corpora.{name}"
+    if not isinstance(spec, dict) or spec.get("source") not in SOURCES:
+        source = spec.get("source") if isinstance(spec, dict) else spec
+        return [f"{where}.source = {format_value(source)}: must be one of {', '.join(SOURCES)}"]
+    if spec["source"] == "synthetic":
+        return problems_of(spec, SYNTHETIC_CORPUS, where)
+    return problems_of(spec, MANIFEST_CORPUS, where) + split_rule_problems(spec.get("split"), f"{where}.split")
+
+
+def _window(params: dict, head: str, name: str) -> list[str]:
+    """`window.preset` and the preset it names; `check_params` checks every preset (name "*")."""
+    cfg = params.get("window")
+    presets = cfg.get("presets") if isinstance(cfg, dict) else None
+    if not isinstance(presets, dict) or not presets:
+        return [f"window.presets = {format_value(presets)}: must be a mapping of preset names to window settings"]
+    found = problems_of(cfg, {"preset": one_of(*presets), "presets": ANY}, "window")
+    chosen = presets if name == "*" else [cfg.get("preset")] if cfg.get("preset") in presets else []
+    return found + [p for preset in chosen for p in problems_of(presets[preset], WINDOW_PRESET,
+                                                                 f"window.presets.{preset}")]
+
+
+def _story(params: dict, head: str, name: str) -> list[str]:
+    schema = {"run": one_of(*(params.get("benchmark") or {})), "text_file": text(), "marked_turns": integer(0)}
+    return problems_of(params.get("story"), schema, "story")
+
+
+GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
+    "train": _fixed(TRAIN), "align": _fixed(ALIGN), "synthetic": _fixed(SYNTHETIC), "window": _window,
+    "story": _story, "features": _extractor, "derived_features": _extractor, "models": _model_spec,
+    "benchmark": _benchmark_run, "corpora": _corpus,
+}
+
+
+def group_problems(params: dict, group: str) -> list[str]:
+    """Problems of one group: "seed", "train", "features.mfcc", "models.lstm", "benchmark.lstm_ccc", ..."""
+    head, _, name = group.partition(".")
+    if head in ("seed", "corpus", "model"):
+        return _top_level(params, head)
+    if head not in GROUPS:
+        raise KeyError(f"no params schema for {group!r}")
+    return GROUPS[head](params, head, name)
+
+
+def check(params: dict, *groups: str) -> None:
+    """Raises ParamsError listing every problem of these groups (a stage's first call)."""
+    raise_if([problem for group in groups for problem in group_problems(params, group)])
+
+
+def check_extractor(name: str, cfg: dict) -> None:
+    """One extractor's config, e.g. from code that calls an extractor directly."""
+    head = "derived_features" if name in DERIVED else "features"
+    raise_if(_extractor({head: {name: cfg}}, head, name))
+
+
+def check_params(params: dict) -> None:
+    """Every group of params.yaml, and that `model` and every benchmark run's model are registered."""
+    groups = ["seed", "corpus", "model", "train", "align", "synthetic", "window.*", "story", "benchmark"]
+    groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "models")
+               for name in (params.get(head) or {})]
+    top = {key: ANY for key in ("seed", "corpus", "model", *GROUPS)}  # a misspelt group is never read
+    raise_if([p for p in problems_of(params, top, "") if "unknown key" in p] +
+             [problem for group in groups for problem in group_problems(params, group)])
