@@ -26,7 +26,6 @@ from pipeline.ingest import ingest_session
 from pipeline.manifest import in_repository, validate
 from pipeline.params_check import check
 from pipeline.sessions import SPLITS
-from pipeline.validate import SOURCES
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak

@@ -2,6 +2,7 @@
 from pathlib import Path
 
 DATA = Path("data")
+PARAMS_CHECKED = DATA / "params_checked.json"  # written once params.yaml passes pipeline/params_check.py
 VALIDATED = DATA / "validated.json"  # the corpus as the `validate` stage passed it
 CORPUS = DATA / "corpus"  # manifest.json + sessions/<id>/...
 ALIGNMENT = DATA / "alignment"  # <session>.csv: word, start, end, pronunciation, score

@@ -1,4 +1,5 @@
-"""Declarative checks of params.yaml: one schema per params group, every problem reported at once.
+"""Declarative checks of params.yaml: one schema per params group, every problem reported at once;
+also the DAG's first stage, `check_params`.
 
 Each stage checks the groups it reads before any work, e.g. `check(params, "seed", "train")`,
 and `check_params(params)` checks every group and that `model` and every benchmark run's
@@ -10,6 +11,13 @@ instead of a library's message from deep inside a stage. The rules are those of
 pipeline/params_rules.py. Choices that also live in code (extractors, losses, controls,
 backbones, face backends, openSMILE sets) are kept in step with it by tests/test_params.py;
 this module imports nothing heavy (the model registry only when a model name is checked).
+
+Stage `check_params` (the first stage: `validate` depends on its output, so DVC runs it first):
+Reads:  every params group; models/ (the registry)
+Writes: data/params_checked.json, always the same bytes: the stage orders the DAG and stops it
+        (`dvc exp run -S model=<unknown>` fails here, listing the registered models, before any
+        work); re-running it after a params change re-runs nothing downstream
+Run:    python -m pipeline.params_check
 """
 from functools import cache
 from typing import Any, Callable
@@ -149,6 +157,10 @@ def _model_spec(params: dict, head: str, name: str) -> list[str]:
     return missing or problems_of(spec, MODEL_SPEC, f"models.{name}")
 
 
+HYPERPARAMETERS = Rule(lambda g: "a mapping of the model's hyperparameters to values",
+                       lambda v, g: isinstance(v, dict) and all(isinstance(k, str) for k in v))
+
+
 def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     if not name:  # the whole table (the report stage)
         runs = params.get("benchmark")
@@ -156,7 +168,8 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
             return [f"benchmark = {format_value(runs)}: must be a mapping of run names to {{model, loss}}"]
         return [p for run in runs for p in _benchmark_run(params, head, run)]
     entry, missing = _entry(params, head, name)
-    schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS))}
+    schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
+              "hparams": optional(HYPERPARAMETERS)}  # overrides of the model's hyperparameters
     return missing or problems_of(entry, schema, f"benchmark.{name}")
 
 
@@ -226,3 +239,18 @@ def check_params(params: dict) -> None:
     top = {key: ANY for key in ("seed", "corpus", "model", *GROUPS)}  # a misspelt group is never read
     raise_if([p for p in problems_of(params, top, "") if "unknown key" in p] +
              [problem for group in groups for problem in group_problems(params, group)])
+
+
+def main() -> None:
+    from pipeline import layout
+    from pipeline.config import load_params
+
+    check_params(load_params())
+    layout.PARAMS_CHECKED.parent.mkdir(parents=True, exist_ok=True)
+    layout.PARAMS_CHECKED.write_text('{"params": "valid"}\n')
+
+
+if __name__ == "__main__":
+    from pipeline.config import run_stage
+
+    run_stage(main)

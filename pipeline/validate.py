@@ -56,9 +56,9 @@ def check_corpus(params: dict) -> dict:
 def check(params: dict) -> dict:
     """Every check that must pass before the pipeline does any work; returns what
     data/validated.json records. Raises naming the problem (ParamsError, ManifestError)."""
-    # >>> the single place for the params checks: call pipeline.params_check here (every params
-    # group, `model` registered) and list the params it reads in dvc.yaml's `validate`. Keep the
-    # returned dict a function of the corpus's inputs only, or `corpus` re-runs on any change.
+    # the params themselves are checked by the stage before this one (pipeline/params_check.py),
+    # which re-runs on any params change; this one re-runs only when the corpus's inputs change,
+    # so a manifest corpus's media are not decoded again after, say, a learning-rate change
     return check_corpus(params)
 
 
