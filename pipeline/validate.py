@@ -17,9 +17,9 @@ import logging
 from pipeline import layout
 from pipeline.config import load_params, require, run_stage, section
 from pipeline.manifest import validate
+from pipeline.params_check import SOURCES  # corpora.<name>.source
 
 log = logging.getLogger("validate")
-SOURCES = ("synthetic", "manifest")  # corpora.<name>.source
 SYNTHETIC_SIZES = ("speakers", "sessions_per_speaker", "session_seconds")
 
 
