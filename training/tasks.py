@@ -196,9 +196,8 @@ class EmotionIntensity(Task):
                 "dev_mae": float(errors.mean()), "dev_score": float(errors.mean())}
 
     def test_metrics(self, pred: np.ndarray, gold: np.ndarray, units: np.ndarray, human: dict | None = None) -> dict:
-        report = {t: {k: _r(v) for k, v in intensity_metrics(pred[:, j], gold[:, j]).items()}
-                  for j, t in enumerate(self.targets)}
         per_emotion = [intensity_metrics(pred[:, j], gold[:, j]) for j in range(len(self.targets))]
+        report = {t: {k: _r(v) for k, v in m.items()} for t, m in zip(self.targets, per_emotion)}
         report["overall"] = {k: _r(np.mean([m[k] for m in per_emotion])) for k in ("mae", "binary_acc", "four_class_acc")}
         report["overall"]["pcc_mean"] = _r(np.mean([m["pcc"] for m in per_emotion]))
         return report
