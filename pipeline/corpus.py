@@ -31,7 +31,6 @@ from synthetic.speech import require_espeak
 
 log = logging.getLogger("corpus")
 SOURCES = ("synthetic", "manifest")
-SYNTHETIC_GROUPS = ("culture_a", "culture_b")
 
 
 def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: dict) -> dict[str, str]:
@@ -45,6 +44,9 @@ def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: di
     bounds = np.cumsum(counts)
     return {names[idx]: SPLITS[int(np.searchsorted(bounds, rank, side="right"))]
             for rank, idx in enumerate(order)}
+
+
+SYNTHETIC_GROUPS = ("culture_a", "culture_b")
 
 
 def speaker_groups(splits: dict[str, str]) -> dict[str, str]:
