@@ -67,7 +67,7 @@ class Task:
         """Learns what the loss needs from the train split's gold (class weights); most need nothing."""
 
     def describe(self) -> dict:
-        """What the checkpoint's metadata records to rebuild this task (make_task(**describe()))."""
+        """What the checkpoint's metadata records of the task (pipeline.trainer.task_of rebuilds it)."""
         return {"task": self.name, "targets": self.targets, "loss": self.loss_name}
 
     def prediction_columns(self, pred: np.ndarray, gold: np.ndarray) -> dict:
