@@ -2,9 +2,9 @@
 
 Reads:  data/corpus (manifest + gold.csv), data/alignment; params `window`
 Writes: data/windows/windows.csv, one row per window: session, split, index, start, end,
-        word_first, word_last (rows [first, last) of data/alignment/<session>.csv) and
-        the gold label of each dimension aggregated over the window; `group` (the
-        speaker's group, for per-group metrics) when the corpus assigns groups;
+        word_first, word_last (rows [first, last) of data/alignment/<session>.csv), `group`
+        (the speaker's group, for per-group metrics) when the corpus assigns groups, and
+        the gold label of each dimension aggregated over the window;
         data/windows/task.json: the task (continuous | categorical), its targets and classes
 Run:    python -m pipeline.window   (or `dvc exp run -S window.preset=raju2019`)
 
@@ -93,7 +93,7 @@ def utterance_windows(corpus) -> pd.DataFrame:
 def write_windows(windows: pd.DataFrame, task: dict, corpus) -> None:
     if corpus.has_groups:
         groups = {s.id: s.group for s in corpus.sessions}
-        windows.insert(2, "group", windows.session.map(groups))
+        windows.insert(windows.columns.get_loc("word_last") + 1, "group", windows.session.map(groups))
     layout.WINDOWS.mkdir(parents=True, exist_ok=True)
     windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
     (layout.WINDOWS / "task.json").write_text(json.dumps(task, indent=1) + "\n")
