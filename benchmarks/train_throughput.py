@@ -12,7 +12,7 @@ import time
 import torch
 
 from models import create_model, input_rank, list_models
-from pipeline.trainer import loss_fn
+from training.tasks import make_task
 
 SHAPES = {1: (88,), 2: (24, 50)}
 BATCH, CHUNK = 16, 20
@@ -26,9 +26,10 @@ def windows_per_second(name: str, device: torch.device, steps: int) -> float:
     x = torch.randn(BATCH, CHUNK, *shape, device=device)
     y = torch.randn(BATCH, CHUNK, 1, device=device)
     teacher = getattr(model, "uses_teacher_forcing", False)
+    loss_fn = make_task("continuous", ["valence"], "ccc").loss
 
     def step() -> None:
-        loss = loss_fn("ccc", model(x, teacher=y) if teacher else model(x), y)
+        loss = loss_fn(model(x, teacher=y) if teacher else model(x), y)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()

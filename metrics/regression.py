@@ -1,4 +1,4 @@
-"""Agreement between continuous tracks: CCC (Lin, 1989), Pearson r, MSE, and the CCC loss.
+"""Agreement between continuous tracks: CCC (Lin, 1989), Pearson r, MSE, MAE, and the CCC loss.
 
 The functions reduce over the last axis and work on numpy arrays and torch tensors
 alike, so the metric reported by `evaluate`, the loss optimised by `train` and the
@@ -28,6 +28,10 @@ def pcc(pred, gold):
 
 def mse(pred, gold):
     return ((pred - gold) ** 2).mean(-1)
+
+
+def mae(pred, gold):
+    return abs(pred - gold).mean(-1)
 
 
 def ccc_loss(pred, gold):

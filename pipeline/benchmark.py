@@ -20,6 +20,7 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.sequences import CorpusMismatch
 from pipeline.trainer import evaluate_trained, model_spec, train_model
+from training.tasks import headline
 
 log = logging.getLogger("benchmark")
 
@@ -46,10 +47,7 @@ def main(argv: list[str]) -> None:
     metrics, _ = evaluate_trained(checkpoint)
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    if metrics.get("task") == "categorical":
-        log.info("benchmark %s: test WA %.3f, UA %.3f", run, metrics["class"]["wa"], metrics["class"]["ua"])
-    else:
-        log.info("benchmark %s: %s", run, ", ".join(f"{t} CCC {metrics[t]['ccc']:.3f}" for t in spec.targets))
+    log.info("benchmark %s: %s", run, headline(metrics))
 
 
 def write_skipped(run: str, model: str, reason: str, out) -> None:

@@ -46,14 +46,28 @@ def speaker_splits(rng: np.random.Generator, n_speakers: int, split_speakers: di
             for rank, idx in enumerate(order)}
 
 
+SYNTHETIC_GROUPS = ("culture_a", "culture_b")
+
+
+def speaker_groups(splits: dict[str, str]) -> dict[str, str]:
+    """Two speaker groups (say, two cultures) assigned after the splits, so the splits stay as
+    they were: the speakers of train, then dev, then test, each split in name order, alternate
+    between the groups. Every split with two or more speakers thus holds both groups, and
+    the group sizes differ by at most one. The groups are labels only: the generator makes a
+    speaker's sessions the same whatever their group."""
+    order = [speaker for split in SPLITS for speaker in sorted(s for s in splits if splits[s] == split)]
+    return {speaker: SYNTHETIC_GROUPS[rank % len(SYNTHETIC_GROUPS)] for rank, speaker in enumerate(order)}
+
+
 def synthetic_specs(seed: int, spec: dict) -> list[SessionSpec]:
     rng = np.random.default_rng(seed)
     splits = speaker_splits(rng, int(spec["speakers"]), spec["split_speakers"])
+    groups = speaker_groups(splits)
     sessions = []
     for speaker_index, speaker in enumerate(sorted(splits)):
         for k in range(int(spec["sessions_per_speaker"])):
             sessions.append(SessionSpec(f"{speaker}_s{k + 1:02d}", speaker, speaker_index, splits[speaker],
-                                        float(spec["session_seconds"]), (seed, len(sessions))))
+                                        float(spec["session_seconds"]), (seed, len(sessions)), groups[speaker]))
     return sessions
 
 
@@ -104,6 +118,10 @@ def corpus_report(name: str, source: str, entries: list[dict], dimensions: list[
     if any("class" in e for e in entries):
         report["classes"] = {s: dict(sorted(Counter(e["class"] for e in entries if e["split"] == s).items()))
                              for s in SPLITS}
+    if any(e.get("group") is not None for e in entries):  # speaker groups (e.g. cultures): sessions, speakers
+        names = sorted({e["group"] for e in entries if e.get("group") is not None})
+        report["groups"] = {s: {g: summary([e for e in entries if e.get("group") == g and s in ("all", e["split"])])
+                                for g in names} for s in ("all", *SPLITS)}
     return report
 
 

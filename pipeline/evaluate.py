@@ -1,11 +1,13 @@
 """Stage `evaluate`: test-split metrics of the trained model.
 
 Reads:  data/train/model.pt, data/windows, data/features/*, reports/corpus.json
-Writes: reports/metrics.json (per target: CCC, PCC, MSE over the concatenated test
-        windows, per-session CCC mean/std, the human-baseline CCC on the test split; on a
-        categorical corpus: WA, UA, per-class recall and the confusion matrix),
-        reports/test_predictions.csv, reports/plots/test_predictions.png (tracks, or the
-        confusion matrix)
+Writes: reports/metrics.json: the task's test metrics (training/tasks.py; continuous
+        tracks: per target CCC, PCC, MSE over the concatenated test windows, per-session CCC
+        mean/std and the human-baseline CCC, itself per session; categorical: WA, UA,
+        per-class recall, support and the confusion matrix), and under `groups` the same
+        per speaker group when the test split has several;
+        reports/test_predictions.csv, reports/plots/test_predictions.png (tracks, the
+        confusion matrix, or predicted against gold per target)
 Run:    python -m pipeline.evaluate   (or `dvc repro evaluate`)
 """
 import json
@@ -17,6 +19,7 @@ from pipeline import layout
 from pipeline.config import run_stage
 from pipeline.figures import pyplot, save_figure
 from pipeline.trainer import evaluate_trained
+from training.tasks import headline
 
 log = logging.getLogger("evaluate")
 PREDICTIONS = layout.REPORTS / "test_predictions.csv"
@@ -58,18 +61,32 @@ def plot_confusion(confusion: dict, title: str, path=PLOT) -> None:
     save_figure(fig, path)
 
 
+def plot_scatter(table: pd.DataFrame, targets: list[str], title: str, path=PLOT) -> None:
+    """Per-unit tasks (one value per segment or utterance): predicted against gold."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(targets), figsize=(3 * len(targets), 3.2), squeeze=False)
+    for ax, target in zip(axes[0], targets):
+        ax.scatter(table[f"{target}_gold"], table[f"{target}_pred"], s=6, alpha=0.5)
+        ax.set_title(target, fontsize=9)
+        ax.set_xlabel("gold")
+    axes[0, 0].set_ylabel("predicted")
+    fig.suptitle(title, fontsize=9)
+    save_figure(fig, path)
+
+
 def main() -> None:
     metrics, table = evaluate_trained(layout.TRAIN / "model.pt")
     layout.METRICS.write_text(json.dumps(metrics, indent=2) + "\n")
     table.to_csv(PREDICTIONS, index=False, float_format="%.4f")
-    if metrics.get("task") == "categorical":
+    targets = [c[:-5] for c in table.columns if c.endswith("_gold")]
+    if metrics["task"] == "categorical":
         scores = metrics["class"]
         plot_confusion(scores["confusion"], f"{metrics['model']}: test WA {scores['wa']:.3f}, UA {scores['ua']:.3f}")
-        log.info("test WA %.3f, UA %.3f (chance UA %.3f)", scores["wa"], scores["ua"], scores["chance_ua"])
-        return
-    targets = [c[:-5] for c in table.columns if c.endswith("_gold")]
-    plot_predictions(table, targets)
-    log.info("test CCC: %s", ", ".join(f"{t} {metrics[t]['ccc']:.3f}" for t in targets))
+    elif metrics["task"] == "continuous":
+        plot_predictions(table, targets)
+    else:
+        plot_scatter(table, targets, f"{metrics['model']}: {headline(metrics)}")
+    log.info("test: %s", headline(metrics))
 
 
 if __name__ == "__main__":

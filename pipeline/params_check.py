@@ -92,7 +92,7 @@ SPLIT_RULE: dict[str, Schema] = {
 MODEL_SPEC: Schema = {"features": list_of(one_of(*FEATURES, *DERIVED)),
                       "targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
                       "lr": optional(number(above=0)), "hidden": optional(integer(1)), "layers": optional(integer(1)),
-                      "dropout": optional(number(0, 0.99)), OPEN: ANY}
+                      "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()), OPEN: ANY}
 
 
 def _speaker_counts_fit(value, speakers) -> bool:

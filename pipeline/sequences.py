@@ -21,6 +21,10 @@ class SessionSequence:
     start: np.ndarray  # (T,) window start times
     x: np.ndarray  # (T, *feature shape)
     y: np.ndarray  # (T, targets) gold labels
+    group: str | None = None  # the speaker's group (e.g. culture), for per-group metrics
+
+
+WINDOW_KEYS = ("session", "split", "group", "index", "start", "end", "word_first", "word_last")  # not labels
 
 
 class CorpusMismatch(ValueError):
@@ -63,17 +67,18 @@ def _session_features(session_id: str, feature_sets: list[str], n_windows: int) 
 
 def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionSequence]:
     require_features(feature_sets)
-    windows = pd.read_csv(layout.WINDOWS / "windows.csv")
+    windows = pd.read_csv(layout.WINDOWS / "windows.csv", dtype={"group": str})
     missing = [t for t in targets if t not in windows.columns]
     if missing:
         raise CorpusMismatch(f"targets {missing} are not labels of this corpus (windows.csv has "
-                         f"{[c for c in windows.columns if c not in ('session', 'split', 'index', 'start', 'end')]})")
+                             f"{[c for c in windows.columns if c not in WINDOW_KEYS]})")
     sequences = []
     for session_id, rows in windows.groupby("session", sort=True):
         rows = rows.sort_values("index")
+        group = rows.group.iloc[0] if "group" in rows else None
         sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(),
                                          _session_features(str(session_id), feature_sets, len(rows)),
-                                         rows[targets].to_numpy(np.float32)))
+                                         rows[targets].to_numpy(np.float32), None if pd.isna(group) else group))
     return sequences
 
 

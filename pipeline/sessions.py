@@ -16,7 +16,8 @@ class Session:
     duration_s: float
     files: dict[str, str] = field(repr=False)  # kind -> path relative to the corpus folder
     root: Path = field(repr=False)
-    label: str | None = None  # the session's class, in a categorical corpus
+    label: str | None = None  # the session's class (manifest key `class`), in a categorical corpus
+    group: str | None = None  # the speaker's group (manifest key `group`, e.g. culture): per-group metrics
 
     def path(self, kind: str) -> Path:
         """Absolute path of this session's `kind` file; a clear error if it has none or it is gone."""
@@ -49,6 +50,10 @@ class Corpus:
     def split(self, name: str) -> list[Session]:
         return [s for s in self.sessions if s.split == name]
 
+    @property
+    def has_groups(self) -> bool:
+        return any(s.group is not None for s in self.sessions)
+
 
 SPLITS = ("train", "dev", "test")
 
@@ -64,7 +69,8 @@ def load_corpus(root: Path = layout.CORPUS) -> Corpus:
         raise FileNotFoundError(f"{manifest_path} not found: run the corpus stage first (dvc repro corpus)")
     manifest = json.loads(manifest_path.read_text())
     sessions = [Session(e["id"], e["speaker"], e["split"], float(e["duration_s"]),
-                        {k: e[k] for k in FILE_KINDS if e.get(k)}, root, e.get("class")) for e in manifest["sessions"]]
+                        {k: e[k] for k in FILE_KINDS if e.get(k)}, root, e.get("class"), e.get("group"))
+                for e in manifest["sessions"]]
     return Corpus(manifest["corpus"], list(manifest["dimensions"]), sessions, manifest.get("task", "continuous"),
                   list(manifest.get("classes", [])),
                   list(manifest.get("modalities", ["audio", "video", "transcript"])))

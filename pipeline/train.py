@@ -8,8 +8,9 @@ Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_on
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
 
 Training uses CUDA when present (train.device: auto). Sessions are cut into chunks of
-consecutive windows at a random offset each epoch; the epoch with the best mean dev CCC
-is kept (early stopping with `train.patience`).
+consecutive windows at a random offset each epoch; the epoch with the best dev score of
+the corpus's task is kept (mean CCC, UA or MAE: training/tasks.py; early stopping with
+`train.patience`).
 """
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section

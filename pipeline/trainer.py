@@ -3,12 +3,14 @@
 A model spec is `models.<name>` in params.yaml: the feature sets it reads, its targets
 (a list of label dimensions, or `corpus` for whatever the corpus labels: its dimensions,
 or its class), its loss (ccc | mse, for continuous targets), optionally its own learning
-rate `lr`, and its architecture hyperparameters. `train` in params.yaml holds the
-optimisation settings shared by all models.
+rate `lr` and `class_weights` (categorical: weighted cross-entropy, off by default), and
+its architecture hyperparameters. `train` in params.yaml holds the optimisation settings
+shared by all models.
 
-On a categorical corpus (data/windows/task.json) the model outputs one logit per class,
-trains with cross-entropy and is selected on dev UA; on a continuous one it is selected on
-mean dev CCC. The history column `dev_score` is that selection score for both.
+The task (training/tasks.py, named by data/windows/task.json) gives the model's output
+size, the loss, the dev score that selects the epoch (history column `dev_score`, maximised
+or minimised), the test metrics and the prediction table's columns. With more than one
+speaker group among the test sessions, metrics.json also holds each group's metrics.
 """
 import hashlib
 import json
@@ -21,17 +23,18 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from metrics.classification import class_recalls, confusion_matrix, unweighted_accuracy, weighted_accuracy
-from metrics.regression import ccc, ccc_loss, mse, pcc
+from metrics.groups import per_group
 from models import create_model, require_registered
 from pipeline import layout
 from pipeline.config import require, section
 from pipeline.params_check import CONTROLS, LOSSES
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, load_sequences, load_task, normalise,
                                 pick_device, predict, require_features)
+from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
 SPEC_KEYS = ("features", "targets", "loss")
+OPTIONAL_KEYS = ("lr", "class_weights")  # the other keys of a model's entry are its hyperparameters
 
 
 @dataclass
@@ -42,6 +45,7 @@ class ModelSpec:
     loss: str
     hparams: dict = field(default_factory=dict)
     lr: float | None = None  # overrides train.lr
+    class_weights: bool = False  # categorical task: cross-entropy weighted by inverse train-class frequency
 
 
 def model_spec(params: dict, name: str, loss: str | None = None) -> ModelSpec:
@@ -57,9 +61,18 @@ def model_spec(params: dict, name: str, loss: str | None = None) -> ModelSpec:
         raise CorpusMismatch(f"model {name} predicts {targets}, but this corpus is categorical (classes "
                          f"{task['classes']}): give models.{name} `targets: corpus`")
     spec = ModelSpec(name, list(entry["features"]), targets, loss or entry["loss"],
-                     {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, "lr")}, entry.get("lr"))
-    require(spec.loss in LOSSES, f"models.{name}.loss must be one of {LOSSES} (got {spec.loss!r})")
+                     {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
+                     bool(entry.get("class_weights", False)))
+    try:
+        spec_task(spec, task)
+    except ValueError as err:
+        require(False, f"models.{name}: {err}")
     return spec
+
+
+def spec_task(spec: ModelSpec, task: dict) -> Task:
+    """The task `spec` trains on this corpus (task: data/windows/task.json)."""
+    return make_task(task["task"], spec.targets, spec.loss, task["classes"], spec.class_weights)
 
 
 def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int):
@@ -75,16 +88,6 @@ def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], 
     return np.stack(xs)[order], np.stack(ys)[order]
 
 
-def loss_fn(name: str, pred: torch.Tensor, gold: torch.Tensor, categorical: bool = False) -> torch.Tensor:
-    """(B, T, K) -> scalar; CCC is over time per chunk and target, as the papers optimise it.
-    Categorical: pred holds (B, T, classes) logits, gold (B, T, 1) class indices."""
-    if categorical:
-        return torch.nn.functional.cross_entropy(pred.reshape(-1, pred.shape[-1]), gold.reshape(-1).long())
-    if name == "ccc":
-        return ccc_loss(pred.transpose(1, 2), gold.transpose(1, 2)) / pred.shape[0]
-    return torch.mean((pred - gold) ** 2)
-
-
 def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[SessionSequence]) -> None:
     """Control condition: the train split's words (non-zero rows of the window word matrices)
     are permuted across all its sessions and windows, so text no longer matches ratings."""
@@ -96,23 +99,10 @@ def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[Sess
         sequences[k].x[i, j] = v
 
 
-def concatenated_ccc(model, sequences, device) -> np.ndarray:
-    """CCC per target over the concatenated windows of `sequences`."""
-    pred = np.concatenate([predict(model, s, device) for s in sequences])
-    gold = np.concatenate([s.y for s in sequences])
-    return ccc(pred.T, gold.T)
-
-
-def dev_scores(model, sequences, device, targets: list[str], n_classes: int) -> dict:
-    """History entries of one epoch on the dev split; `dev_score` selects the best epoch."""
-    if n_classes:
-        pred = np.concatenate([predict(model, s, device).argmax(-1) for s in sequences])
-        gold = np.concatenate([s.y[:, 0] for s in sequences]).astype(int)
-        ua = unweighted_accuracy(gold, pred, n_classes)
-        return {"dev_wa": weighted_accuracy(gold, pred), "dev_ua": ua, "dev_score": ua}
-    scores = concatenated_ccc(model, sequences, device)
-    return {**{f"dev_ccc_{t}": float(c) for t, c in zip(targets, scores)}, "dev_ccc_mean": float(scores.mean()),
-            "dev_score": float(scores.mean())}
+def predict_split(model, sequences: list[SessionSequence], device) -> tuple[np.ndarray, np.ndarray]:
+    """(raw model outputs, gold) concatenated over the windows of `sequences`."""
+    return (np.concatenate([predict(model, s, device) for s in sequences]),
+            np.concatenate([s.y for s in sequences]))
 
 
 def run_key(spec: ModelSpec, cfg: dict, seed: int, sequences: list[SessionSequence]) -> str:
@@ -172,19 +162,20 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     mean, std = fit_normaliser(sequences)
     normalise(sequences, mean, std)
     input_shape = train[0].x.shape[1:]
-    task = load_task()
-    n_classes = len(task["classes"]) if task["task"] == "categorical" else 0
-    model = create_model(spec.name, input_shape, n_classes or len(spec.targets), **spec.hparams).to(device)
+    task_info = load_task()
+    task = spec_task(spec, task_info)
+    task.fit(np.concatenate([s.y for s in train]))
+    model = create_model(spec.name, input_shape, task.n_outputs, **spec.hparams).to(device)
     teacher_forcing = getattr(model, "uses_teacher_forcing", False)
-    if n_classes and teacher_forcing:
+    if task.logits and teacher_forcing:
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
     chunk = min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
     log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
-             spec.name, device, len(train), len(dev), chunk, "cross-entropy" if n_classes else spec.loss, control)
+             spec.name, device, len(train), len(dev), chunk, task.loss_name, control)
 
     key = run_key(spec, cfg, seed, sequences)
-    state = {"best_state": None, "best": -np.inf, "stale": 0, "history": [], "stopped": False}
+    state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
     done = 0
     resumed = load_progress(progress, key, model, optimiser, rng)
     if resumed:
@@ -199,15 +190,15 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
         losses = []
         for a in range(0, len(xs), batch):
             x, y = torch.from_numpy(xs[a:a + batch]).to(device), torch.from_numpy(ys[a:a + batch]).to(device)
-            loss = loss_fn(spec.loss, model(x, teacher=y) if teacher_forcing else model(x), y, bool(n_classes))
+            loss = task.loss(model(x, teacher=y) if teacher_forcing else model(x), y)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             losses.append(loss.item())
-        scores = dev_scores(model, dev, device, spec.targets, n_classes)
+        scores = task.dev_scores(*predict_split(model, dev, device))
         state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)), **scores})
         bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev=f"{scores['dev_score']:.3f}")
-        if scores["dev_score"] > state["best"]:
+        if improved(scores["dev_score"], state["best"], task.maximise):
             state["best"], state["stale"] = scores["dev_score"], 0
             state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
@@ -221,83 +212,56 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
 
     history, best = state["history"], state["best"]
 
-    meta = {"model": spec.name, "features": spec.features, "targets": spec.targets,
-            "loss": "cross_entropy" if n_classes else spec.loss, "lr": float(spec.lr or cfg["lr"]),
-            "task": task["task"], "classes": task["classes"],
+    meta = {"model": spec.name, "features": spec.features, "lr": float(spec.lr or cfg["lr"]),
+            "classes": task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
             "hparams": spec.hparams, "control": control, "input_shape": list(input_shape),
-            "best_dev_score": best, "best_epoch": int(max(history, key=lambda h: h["dev_score"])["epoch"]),
-            "device": str(device)}
+            "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device)}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": state["best_state"], "norm_mean": torch.from_numpy(np.asarray(mean)),
                 "norm_std": torch.from_numpy(np.asarray(std)), "meta": json.dumps(meta)}, checkpoint)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")
-    log.info("best dev %s %.3f at epoch %d", "UA" if n_classes else "mean CCC", best, meta["best_epoch"])
+    log.info("best dev score %.3f (%s) at epoch %d", best, "maximised" if task.maximise else "minimised",
+             meta["best_epoch"])
     return meta
+
+
+def task_of(meta: dict) -> Task:
+    """The task a checkpoint was trained on, from its metadata."""
+    return make_task(meta.get("task", "continuous"), meta["targets"], meta["loss"], meta.get("classes"),
+                     meta.get("class_weights", False))
 
 
 def load_trained(checkpoint: Path):
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     meta = json.loads(saved["meta"])
-    outputs = len(meta["classes"]) if meta.get("task") == "categorical" else len(meta["targets"])
-    model = create_model(meta["model"], tuple(meta["input_shape"]), outputs, **meta["hparams"])
+    model = create_model(meta["model"], tuple(meta["input_shape"]), task_of(meta).n_outputs, **meta["hparams"])
     model.load_state_dict(saved["state_dict"])
     return model, meta, saved["norm_mean"].numpy(), saved["norm_std"].numpy()
 
 
-def regression_metrics(pred: np.ndarray, gold: np.ndarray, session_ids: list[str], targets: list[str]) -> dict:
-    """pred/gold (windows, targets) concatenated over sessions; session_ids per window."""
-    ids = np.asarray(session_ids)
-    report = {}
-    for j, target in enumerate(targets):
-        per_session = [float(ccc(pred[ids == s, j], gold[ids == s, j])) for s in dict.fromkeys(session_ids)]
-        report[target] = {"ccc": round(float(ccc(pred[:, j], gold[:, j])), 4),
-                          "pcc": round(float(pcc(pred[:, j], gold[:, j])), 4),
-                          "mse": round(float(mse(pred[:, j], gold[:, j])), 4),
-                          "ccc_session_mean": round(float(np.mean(per_session)), 4),
-                          "ccc_session_std": round(float(np.std(per_session)), 4)}
-    return report
-
-
-def classification_metrics(pred: np.ndarray, gold: np.ndarray, classes: list[str]) -> dict:
-    recalls = class_recalls(gold, pred, len(classes))
-    return {"wa": round(weighted_accuracy(gold, pred), 4), "ua": round(unweighted_accuracy(gold, pred, len(classes)), 4),
-            "chance_ua": round(1 / len(classes), 4),
-            "recall": {c: (None if np.isnan(r) else round(float(r), 4)) for c, r in zip(classes, recalls)},
-            "support": {c: int((gold == k).sum()) for k, c in enumerate(classes)},
-            "confusion": {"rows_gold_columns_predicted": classes,
-                          "counts": confusion_matrix(gold, pred, len(classes)).tolist()}}
-
-
 def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
-    """Test-split metrics (with the corpus's human baseline beside them) and the prediction table."""
+    """Test-split metrics (with the corpus's human baseline beside them, and per speaker group
+    when the test split has several) and the prediction table."""
     model, meta, mean, std = load_trained(checkpoint)
-    targets = meta["targets"]
-    test = [s for s in load_sequences(meta["features"], targets) if s.split == "test"]
+    task = task_of(meta)
+    test = [s for s in load_sequences(meta["features"], meta["targets"]) if s.split == "test"]
     if not test:
         raise ValueError("the corpus has no test sessions")
     normalise(test, mean, std)
-    preds = [predict(model, s, torch.device("cpu")) for s in test]
-    ids = [s.id for s in test for _ in range(len(s.x))]
-    run = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"], "features": meta["features"],
-           "split": "test"}
-    if meta.get("task") == "categorical":
-        classes = meta["classes"]
-        pred = np.concatenate(preds).argmax(-1)
-        gold = np.concatenate([s.y[:, 0] for s in test]).astype(int)
-        metrics = {**run, "task": "categorical", "sessions": len(test), "windows": len(ids),
-                   "class": classification_metrics(pred, gold, classes)}
-        table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),
-                              "class_gold": [classes[k] for k in gold], "class_pred": [classes[k] for k in pred]})
-        return metrics, table
-    pred, gold = np.concatenate(preds), np.concatenate([s.y for s in test])
-    metrics = {**run, "sessions": len(test), "windows": len(ids), **regression_metrics(pred, gold, ids, targets)}
-    if layout.CORPUS_REPORT.exists():
-        human = json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
-        for target in targets:
-            if target in human:
-                metrics[target]["human_baseline_ccc"] = human[target]["test"]["ccc_mean"]
-    table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test])})
-    for j, target in enumerate(targets):
-        table[f"{target}_gold"], table[f"{target}_pred"] = gold[:, j], pred[:, j]
+    pred, gold = predict_split(model, test, torch.device("cpu"))
+    ids = np.array([s.id for s in test for _ in range(len(s.x))])
+    groups = [s.group for s in test for _ in range(len(s.x))]
+    human = (json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
+             if layout.CORPUS_REPORT.exists() else None)
+
+    def scores(pred, gold, ids, human=None) -> dict:
+        return {"sessions": len(set(ids)), "windows": len(ids), **task.test_metrics(pred, gold, ids, human)}
+
+    metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
+               "features": meta["features"], "split": "test", "task": task.name, **scores(pred, gold, ids, human)}
+    if by_group := per_group(scores, groups, pred, gold, ids):
+        metrics["groups"] = by_group  # the human baseline is per split, not per group: not repeated here
+    table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),
+                          **({"group": groups} if by_group else {}), **task.prediction_columns(pred, gold)})
     return metrics, table

@@ -2,7 +2,8 @@
 
 Reads:  data/corpus (manifest + gold.csv), data/alignment; params `window`
 Writes: data/windows/windows.csv, one row per window: session, split, index, start, end,
-        word_first, word_last (rows [first, last) of data/alignment/<session>.csv) and
+        word_first, word_last (rows [first, last) of data/alignment/<session>.csv), `group`
+        (the speaker's group, for per-group metrics) when the corpus assigns groups, and
         the gold label of each dimension aggregated over the window;
         data/windows/task.json: the task (continuous | categorical), its targets and classes
 Run:    python -m pipeline.window   (or `dvc exp run -S window.preset=raju2019`)
@@ -80,7 +81,10 @@ def utterance_windows(corpus) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def write_windows(windows: pd.DataFrame, task: dict) -> None:
+def write_windows(windows: pd.DataFrame, task: dict, corpus) -> None:
+    if corpus.has_groups:
+        groups = {s.id: s.group for s in corpus.sessions}
+        windows.insert(windows.columns.get_loc("word_last") + 1, "group", windows.session.map(groups))
     layout.WINDOWS.mkdir(parents=True, exist_ok=True)
     windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
     (layout.WINDOWS / "task.json").write_text(json.dumps(task, indent=1) + "\n")
@@ -93,7 +97,7 @@ def main() -> None:
     corpus = load_corpus()
     if corpus.task == "categorical":
         windows = utterance_windows(corpus)
-        write_windows(windows, {"task": "categorical", "targets": ["class"], "classes": corpus.classes})
+        write_windows(windows, {"task": "categorical", "targets": ["class"], "classes": corpus.classes}, corpus)
         log.info("%d utterance-level windows (categorical corpus: one per session, %d classes)",
                  len(windows), len(corpus.classes))
         return
@@ -115,7 +119,7 @@ def main() -> None:
         table[corpus.dimensions] = labels
         tables.append(table)
     windows = pd.concat(tables, ignore_index=True)
-    write_windows(windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []})
+    write_windows(windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []}, corpus)
     log.info("%d windows over %d sessions (%.1f s long, %.2f s hop, labels shifted by %.1f s); "
              "%d windows at session ends not made for lack of shifted labels",
              len(windows), len(corpus.sessions), length, hop, shift, cut)

@@ -50,6 +50,7 @@ class SessionSpec:
     split: str
     seconds: float
     seed: tuple[int, ...]  # entropy for np.random.SeedSequence: (corpus seed, session index)
+    group: str | None = None  # the speaker's group (a label only: generation does not depend on it)
 
 
 def speaker_voice(speaker_index: int) -> Voice:
@@ -100,8 +101,8 @@ def segment_table(timings: pd.DataFrame, latent: LatentState) -> pd.DataFrame:
         valence = latent.mean_between("valence", start, end)
         arousal = latent.mean_between("arousal", start, end)
         rows.append({"segment": int(sentence), "start": start, "end": end, "text": " ".join(words.word),
-                     **six_emotion_intensities(valence, arousal), "label": four_class_label(valence, arousal)})
-    return pd.DataFrame(rows, columns=["segment", "start", "end", "text", *SIX_EMOTIONS, "label"])
+                     **six_emotion_intensities(valence, arousal), "class": four_class_label(valence, arousal)})
+    return pd.DataFrame(rows, columns=["segment", "start", "end", "text", *SIX_EMOTIONS, "class"])
 
 
 def generate_session(spec: SessionSpec, cfg: SynthConfig, root: Path) -> dict:
@@ -144,7 +145,7 @@ def generate_session(spec: SessionSpec, cfg: SynthConfig, root: Path) -> dict:
         "id": spec.session_id, "speaker": spec.speaker, "split": spec.split, "duration_s": spec.seconds,
         "audio": f"{rel}/audio.wav", "video": f"{rel}/video.mp4", "transcript": f"{rel}/transcript.txt",
         "reference_words": f"{rel}/words.csv", "ratings": f"{rel}/ratings.csv", "gold": f"{rel}/gold.csv",
-        "latent": f"{rel}/latent.csv", "segments": f"{rel}/segments.csv", "label": session_label,
-        "annotators": len(annotators),
+        "latent": f"{rel}/latent.csv", "segments": f"{rel}/segments.csv", "class": session_label,
+        **({"group": spec.group} if spec.group else {}), "annotators": len(annotators),
         "agreement_ccc": {dim: [float(c) for c in leave_one_out_ccc(ratings[dim])] for dim in DIMENSIONS},
     }

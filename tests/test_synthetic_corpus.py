@@ -1,5 +1,7 @@
 """Invariants of the generated corpus, checked against what the generator knows (latent state,
 word timings) and against independent tools (the VADER lexicon, MediaPipe FaceMesh)."""
+import json
+
 import cv2
 import mediapipe as mp
 import numpy as np
@@ -9,7 +11,8 @@ import soundfile as sf
 
 from metrics.regression import ccc
 from pipeline.config import ParamsError, load_params
-from pipeline.corpus import corpus_report, synthetic_specs
+from pipeline.corpus import corpus_report, speaker_splits, synthetic_specs
+from pipeline.sessions import load_corpus
 from metrics.regression import leave_one_out_ccc
 from synthetic.labels import FOUR_CLASSES, SIX_EMOTIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
@@ -56,7 +59,17 @@ def test_label_ranges(session):
     intensities = segments[list(SIX_EMOTIONS)].to_numpy()
     assert intensities.min() >= 0 and intensities.max() <= 3
     np.testing.assert_allclose(intensities * 3, np.round(intensities * 3), atol=1e-3)  # multiples of 1/3
-    assert set(segments.label) <= set(FOUR_CLASSES) and entry["label"] in FOUR_CLASSES
+    assert set(segments["class"]) <= set(FOUR_CLASSES) and entry["class"] in FOUR_CLASSES
+
+
+def test_generated_class_and_group_reach_the_session(session):
+    """The generator writes the session's class under `class`, the key the pipeline reads."""
+    root, entry = session
+    manifest = {"corpus": "x", "dimensions": ["valence"], "sessions": [entry, {**entry, "id": "b", "group": "g2"}]}
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    loaded, other = load_corpus(root).sessions
+    assert loaded.label == entry["class"] in FOUR_CLASSES and other.label == entry["class"]
+    assert loaded.group is None and other.group == "g2"
 
 
 def test_word_timings_are_ordered_and_carry_speech(session):
@@ -128,6 +141,25 @@ def test_splits_are_speaker_independent():
                                                for s in specs], ["valence", "arousal", "liking"], ["audio"])
     assert report["hours"] == pytest.approx(len(specs) * 60 / 3600, abs=1e-3)
     assert sum(report["splits"][s]["speakers"] for s in ("train", "dev", "test")) == 8
+
+
+def test_speaker_groups_leave_the_splits_as_they_were():
+    for name in ("default", "tiny"):
+        spec = PARAMS["corpora"][name]
+        specs = synthetic_specs(7, spec)
+        splits = speaker_splits(np.random.default_rng(7), spec["speakers"], spec["split_speakers"])
+        assert {s.speaker: s.split for s in specs} == splits  # the same rng draws as without groups
+        group_of = {s.speaker: s.group for s in specs}
+        assert set(group_of.values()) == {"culture_a", "culture_b"}
+        for split in ("train", "dev", "test"):
+            speakers = [k for k in splits if splits[k] == split]
+            if len(speakers) >= 2:
+                assert {group_of[k] for k in speakers} == {"culture_a", "culture_b"}, (name, split)
+    report = corpus_report("x", "synthetic", [{"speaker": s.speaker, "split": s.split, "duration_s": s.seconds,
+                                                "group": s.group} for s in specs], [], ["audio"])
+    assert report["groups"]["test"] == {"culture_a": {"sessions": 2, "speakers": 1, "hours": 0.0111},
+                                        "culture_b": {"sessions": 0, "speakers": 0, "hours": 0.0}}  # tiny
+    assert sum(g["sessions"] for g in report["groups"]["all"].values()) == len(specs)
 
 
 def test_bad_split_params_are_rejected():

@@ -1,10 +1,12 @@
-"""Training resumes from its per-epoch progress file exactly where it stopped."""
+"""Training resumes from its per-epoch progress file exactly where it stopped; evaluation
+reports each speaker group's metrics."""
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from pipeline.trainer import ModelSpec, train_model
+from pipeline.trainer import ModelSpec, evaluate_trained, train_model
+from training.tasks import make_task
 
 CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "device": "cpu",
        "control": "none"}
@@ -13,16 +15,18 @@ SPEC = ModelSpec("lstm", ["vec"], ["valence"], "mse", {"hidden": 8, "layers": 1,
 
 @pytest.fixture
 def dataset(tmp_path, monkeypatch):
-    """Four 30-window sessions whose label is a smoothed function of the features."""
+    """Five 30-window sessions whose label is a smoothed function of the features; the two test
+    sessions' speakers belong to two groups."""
     monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(0)
     (tmp_path / "data/windows").mkdir(parents=True)
     (tmp_path / "data/features/vec").mkdir(parents=True)
     tables = []
-    for sid, split in (("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test")):
+    for sid, split, group in (("a", "train", "g1"), ("b", "train", "g2"), ("c", "dev", "g1"), ("d", "test", "g1"),
+                              ("e", "test", "g2")):
         x = rng.normal(size=(30, 5)).astype(np.float32)
         np.save(tmp_path / f"data/features/vec/{sid}.npy", x)
-        tables.append(pd.DataFrame({"session": sid, "split": split, "index": range(30),
+        tables.append(pd.DataFrame({"session": sid, "split": split, "group": group, "index": range(30),
                                     "start": np.arange(30.0), "end": np.arange(30.0) + 1,
                                     "valence": np.tanh(np.convolve(x[:, 0], np.ones(3) / 3, "same"))}))
     pd.concat(tables).to_csv(tmp_path / "data/windows/windows.csv", index=False)
@@ -49,3 +53,16 @@ def test_progress_of_another_run_is_ignored(dataset):
     train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
     train_model(SPEC, {**CFG, "epochs": 2, "lr": 0.02}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
     assert list(pd.read_csv(dataset / "h.csv").epoch) == [1, 2]  # started over, not 'resumed' past the end
+
+
+def test_evaluation_reports_each_groups_metrics(dataset):
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv")
+    metrics, table = evaluate_trained(dataset / "m.pt")
+    assert metrics["task"] == "continuous" and metrics["sessions"] == 2 and list(metrics["groups"]) == ["g1", "g2"]
+    task = make_task("continuous", ["valence"], "mse")
+    for group, session in (("g1", "d"), ("g2", "e")):
+        rows = table[table.group == group]
+        assert set(rows.session) == {session}
+        expected = task.test_metrics(rows[["valence_pred"]].to_numpy(), rows[["valence_gold"]].to_numpy(),
+                                     rows.session.to_numpy())
+        assert metrics["groups"][group] == {"sessions": 1, "windows": 30, **expected}
