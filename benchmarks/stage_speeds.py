@@ -3,8 +3,8 @@
 Stages record wall-clock seconds, x real time and cache counts there instead of in their
 outputs (pipeline/scratch.py), so that DVC-tracked files depend on their inputs only.
 x real time is over the sessions a run computed; a run served entirely from the feature
-cache has none. Run after `dvc repro` (on a fresh scratch cache, for full-run speeds:
-`EMOREPRO_CACHE_DIR=$(mktemp -d) dvc repro`):
+cache has none. For full-run speeds, run the pipeline on an empty scratch cache first
+(`EMOREPRO_CACHE_DIR=$(mktemp -d) dvc repro -f`).
 Run:  .venv/bin/python -m benchmarks.stage_speeds [--repo DIR]
 """
 import argparse

@@ -88,7 +88,9 @@ def prune(root: Path, max_bytes: int | None = None, older_than_s: float | None =
     until the rest fit in `max_bytes`, and staging folders older than an hour (left by a
     killed run). Returns (entries removed, bytes freed)."""
     now, removed, freed = time.time(), 0, 0
-    for staging in root.glob(f"features/*/sessions/*/{STAGING_PREFIX}*"):
+    stagings = [f"features/*/sessions/*/{STAGING_PREFIX}*", f"features/*/fitted/{STAGING_PREFIX}*",
+                f"train/{STAGING_PREFIX}*"]
+    for staging in (path for pattern in stagings for path in root.glob(pattern)):
         if now - staging.stat().st_mtime > 3600:  # younger ones may belong to a running stage
             freed += size_of(staging)
             remove(staging)
