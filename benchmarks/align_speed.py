@@ -6,8 +6,8 @@ function over every session and prints x real time against the target (>= 20x on
 Run:  .venv/bin/python -m benchmarks.align_speed
 """
 import time
-from concurrent.futures import ProcessPoolExecutor
 
+from features.worker_pool import worker_pool
 from pipeline.align import align_session
 from pipeline.config import load_params
 from pipeline.sessions import load_corpus
@@ -17,7 +17,7 @@ TARGET_X_REALTIME = 20.0
 
 def x_realtime(workers: int, sessions, cfg) -> float:
     began = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         list(pool.map(align_session, sessions, [cfg] * len(sessions)))
     return sum(s.duration_s for s in sessions) / (time.perf_counter() - began)
 

@@ -17,7 +17,6 @@ import os
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from math import gcd
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from features import egemaps_lld, mfcc
+from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.sessions import Session, load_corpus
 from synthetic.speech import require_espeak
@@ -96,7 +96,7 @@ def best_seconds(run, repeats: int) -> float:
 
 
 def with_workers(workers: int, sessions: list[Session], windows: list[pd.DataFrame]) -> None:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         list(pool.map(ours, sessions, windows))
 
 

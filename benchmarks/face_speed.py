@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from features.worker_pool import worker_pool
 from synthetic.face_video import render_face_video
 
 TARGET_FPS = 60.0
@@ -46,8 +47,8 @@ def measure(path: str) -> dict:
 
 
 def measure_fresh(path: Path) -> dict:
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(measure, (str(path),))
+    with worker_pool(1, multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(measure, str(path)).result()
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Benchmark: wall time and peak memory of the default `dvc repro`, from a clean clone.
 
-Clones the committed HEAD into a temporary folder (so nothing cached is reused), runs
+Clones the committed HEAD into a temporary folder with a scratch cache of its own
+(EMOREPRO_CACHE_DIR: so no cached feature or training state is reused), runs
 `dvc repro` there with this environment's Python, then a second, no-op `dvc repro`,
 and prints each measurement with its ratio to the target (ratio <= 1 meets it).
 Run:  .venv/bin/python -m benchmarks.repro_default [--keep DIR]
@@ -25,7 +26,7 @@ def main() -> None:
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="emorepro_bench_"))
     subprocess.run(["git", "clone", "-q", str(REPO), str(workdir / "repo")], check=True)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "DVC_NO_ANALYTICS": "1"}
+           "DVC_NO_ANALYTICS": "1", "EMOREPRO_CACHE_DIR": str(workdir / "scratch_cache")}
     repo = workdir / "repo"
     full = run_measured(["dvc", "repro"], repo, env)
     if full["returncode"]:

@@ -7,7 +7,6 @@ was chosen by the frames centred in it. `fit` (train split only) sub-samples at 
 `extract` counts per window. Both are `features.bag_of_words`, shared with face_boaw.
 """
 import logging
-from concurrent.futures import ProcessPoolExecutor
 
 import librosa
 import numpy as np
@@ -19,6 +18,7 @@ from features import Extracted
 from features.audio_io import load_audio
 from features.bag_of_words import bag_counts, fit_codebook, sample_rows
 from features.lld import Frames, egemaps_lld_frames, mfcc_frames, window_frame_ranges
+from features.worker_pool import worker_pool
 
 log = logging.getLogger("features.boaw")
 
@@ -64,7 +64,7 @@ def fit(train_sessions, windows: pd.DataFrame, cfg: dict) -> dict:
     jobs = (train_sessions, [cfg] * len(train_sessions), [quota] * len(train_sessions), range(len(train_sessions)))
     workers = min(int(cfg.get("workers", 1)), len(train_sessions))
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:
             parts = list(pool.map(sampled_train_frames, *jobs))
     else:
         parts = list(map(sampled_train_frames, *jobs))

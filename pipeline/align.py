@@ -4,7 +4,8 @@ Reads:  data/corpus (audio + transcript, or word timings the corpus already has)
         params `align`
 Writes: data/alignment/<session>.csv (word, start, end, pronunciation, score) and
         reports/alignment.json (median/p95 absolute boundary error against reference
-        timings where the corpus has them, words, OOV rate, x real time)
+        timings where the corpus has them, words, OOV rate: a function of the inputs only);
+        data/run_log/align.json (not a DVC output): seconds and x real time of this run
 Run:    python -m pipeline.align   (or `dvc repro align`)
 
 Transcripts are normalised (alignment/text.py) and force-aligned with pocketsphinx;
@@ -18,7 +19,7 @@ word lists and a report that says the stage was skipped.
 import json
 import logging
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,11 @@ from tqdm import tqdm
 from alignment.aligner import Aligner
 from alignment.text import normalise_transcript
 from features.audio_io import load_audio
+from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("align")
@@ -64,7 +67,7 @@ def boundary_errors(aligned: pd.DataFrame, reference: pd.DataFrame) -> np.ndarra
                         aligned.end.to_numpy() - reference.end.to_numpy()])
 
 
-def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session], seconds: float) -> dict:
+def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session]) -> dict:
     errors, scored = [], 0
     for session in sessions:
         if session.files.get("reference_words") and len(results[session.id]):
@@ -74,7 +77,6 @@ def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session], 
                 scored += 1
     words = pd.concat(results.values())
     errors = np.concatenate(errors) if errors else np.empty(0)
-    audio_s = sum(s.duration_s for s in sessions)
     return {
         "sessions": len(sessions), "sessions_scored": scored, "words": int(len(words)),
         "median_abs_error_s": round(float(np.median(errors)), 4) if errors.size else None,
@@ -83,7 +85,6 @@ def alignment_report(results: dict[str, pd.DataFrame], sessions: list[Session], 
         "oov_words": sorted(set(words.word[words.pronunciation == "g2p"])),
         "given_timings_sessions": sorted(s.id for s in sessions if s.files.get("words")),
         "empty_transcripts": sorted(sid for sid, table in results.items() if table.empty),
-        "seconds": round(seconds, 2), "x_realtime": round(audio_s / seconds, 1),
     }
 
 
@@ -104,7 +105,7 @@ def main() -> None:
         log.warning("align skipped: %s", reason)
         return
     began, results, failures = time.perf_counter(), {}, {}
-    with ProcessPoolExecutor(max_workers=int(cfg["workers"])) as pool:
+    with worker_pool(int(cfg["workers"])) as pool:
         futures = {pool.submit(align_session, s, cfg): s for s in corpus.sessions}
         for future in tqdm(as_completed(futures), total=len(futures), desc="aligning", unit="session"):
             session = futures[future]
@@ -117,14 +118,18 @@ def main() -> None:
                            "\n".join(f"  {msg}" for _, msg in sorted(failures.items())))
     for session_id, table in results.items():
         table.to_csv(out / f"{session_id}.csv", index=False)
-    report = alignment_report(results, corpus.sessions, time.perf_counter() - began)
+    report = alignment_report(results, corpus.sessions)
     layout.REPORTS.mkdir(exist_ok=True)
     layout.ALIGNMENT_REPORT.write_text(json.dumps(report, indent=2) + "\n")
+    seconds = time.perf_counter() - began
+    x_realtime = round(sum(s.duration_s for s in corpus.sessions) / seconds, 1)
+    write_run_log("align", seconds=round(seconds, 2), x_realtime=x_realtime, sessions=len(corpus.sessions),
+                  workers=int(cfg["workers"]))
     if report["empty_transcripts"]:
         log.warning("sessions with an empty transcript (no words): %s", ", ".join(report["empty_transcripts"]))
     log.info("aligned %d words in %d sessions: median error %s s, p95 %s s, OOV rate %.3f, %.1fx real time",
              report["words"], report["sessions"], report["median_abs_error_s"], report["p95_abs_error_s"],
-             report["oov_rate"], report["x_realtime"])
+             report["oov_rate"], x_realtime)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hpara
         the model's hyperparameters, e.g. an ablation of one architectural option}), `models.<model>`, `train`, `seed`;
         data/windows, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
-        reports/benchmark/<run>/train_history.csv, data/benchmark_progress/<run>/ (resume state)
+        reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
+        (pipeline/train_progress.py)
 Run:    python -m pipeline.benchmark emonet_transformer_ccc
 
 A run whose model cannot work on the corpus (it reads a modality the corpus lacks, or
@@ -18,6 +19,7 @@ import sys
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
 from pipeline.trainer import evaluate_trained, model_spec, train_model
 from training.tasks import headline
@@ -40,7 +42,7 @@ def main(argv: list[str]) -> None:
         spec = model_spec(params, entry["model"], entry.get("loss"))
         spec.hparams.update(entry.get("hparams") or {})
         meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
-                           progress=layout.DATA / "benchmark_progress" / run / "progress.pt")
+                           progress=scratch_root() / "train")
     except CorpusMismatch as reason:
         write_skipped(run, entry["model"], str(reason), out)
         return
@@ -52,7 +54,7 @@ def main(argv: list[str]) -> None:
 
 def write_skipped(run: str, model: str, reason: str, out) -> None:
     """The outputs DVC expects, saying the run was skipped and why."""
-    for folder in (layout.DATA / "benchmark" / run, layout.DATA / "benchmark_progress" / run, out):
+    for folder in (layout.DATA / "benchmark" / run, out):
         folder.mkdir(parents=True, exist_ok=True)
     (layout.DATA / "benchmark" / run / "SKIPPED").write_text(reason + "\n")
     (out / "train_history.csv").write_text("epoch,dev_score\n")

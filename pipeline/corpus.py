@@ -15,11 +15,12 @@ import json
 import logging
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 import numpy as np
 from tqdm import tqdm
 
+from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
@@ -76,7 +77,7 @@ def build_sessions(build, jobs: dict[str, tuple], desc: str, workers: int) -> li
     stops the stage naming the job (its session)."""
     layout.CORPUS.mkdir(parents=True, exist_ok=True)
     entries = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = {pool.submit(build, *args): name for name, args in jobs.items()}
         for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="session"):
             try:

@@ -1,7 +1,9 @@
 """The per-session feature cache that every `features@<extractor>` stage keeps.
 
-Reads/writes: data/feature_cache/<extractor>/sessions/<session>/<key>/  (<array>.npy + entry.json)
-              data/feature_cache/<extractor>/fitted/<key>.json              (state learned on train)
+Reads/writes, in the scratch cache (pipeline/scratch.py: `$EMOREPRO_CACHE_DIR`, by default
+~/.cache/emorepro; not a DVC output):
+              features/<extractor>/sessions/<session>/<key>/  (<array>.npy + entry.json)
+              features/<extractor>/fitted/<key>.json             (state learned on train)
 
 DVC re-runs a feature stage as a whole whenever any session, param or code changes; this
 cache makes that re-run compute only what changed. A session's key is a checksum of
@@ -15,13 +17,17 @@ everything its tensors are a function of:
 - the fitted state (codebook, vocabulary), itself cached under a key over the train
   sessions' keys.
 
-So adding one session computes that session only, and an interrupted stage resumes from
-the sessions it had finished (each entry is written as soon as its session is done, by
-renaming a finished temporary folder: a half-written entry is never read).
+So adding one session computes that session only, an interrupted stage resumes from the
+sessions it had finished (each entry is written as soon as its session is done, by
+renaming a finished temporary folder: a half-written entry is never read), and every key
+seen is kept, so switching a param back and forth recomputes nothing. Entries are never
+replaced, so workspaces sharing the cache (queued experiments) cannot disturb each other;
+`python -m pipeline.scratch prune` removes the least recently used ones.
 """
 import ast
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,8 +38,8 @@ import pandas as pd
 from features import Extracted
 from features.file_hash import file_sha256
 from pipeline import layout
+from pipeline.scratch import STAGING_PREFIX, scratch_root
 
-CACHE = layout.DATA / "feature_cache"
 WINDOW_COLUMNS = ["index", "start", "end", "word_first", "word_last"]  # labels never reach an extractor
 IGNORED_CONFIG = ("workers",)
 
@@ -83,11 +89,20 @@ def input_checksums(session, kinds: tuple[str, ...]) -> dict[str, str | None]:
     return sums
 
 
+def touch(path: Path) -> None:
+    """Marks an entry as used now: `python -m pipeline.scratch prune` drops the least recently used first."""
+    try:
+        os.utime(path)
+    except OSError:  # a read-only shared cache still serves its entries
+        pass
+
+
 class FeatureCache:
     """Cache entries of one extractor; `stage_key` covers what is shared by all its sessions."""
 
-    def __init__(self, name: str, module, cfg: dict, root: Path = CACHE):
-        self.name, self.module, self.root = name, module, root / name
+    def __init__(self, name: str, module, cfg: dict, root: Path | None = None):
+        self.name, self.module = name, module
+        self.root = (root or scratch_root() / "features") / name
         self.inputs = tuple(module.INPUTS)
         config = {k: v for k, v in cfg.items() if k not in IGNORED_CONFIG}
         self.versions = module.versions(cfg)  # tool versions, model/vector checksums: recorded in every entry
@@ -106,17 +121,17 @@ class FeatureCache:
 
     def load_fit(self, key: str) -> dict | None:
         path = self.root / "fitted" / f"{key}.json"
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        touch(path)
+        return json.loads(path.read_text())
 
     def store_fit(self, key: str, fitted: dict) -> None:
         folder = self.root / "fitted"
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{key}.json.tmp"
-        temporary.write_text(json.dumps(fitted))
-        temporary.replace(folder / f"{key}.json")
-        for old in folder.glob("*.json"):
-            if old.name != f"{key}.json":
-                old.unlink()
+        with tempfile.NamedTemporaryFile("w", dir=folder, prefix=STAGING_PREFIX, suffix=".tmp", delete=False) as f:
+            f.write(json.dumps(fitted))
+        Path(f.name).replace(folder / f"{key}.json")  # same key, same content: a concurrent writer is harmless
 
     # -- per-session tensors ------------------------------------------------------------------
     def entry_dir(self, session_id: str, key: str) -> Path:
@@ -135,25 +150,25 @@ class FeatureCache:
             return None
         if any(list(arrays[k].shape) != shape for k, shape in entry["shapes"].items()):
             return None
+        touch(entry_path)
         return Extracted(arrays, entry["counts"]), entry
 
     def store(self, session, key: str, result: Extracted, config_hash: str) -> dict:
-        """Writes one session's entry atomically and drops its older entries; returns the entry."""
+        """Writes one session's entry atomically, beside its entries under other keys; returns it."""
         entry = {"session": session.id, "extractor": self.name, "key": key, "config_hash": config_hash,
                  "versions": self.versions, "inputs": input_checksums(session, self.inputs),
                  "shapes": {k: list(a.shape) for k, a in result.arrays.items()}, "counts": result.counts}
         parent = self.root / "sessions" / session.id
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".incomplete-", dir=parent))
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=parent))
         for array_key, array in result.arrays.items():
             np.save(staging / f"{array_key}.npy", array)
         (staging / "entry.json").write_text(json.dumps(entry, indent=1))
         target = self.entry_dir(session.id, key)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-        # one entry per session: older configs are recomputed, not kept forever
-        for old in parent.iterdir():
-            if old != target:
-                shutil.rmtree(old, ignore_errors=True)
+        if target.exists() and self.load(session.id, key) is None:
+            shutil.rmtree(target, ignore_errors=True)  # unreadable (e.g. a damaged file): replace it
+        try:
+            staging.rename(target)
+        except OSError:  # another workspace stored the same key first: same content, keep theirs
+            shutil.rmtree(staging, ignore_errors=True)
         return entry

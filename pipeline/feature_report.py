@@ -2,11 +2,12 @@
 
 Reads:  data/features/<extractor>/meta.json; for the face check also data/windows and the
         corpus's latent tracks (generated corpora only)
-Writes: reports/features.json: per extractor dims, shape, sessions, seconds, x real time,
-        tool versions, config hash, the OOV rate per split where words are counted, masked
-        windows where a modality is missing, the sessions without any face (face stages with
-        `on_no_face: mask`), and for `face` the Pearson r of its AUs with the
-        generator's latent valence/arousal over the test split
+Writes: reports/features.json: per extractor dims, shape, sessions, tool versions, config
+        hash, the OOV rate per split where words are counted, masked windows where a modality
+        is missing, the sessions without any face (face stages with `on_no_face: mask`), and
+        for `face` the Pearson r of its AUs with the generator's latent valence/arousal over
+        the test split. A function of the feature outputs only: the stages' speeds and cache
+        counts are in data/run_log/ (`python -m benchmarks.stage_speeds`)
 Run:    python -m pipeline.feature_report
 """
 import json
@@ -21,7 +22,7 @@ from pipeline.sessions import load_corpus
 from pipeline.window import aggregate_labels
 
 log = logging.getLogger("feature_report")
-KEPT = ("dims", "shape", "sessions", "windows", "seconds", "x_realtime", "versions", "config_hash", "fit_on", "cache")
+KEPT = ("dims", "shape", "sessions", "windows", "versions", "config_hash", "fit_on")
 
 
 def summarise(meta: dict) -> dict:

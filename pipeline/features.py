@@ -5,11 +5,14 @@ Writes: data/features/<extractor>/<session>.npy  (first axis = the session's win
         windows.csv order), <session>.<extra>.npy for per-session extras (e.g. a mask),
         fitted.json when the extractor learns state (fit on the train split only), and
         <session>.json (shapes, config hash, versions, input checksums of that session),
-        meta.json (shape, feature names, sessions, seconds, x real time, config hash,
-        tool versions, counts per split such as OOV words, cache hits)
-Keeps:  data/feature_cache/<extractor>/ (see pipeline/feature_cache.py): sessions whose
-        inputs, windows, config, code and fitted state are unchanged are copied from there,
-        so adding a session computes that session only and an interrupted run resumes.
+        meta.json (shape, feature names, sessions, config hash, tool versions, counts per
+        split such as OOV words): every output is a function of the stage's inputs only,
+        byte for byte, whether its sessions were computed now or came from the cache;
+        data/run_log/<stage>.json (not a DVC output): seconds, x real time, cache counts
+Keeps:  the per-session feature cache in the scratch cache (pipeline/feature_cache.py,
+        pipeline/scratch.py): sessions whose inputs, windows, config, code and fitted state
+        are unchanged are copied from there, so adding a session computes that session only
+        and an interrupted run resumes.
 Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`);
         python -m pipeline.features face_boaw (`dvc repro derived_features@face_boaw`)
 
@@ -23,17 +26,19 @@ import json
 import logging
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from features import Extracted, extractor_module
+from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
-from pipeline.feature_cache import CACHE, FeatureCache
+from pipeline.feature_cache import FeatureCache
 from pipeline.params_check import check_extractor
+from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
 
 log = logging.getLogger("features")
@@ -53,12 +58,15 @@ def missing_modality(corpus, inputs: tuple[str, ...]) -> str | None:
         f"(its modalities: {', '.join(corpus.modalities) or 'none'})")
 
 
-def extractor_config(params: dict, name: str) -> dict:
-    """`features.<name>`, or `derived_features.<name>` for an extractor built on another
+def stage_name(params: dict, name: str) -> str:
+    """`features@<name>`, or `derived_features@<name>` for an extractor built on another
     feature stage's output (a separate DVC stage that depends on that output)."""
-    if name in (params.get("derived_features") or {}):
-        return section(params, f"derived_features.{name}")
-    return section(params, f"features.{name}")
+    return f"derived_features@{name}" if name in (params.get("derived_features") or {}) else f"features@{name}"
+
+
+def extractor_config(params: dict, name: str) -> dict:
+    """The extractor's params: `features.<name>` or `derived_features.<name>`."""
+    return section(params, stage_name(params, name).replace("@", "."))
 
 
 def config_hash(cfg: dict) -> str:
@@ -107,13 +115,15 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
             pending[session.id] = (session, session_windows, key)
             continue
         reused.add(session.id)
-        write_session(out, session.id, *cached)
-        collect(session, cached[0])
+        result, entry = cached
+        # the entry may come from a run with other `workers`, which the key leaves out
+        write_session(out, session.id, result, {**entry, "config_hash": hash_of_config})
+        collect(session, result)
     if reused:
         log.info("features@%s: %d of %d sessions unchanged (from %s)", name, len(reused), len(corpus.sessions),
                  cache.root)
     if pending:
-        with ProcessPoolExecutor(max_workers=min(int(cfg.get("workers", 1)), len(pending))) as pool:
+        with worker_pool(min(int(cfg.get("workers", 1)), len(pending))) as pool:
             futures = {pool.submit(extract_session, name, s, w, cfg, fitted): (s, key)
                        for s, w, key in pending.values()}
             for future in tqdm(as_completed(futures), total=len(futures), desc=f"features {name}", unit="session"):
@@ -129,6 +139,8 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
     if failures:
         listing = "\n".join(f"  {sid}: {msg}" for sid, msg in sorted(failures.items()))
         raise RuntimeError(f"features@{name}: {len(failures)} of {len(corpus.sessions)} sessions failed:\n{listing}")
+    # sessions arrive in completion order: sort, so the same inputs always give the same meta.json
+    counts = {split: dict(sorted(c.items())) for split, c in sorted(counts.items())}
     return counts, shape, reused
 
 
@@ -151,14 +163,14 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m pipeline.features <extractor>")
     name = argv[0]
-    cfg = extractor_config(load_params(), name)
+    params = load_params()
+    cfg = extractor_config(params, name)
     check_extractor(name, cfg)  # before the corpus is read
     module = extractor_module(name)
     corpus = load_corpus()
     windows = pd.read_csv(layout.WINDOWS / "windows.csv")
     out = layout.FEATURES / name
     out.mkdir(parents=True, exist_ok=True)
-    (CACHE / name).mkdir(parents=True, exist_ok=True)  # a DVC output, even when the stage is skipped
     if reason := missing_modality(corpus, tuple(module.INPUTS)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
@@ -174,17 +186,19 @@ def main(argv: list[str]) -> None:
     if fitted is not None:
         (out / "fitted.json").write_text(json.dumps(fitted))
     counts, shape, reused = extract_all(name, corpus, windows, cfg, fitted, fitted_key, cache)
+    meta = {"extractor": name, "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
+            "windows": len(windows), "config": cfg, "config_hash": config_hash(cfg), "versions": cache.versions,
+            "fit_on": "train" if fitted is not None else None, "counts": counts,
+            "feature_names": module.feature_names(cfg, fitted)}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1))
     seconds = time.perf_counter() - began
     computed_audio_seconds = sum(s.duration_s for s in corpus.sessions if s.id not in reused)
     # speed over the sessions this run computed; None when every session came from the cache
     x_realtime = round(computed_audio_seconds / seconds, 1) if computed_audio_seconds else None
-    meta = {"extractor": name, "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
-            "windows": len(windows), "seconds": round(seconds, 2), "x_realtime": x_realtime,
-            "config": cfg, "config_hash": config_hash(cfg), "versions": cache.versions,
-            "fit_on": "train" if fitted is not None else None, "counts": counts,
-            "cache": {"sessions_reused": len(reused), "sessions_computed": len(corpus.sessions) - len(reused)},
-            "feature_names": module.feature_names(cfg, fitted)}
-    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    write_run_log(stage_name(params, name), seconds=round(seconds, 2), x_realtime=x_realtime,
+                  sessions=len(corpus.sessions), sessions_reused=len(reused),
+                  sessions_computed=len(corpus.sessions) - len(reused),
+                  computed_audio_seconds=round(computed_audio_seconds, 2), cache=str(cache.root))
     log.info("features@%s: %d sessions (%d computed), shape %s per window, %.1f s", name,
              len(corpus.sessions), len(corpus.sessions) - len(reused), tuple(shape), seconds)
 

@@ -3,8 +3,8 @@
 Reads:  data/windows, data/features/<the model's feature sets>; params `seed`, `model`,
         `models.<model>` (features, targets, loss, hyperparameters), `train`
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only),
-        reports/train_history.csv (loss and dev CCC per epoch; a DVC plot),
-        data/train_progress/progress.pt (state after each epoch: an interrupted run resumes)
+        reports/train_history.csv (loss and dev CCC per epoch; a DVC plot); the state after
+        each epoch in the scratch cache (pipeline/train_progress.py: an interrupted run resumes)
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
 
 Training uses CUDA when present (train.device: auto). Sessions are cut into chunks of
@@ -15,6 +15,7 @@ the corpus's task is kept (mean CCC, UA or MAE: training/tasks.py; early stoppin
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.scratch import scratch_root
 from pipeline.trainer import model_spec, train_model
 
 HISTORY = layout.REPORTS / "train_history.csv"
@@ -26,7 +27,7 @@ def main() -> None:
     check(params, f"models.{params['model']}")  # then its entry
     spec = model_spec(params, section(params, "model"))
     train_model(spec, section(params, "train"), int(section(params, "seed")), layout.TRAIN / "model.pt", HISTORY,
-                progress=layout.DATA / "train_progress" / "progress.pt")
+                progress=scratch_root() / "train")
 
 
 if __name__ == "__main__":

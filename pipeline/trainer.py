@@ -12,7 +12,6 @@ size, the loss, the dev score that selects the epoch (history column `dev_score`
 or minimised), the test metrics and the prediction table's columns. With more than one
 speaker group among the test sessions, metrics.json also holds each group's metrics.
 """
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from pipeline.config import require, section
 from pipeline.params_check import CONTROLS, LOSSES
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, load_sequences, load_task, normalise,
                                 pick_device, predict, require_features)
+from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
 from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
@@ -105,49 +105,13 @@ def predict_split(model, sequences: list[SessionSequence], device) -> tuple[np.n
             np.concatenate([s.y for s in sequences]))
 
 
-def run_key(spec: ModelSpec, cfg: dict, seed: int, sequences: list[SessionSequence]) -> str:
-    """Identifies a training run for resuming: everything that shapes it except `epochs`
-    (so a run can also be extended)."""
-    what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
-            "data": [(s.id, s.split, list(s.x.shape)) for s in sequences]}
-    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def save_progress(path: Path, key: str, epoch: int, model, optimiser, rng: np.random.Generator, state: dict) -> None:
-    """Everything needed to continue after `epoch`, written atomically (an interrupt mid-write
-    leaves the previous epoch's file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"key": key, "epoch": epoch, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                "best_state": state["best_state"], "torch_rng": torch.get_rng_state(),
-                "json": json.dumps({"rng": rng.bit_generator.state, "best": state["best"], "stale": state["stale"],
-                                    "history": state["history"], "stopped": state["stopped"]})}, tmp)
-    tmp.replace(path)
-
-
-def load_progress(path: Path | None, key: str, model, optimiser, rng: np.random.Generator) -> tuple[int, dict] | None:
-    """(last finished epoch, training state) from a matching progress file, else None."""
-    if path is None or not path.exists():
-        return None
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    if saved["key"] != key:
-        log.info("ignoring %s: it belongs to another run", path)
-        return None
-    extra = json.loads(saved["json"])
-    model.load_state_dict(saved["model"])
-    optimiser.load_state_dict(saved["optimiser"])
-    torch.set_rng_state(saved["torch_rng"])
-    rng.bit_generator.state = extra["rng"]
-    return saved["epoch"], {"best_state": saved["best_state"], "best": extra["best"], "stale": extra["stale"],
-                            "history": extra["history"], "stopped": extra["stopped"]}
-
-
 def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
                 progress: Path | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on the dev score; saves the best
     weights with the normaliser and spec (loadable with torch.load(weights_only=True)).
-    With `progress`, the state after every epoch is kept there, and a run with the same
-    key continues from it (an interrupted `train` resumes)."""
+    With `progress` (a folder, e.g. the scratch cache's train/), the state after every epoch
+    is kept there under the run's key, and a run with the same key continues from it (an
+    interrupted `train` resumes; see pipeline/train_progress.py)."""
     control = cfg.get("control", "none")
     require(control in CONTROLS, f"train.control must be one of {CONTROLS} (got {control!r})")
     torch.manual_seed(seed)
@@ -157,6 +121,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     train = [s for s in sequences if s.split == "train"]
     dev = [s for s in sequences if s.split == "dev"]
     require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
+    key = run_key(spec, cfg, seed, sequences, device)  # before the sequences are shuffled or normalised
     if control == "shuffled_words":
         shuffle_words_across_sessions(rng, train)
     mean, std = fit_normaliser(sequences)
@@ -174,10 +139,10 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
              spec.name, device, len(train), len(dev), chunk, task.loss_name, control)
 
-    key = run_key(spec, cfg, seed, sequences)
+    progress = progress_file(progress, key)
     state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
     done = 0
-    resumed = load_progress(progress, key, model, optimiser, rng)
+    resumed = load_progress(progress, key, int(cfg["epochs"]), model, optimiser, rng)
     if resumed:
         done, state = resumed
         log.info("resuming from epoch %d (%s)", done, progress)

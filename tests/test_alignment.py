@@ -100,7 +100,7 @@ def test_empty_transcript_is_reported_not_aligned(tmp_path):
     session = Session("s1", "spk", "train", 5.0, {"transcript": "t.txt"}, tmp_path)
     table = align_session(session, {"sample_rate": RATE, "chunk_s": 120})
     assert table.empty
-    report = alignment_report({"s1": table}, [session], 1.0)
+    report = alignment_report({"s1": table}, [session])
     assert report["empty_transcripts"] == ["s1"] and report["words"] == 0
 
 

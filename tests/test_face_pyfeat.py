@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from features import face, face_pyfeat
-from pipeline import feature_cache, features as stage
+from pipeline import feature_cache, features as stage, scratch
 
 RETINAFACE, MULTITASK = face_pyfeat.MODEL_FILES
 
@@ -86,6 +86,7 @@ def test_the_stage_stops_before_any_session_when_models_are_missing(tmp_path, mo
     if all(face_pyfeat.resolve(spec, face_pyfeat.model_cache_dir()) for spec in face_pyfeat.MODEL_FILES):
         pytest.skip("py-feat's models are installed on this machine; the missing-model path cannot be shown")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(scratch.ENV, str(tmp_path / "scratch"))
     (tmp_path / "data/corpus/sessions").mkdir(parents=True)
     (tmp_path / "data/windows").mkdir(parents=True)
     write_video(tmp_path / "data/corpus/sessions/a.mp4")
@@ -97,7 +98,7 @@ def test_the_stage_stops_before_any_session_when_models_are_missing(tmp_path, mo
     with pytest.raises(face_pyfeat.PyFeatUnavailable, match="face_multitask_v28.safetensors"):
         stage.main(["face"])
     assert not list((tmp_path / "data/features/face").glob("*.npy"))
-    assert not list((tmp_path / "data/feature_cache/face").iterdir())
+    assert not list((scratch.scratch_root() / "features/face").rglob("*.npy"))  # nothing cached either
 
 
 @pytest.mark.parametrize("bad, message", [({"backend": "openface"}, 'backend = "openface": must be one of mediapipe, pyfeat'),

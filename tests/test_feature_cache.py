@@ -1,7 +1,9 @@
-"""The per-session feature cache (issues 4 and 6): a feature stage run on a small corpus
+"""The per-session feature cache (issues 4, 6 and 13): a feature stage run on a small corpus
 built here computes only new or changed sessions, gives the same tensors as a fresh run,
-resumes after a failure, and treats a changed config, vectors file or train split as new."""
+resumes after a failure, treats a changed config, vectors file or train split as new, keeps
+every key it has seen, and writes outputs that do not depend on what came from the cache."""
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -9,7 +11,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from pipeline import feature_cache, features as stage
+from pipeline import feature_cache, features as stage, scratch
 
 RATE = 16000
 MFCC = {"n_mfcc": 13, "sample_rate": RATE, "workers": 1}
@@ -56,13 +58,21 @@ class Corpus:
 
 
 def run(name: str) -> dict:
+    """The stage's meta.json with its run log (seconds, cache counts) under "cache"."""
     stage.main([name])
-    return json.loads((stage.layout.FEATURES / name / "meta.json").read_text())
+    meta = json.loads((stage.layout.FEATURES / name / "meta.json").read_text())
+    log = scratch.read_run_logs()[f"features@{name}"]
+    return {**meta, "cache": {k: log[k] for k in ("sessions_reused", "sessions_computed")}}
+
+
+def cache_dir(name: str):
+    return scratch.scratch_root() / "features" / name
 
 
 @pytest.fixture
 def corpus(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(scratch.ENV, str(tmp_path / "scratch"))  # an empty cache per test
     made = Corpus(tmp_path, {"features": {"mfcc": dict(MFCC), "boaw": dict(BOAW)}})
     made.add("a", "train", chirp(1))
     made.add("b", "train", chirp(2))
@@ -101,6 +111,8 @@ def test_changed_audio_or_config_recomputes(corpus):
     corpus.set_params("mfcc", {**MFCC, "n_mfcc": 12})
     meta = run("mfcc")
     assert meta["cache"]["sessions_computed"] == 2 and meta["shape"] == [72]
+    corpus.set_params("mfcc", dict(MFCC))  # and back: every key seen is kept
+    assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
 
 
 def test_a_failed_run_resumes_with_the_sessions_it_had_not_finished(corpus):
@@ -113,10 +125,10 @@ def test_a_failed_run_resumes_with_the_sessions_it_had_not_finished(corpus):
 
 def test_a_half_written_entry_is_not_read(corpus):
     run("mfcc")
-    entry = next((feature_cache.CACHE / "mfcc" / "sessions" / "a").iterdir())
+    entry = next((cache_dir("mfcc") / "sessions" / "a").iterdir())
     (entry / "features.npy").write_bytes(b"truncated")
     assert run("mfcc")["cache"] == {"sessions_reused": 1, "sessions_computed": 1}
-    assert len(list((feature_cache.CACHE / "mfcc" / "sessions" / "a").iterdir())) == 1  # old entry replaced
+    assert len(list((cache_dir("mfcc") / "sessions" / "a").iterdir())) == 1  # the damaged entry replaced
 
 
 def test_codebook_refit_only_when_the_train_split_changes(corpus):
@@ -147,3 +159,32 @@ def test_key_covers_the_extractor_code_and_the_modules_it_imports():
     sources = feature_cache.module_sources("boaw")
     assert {"features/boaw.py", "features/lld.py", "features/audio_io.py", "features/__init__.py"} <= set(sources)
     assert "features/face.py" not in sources
+
+
+def output_bytes(name: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((stage.layout.FEATURES / name).iterdir())}
+
+
+def test_outputs_are_the_same_bytes_from_the_cache_or_computed(corpus):
+    cold = (run("boaw"), output_bytes("boaw"))
+    assert cold[0]["cache"]["sessions_computed"] == 2
+    corpus.set_params("boaw", {**BOAW, "workers": 2})  # from the cache, under another `workers`
+    assert run("boaw")["cache"]["sessions_reused"] == 2
+    corpus.set_params("boaw", dict(BOAW))
+    shutil.rmtree(cache_dir("boaw") / "sessions" / "b")  # one session resumed, one recomputed
+    assert run("boaw")["cache"] == {"sessions_reused": 1, "sessions_computed": 1}
+    assert output_bytes("boaw") == cold[1]
+
+
+def test_prune_drops_the_least_recently_used_entries(corpus):
+    run("mfcc")
+    corpus.set_params("mfcc", {**MFCC, "n_mfcc": 12})
+    run("mfcc")
+    entries = scratch.entries(scratch.scratch_root())
+    assert len(entries) == 4  # two sessions under two configs
+    recent = [p for p in entries if json.loads((p / "entry.json").read_text())["shapes"]["features"] == [2, 72]]
+    sizes = {p: scratch.size_of(p) for p in entries}
+    removed, _ = scratch.prune(scratch.scratch_root(), max_bytes=sum(sizes[p] for p in recent))
+    assert removed == 2 and sorted(scratch.entries(scratch.scratch_root())) == sorted(recent)
+    scratch.prune(scratch.scratch_root(), older_than_s=0)
+    assert not scratch.entries(scratch.scratch_root())

@@ -1,10 +1,14 @@
-"""The real DAG (`dvc repro`, `dvc exp run`, `dvc metrics diff`) on the tiny corpus, in a copy of the repo."""
+"""The real DAG (`dvc repro`, `dvc exp run`, `dvc metrics diff`, `dvc push`/`pull`) on the tiny
+corpus, in a copy of the repo."""
+import hashlib
 import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -24,11 +28,14 @@ BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in BENCHMARK_RUNS), "report", "
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+def environment(**extra: str) -> dict:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", **extra}
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=environment(**env), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
@@ -106,9 +113,96 @@ def test_second_repro_is_a_no_op(project):
     assert stages_run(result.stdout) == set()
 
 
+def file_checksums(root: Path) -> dict[str, str]:
+    """sha256 of every file under data/ and reports/, less the run log (timings, not an output)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in ("data", "reports") for p in sorted((root / folder).rglob("*"))
+            if p.is_file() and p.relative_to(root).parts[:2] != ("data", "run_log")}
+
+
+def test_pushed_outputs_pull_into_a_fresh_clone_that_is_up_to_date(project, tmp_path):
+    run(["dvc", "remote", "add", "-d", "local", str(tmp_path / "remote")], project)
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "lstm results, a local DVC remote"], project)
+    run(["dvc", "push"], project)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(project), str(clone)], tmp_path)
+    run(["dvc", "pull"], clone)
+    assert json.loads(run(["dvc", "status", "--json"], clone).stdout) == {}
+    assert stages_run(run(["dvc", "repro"], clone).stdout) == set()
+    assert file_checksums(clone) == file_checksums(project)
+
+
+def processes() -> dict[int, tuple[str, int, int, list[str]]]:
+    """pid -> (state, parent pid, process group, argv) of every process, from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text, argv = stat.read_text(), (stat.parent / "cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        state, ppid, pgid = text[text.rindex(")") + 2:].split()[:3]
+        found[int(stat.parent.name)] = (state, int(ppid), int(pgid), argv)
+    return found
+
+
+def is_feature_stage(argv: list[str]) -> bool:
+    """python -m pipeline.features <x> (the stage and its forked workers; not a shell around it)."""
+    return Path(argv[0]).name.startswith("python") and "pipeline.features" in argv
+
+
+def test_a_killed_feature_stage_leaves_no_process_and_resumes(project, tmp_path):
+    """`kill -9` of features@egemaps run by DVC after it cached a session: its workers die with
+    it, and the rerun computes only the other sessions and writes the uninterrupted run's outputs."""
+    cold = json.loads((project / "data/run_log/features@egemaps.json").read_text())
+    assert cold["sessions_computed"] == 6  # the first repro's run, from an empty cache
+    lock, meta = (project / "dvc.lock").read_text(), (project / "data/features/egemaps/meta.json").read_bytes()
+    cache = tmp_path / "cache"  # empty: the killed run starts from nothing
+    entries = lambda: list(cache.glob("features/egemaps/sessions/*/*/entry.json"))  # noqa: E731
+    with open(tmp_path / "dvc.log", "w") as output:
+        dvc = subprocess.Popen(["dvc", "repro", "-f", "-s", "features@egemaps"], cwd=project, stdout=output,
+                               stderr=subprocess.STDOUT, env=environment(EMOREPRO_CACHE_DIR=str(cache)),
+                               start_new_session=True)  # its process group holds the stage and its workers
+        try:
+            deadline = time.monotonic() + 300
+            while not entries() and dvc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            group = {pid: p for pid, p in processes().items() if p[2] == dvc.pid}
+            stage = [pid for pid, (_, ppid, _, argv) in group.items()
+                     if is_feature_stage(argv) and not (ppid in group and is_feature_stage(group[ppid][3]))]
+            assert len(stage) == 1, (group, (tmp_path / "dvc.log").read_text())
+            workers = [pid for pid, p in group.items() if p[1] == stage[0] and is_feature_stage(p[3])]
+            assert workers, group
+            os.kill(stage[0], signal.SIGKILL)
+            assert dvc.wait(timeout=120) != 0
+            deadline = time.monotonic() + 10
+            while (left := [pid for pid, p in processes().items() if p[2] == dvc.pid and p[0] != "Z"]) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert left == [], {pid: processes().get(pid) for pid in left}
+        finally:
+            try:
+                os.killpg(dvc.pid, signal.SIGKILL)  # only if the test failed with something left
+            except ProcessLookupError:
+                pass
+    cached = len(entries())
+    assert 1 <= cached < 6, "the stage was not killed mid-run"
+    assert "features@egemaps" in json.loads(run(["dvc", "status", "--json"], project).stdout)
+    # forced: a plain `dvc repro` would check the first repro's outputs out of DVC's cache instead
+    rerun = run(["dvc", "repro", "-f", "-s", "features@egemaps"], project, EMOREPRO_CACHE_DIR=str(cache))
+    assert stages_run(rerun.stdout) == {"features@egemaps"}
+    resumed = json.loads((project / "data/run_log/features@egemaps.json").read_text())
+    assert (resumed["sessions_reused"], resumed["sessions_computed"]) == (cached, 6 - cached)
+    assert (project / "dvc.lock").read_text() == lock
+    assert (project / "data/features/egemaps/meta.json").read_bytes() == meta
+    run(["dvc", "repro", "-f", "-s", "features@egemaps"], project, EMOREPRO_CACHE_DIR=str(cache))
+    assert json.loads((project / "data/run_log/features@egemaps.json").read_text())["sessions_reused"] == 6
+    assert (project / "dvc.lock").read_text() == lock  # cold, resumed and all-cached runs: one hash
+
+
 def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     run(["git", "add", "-A"], project)
-    run(["git", "commit", "-qm", "lstm results"], project)
+    run(["git", "commit", "-qm", "lstm results", "--allow-empty"], project)  # committed by the remote test
     result = run(["dvc", "exp", "run", "-S", "model=blstm"], project)
     assert stages_run(result.stdout) == {"check_params", "train", "evaluate"}  # the params check is ~1 s
     assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"

@@ -1,5 +1,6 @@
-"""Training resumes from its per-epoch progress file exactly where it stopped; evaluation
-reports each speaker group's metrics."""
+"""Training resumes from its per-epoch progress file exactly where it stopped; progress files are
+keyed by everything that shapes the run, data content included; evaluation reports each speaker
+group's metrics."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,11 +36,11 @@ def dataset(tmp_path, monkeypatch):
 
 
 def test_interrupted_run_resumes_to_the_same_result(dataset):
-    straight = train_model(SPEC, CFG, 3, dataset / "a/model.pt", dataset / "a/h.csv", dataset / "a/progress.pt")
-    train_model(SPEC, {**CFG, "epochs": 3}, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/p.pt")
+    straight = train_model(SPEC, CFG, 3, dataset / "a/model.pt", dataset / "a/h.csv", dataset / "a/progress")
+    train_model(SPEC, {**CFG, "epochs": 3}, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/progress")
     first_half = pd.read_csv(dataset / "b/h.csv")
     assert list(first_half.epoch) == [1, 2, 3]
-    resumed = train_model(SPEC, CFG, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/p.pt")
+    resumed = train_model(SPEC, CFG, 3, dataset / "b/model.pt", dataset / "b/h.csv", dataset / "b/progress")
     a, b = pd.read_csv(dataset / "a/h.csv"), pd.read_csv(dataset / "b/h.csv")
     assert list(b.epoch) == [1, 2, 3, 4, 5, 6]
     pd.testing.assert_frame_equal(a, b)
@@ -50,9 +51,25 @@ def test_interrupted_run_resumes_to_the_same_result(dataset):
 
 
 def test_progress_of_another_run_is_ignored(dataset):
-    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
-    train_model(SPEC, {**CFG, "epochs": 2, "lr": 0.02}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "p.pt")
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    train_model(SPEC, {**CFG, "epochs": 2, "lr": 0.02}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
     assert list(pd.read_csv(dataset / "h.csv").epoch) == [1, 2]  # started over, not 'resumed' past the end
+    assert len(list((dataset / "progress").glob("*.pt"))) == 2  # one file per run key
+
+
+def test_progress_is_keyed_by_the_data_content(dataset):
+    """Same sessions, same shapes, other numbers: a new run, never a resumed one."""
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    x = np.load(dataset / "data/features/vec/a.npy")
+    np.save(dataset / "data/features/vec/a.npy", x + 1)
+    train_model(SPEC, {**CFG, "epochs": 3}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    assert len(list((dataset / "progress").glob("*.pt"))) == 2
+
+
+def test_a_shorter_run_does_not_reuse_a_longer_runs_progress(dataset):
+    train_model(SPEC, {**CFG, "epochs": 4}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    assert list(pd.read_csv(dataset / "h.csv").epoch) == [1, 2]
 
 
 def test_evaluation_reports_each_groups_metrics(dataset):

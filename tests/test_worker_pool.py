@@ -1,0 +1,72 @@
+"""Process-pool workers die with their parent (issue 13): a `kill -9` of a stage leaves no
+orphaned workers. A plain ProcessPoolExecutor is the control: its workers do survive."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+POOL = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from features.worker_pool import worker_pool
+pool = worker_pool(2) if sys.argv[1] == "ours" else ProcessPoolExecutor(2)
+pool.submit(os.getpid).result()
+print(" ".join(map(str, pool._processes)), flush=True)
+time.sleep(120)
+"""
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def workers_after_parent_killed(kind: str, wait_s: float) -> list[int]:
+    """Starts a pool of two workers in a child process, kills that process with SIGKILL and
+    returns the workers still running `wait_s` later."""
+    parent = subprocess.Popen([sys.executable, "-c", POOL, kind], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(map(alive, workers))
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + wait_s
+        while any(map(alive, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return [pid for pid in workers if alive(pid)]
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)  # whatever this test started and left
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_workers_die_with_their_parent():
+    assert workers_after_parent_killed("ours", wait_s=10) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_control_plain_pool_workers_are_orphaned():
+    assert len(workers_after_parent_killed("plain", wait_s=1)) == 2
+
+
+def test_no_process_pool_is_made_without_the_helper():
+    """Every pool in the project's code comes from features.worker_pool."""
+    offenders = []
+    for folder in ("pipeline", "features", "alignment", "synthetic", "models", "metrics", "benchmarks"):
+        for path in (REPO / folder).rglob("*.py"):
+            text = path.read_text()
+            if path.name != "worker_pool.py" and ("ProcessPoolExecutor(" in text or ".Pool(" in text):
+                offenders.append(str(path.relative_to(REPO)))
+    assert offenders == []
