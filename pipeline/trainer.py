@@ -26,7 +26,7 @@ from metrics.groups import per_group
 from models import create_model, require_registered
 from pipeline import layout
 from pipeline.config import require, section
-from pipeline.params_check import CONTROLS, LOSSES
+from pipeline.params_check import CONTROLS
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, load_sequences, load_task, normalise,
                                 pick_device, predict, require_features)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
