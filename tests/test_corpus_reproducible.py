@@ -56,14 +56,14 @@ def clones(tmp_path_factory, example) -> list[Path]:
         base = tmp_path_factory.mktemp("clone") / where
         base.mkdir(parents=True)
         repo = make_clone(base, example)
-        assert stages_run(run(["dvc", "repro", "corpus"], repo).stdout) == {"validate", "corpus"}
+        assert stages_run(run(["dvc", "repro", "corpus"], repo).stdout) == {"check_params", "validate", "corpus"}
         made.append(repo)
     return made
 
 
 def stage_locks(repo: Path) -> dict:
     stages = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
-    return {name: stages[name] for name in ("validate", "corpus")}
+    return {name: stages[name] for name in ("check_params", "validate", "corpus")}
 
 
 def snapshot(repo: Path) -> dict[str, str]:
