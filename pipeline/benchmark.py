@@ -1,8 +1,11 @@
 """Stage `benchmark@<run>`: train and test one entry of the `benchmark` param (a model and a loss).
 
 Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hparams: overrides of
-        the model's hyperparameters, e.g. an ablation of one architectural option}), `models.<model>`, `train`, `seed`;
-        data/windows, data/features, reports/corpus.json
+        the model's hyperparameters, e.g. an ablation of one architectural option; optional
+        features, unit, task: overrides of the model's inputs, unit and task, e.g. an ablation
+        of modalities or the same network on sentence segments; optional train: overrides of
+        the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`,
+        `seed`; data/windows, data/units, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
@@ -37,9 +40,10 @@ def main(argv: list[str]) -> None:
     check(params, f"models.{entry['model']}")  # then its entry
     checkpoint = layout.DATA / "benchmark" / run / "model.pt"
     out = layout.REPORTS / "benchmark" / run
-    train_cfg = {**section(params, "train"), **({"control": entry["control"]} if "control" in entry else {})}
+    train_cfg = {**section(params, "train"), **(entry.get("train") or {}),
+                 **({"control": entry["control"]} if "control" in entry else {})}
     try:
-        spec = model_spec(params, entry["model"], entry.get("loss"))
+        spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
         meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
                            progress=scratch_root() / "train")

@@ -29,6 +29,8 @@ def summarise(meta: dict) -> dict:
     if "skipped" in meta:
         return {"skipped": meta["skipped"]}
     entry = {k: meta[k] for k in KEPT}
+    if "unit" in meta:  # a unit_features stage: its rows are that unit's, not the default windows
+        entry["unit"] = meta["unit"]
     rates = {split: round(c["oov_words"] / c["words"], 4) for split, c in meta["counts"].items()
              if c.get("words")}
     if rates:

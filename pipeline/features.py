@@ -1,7 +1,12 @@
-"""Stage `features@<extractor>`: features for every window of every session.
+"""Stages `features@<extractor>` (the default unit's windows), `unit_features@<key>` (an
+extractor on a named unit spec) and `derived_features@<key>`: features for every unit of
+every session.
 
-Reads:  data/corpus, data/alignment, data/windows/windows.csv; params `features.<extractor>`
-Writes: data/features/<extractor>/<session>.npy  (first axis = the session's windows, in
+Reads:  data/corpus, data/alignment, the unit's windows.csv (data/windows, or
+        data/units/<unit> for `unit_features.<key>.unit`); params `features.<extractor>`
+        (`unit_features.<key>`: {extractor, unit, optional config: overrides of
+        features.<extractor>}; `derived_features.<key>`)
+Writes: data/features/<key>/<session>.npy  (first axis = the session's units, in
         windows.csv order), <session>.<extra>.npy for per-session extras (e.g. a mask),
         fitted.json when the extractor learns state (fit on the train split only), and
         <session>.json (shapes, config hash, versions, input checksums of that session),
@@ -14,7 +19,8 @@ Keeps:  the per-session feature cache in the scratch cache (pipeline/feature_cac
         are unchanged are copied from there, so adding a session computes that session only
         and an interrupted run resumes.
 Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`);
-        python -m pipeline.features face_boaw (`dvc repro derived_features@face_boaw`)
+        python -m pipeline.features face_boaw (`dvc repro derived_features@face_boaw`);
+        python -m pipeline.features egemaps_sentences (`dvc repro unit_features@egemaps_sentences`)
 
 A session that fails stops the stage with every failing session and its file named;
 nothing is skipped or zero-filled. On a corpus without the modality the extractor reads
@@ -27,6 +33,7 @@ import logging
 import sys
 import time
 from concurrent.futures import as_completed
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,7 +44,7 @@ from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import FeatureCache
-from pipeline.params_check import check_extractor
+from pipeline.params_check import check, check_extractor
 from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
 
@@ -58,15 +65,45 @@ def missing_modality(corpus, inputs: tuple[str, ...]) -> str | None:
         f"(its modalities: {', '.join(corpus.modalities) or 'none'})")
 
 
-def stage_name(params: dict, name: str) -> str:
-    """`features@<name>`, or `derived_features@<name>` for an extractor built on another
-    feature stage's output (a separate DVC stage that depends on that output)."""
-    return f"derived_features@{name}" if name in (params.get("derived_features") or {}) else f"features@{name}"
+STAGE_GROUPS = ("features", "derived_features", "unit_features")
 
 
-def extractor_config(params: dict, name: str) -> dict:
-    """The extractor's params: `features.<name>` or `derived_features.<name>`."""
-    return section(params, stage_name(params, name).replace("@", "."))
+@dataclass(frozen=True)
+class FeatureStage:
+    """One feature stage: `group@key` in dvc.yaml, the extractor it runs, its config, its unit."""
+    group: str  # features | derived_features | unit_features
+    key: str  # the stage key and output folder data/features/<key>
+    extractor: str
+    config: dict
+    unit: str = layout.DEFAULT_UNIT
+
+    @property
+    def name(self) -> str:
+        return f"{self.group}@{self.key}"
+
+
+def feature_stage(params: dict, key: str) -> FeatureStage:
+    """The stage `key` names: a `unit_features` or `derived_features` entry, else `features.<key>`."""
+    if key in (params.get("unit_features") or {}):
+        check(params, f"unit_features.{key}")
+        entry = params["unit_features"][key]
+        cfg = {**section(params, f"features.{entry['extractor']}"), **(entry.get("config") or {})}
+        return FeatureStage("unit_features", key, entry["extractor"], cfg, entry["unit"])
+    group = "derived_features" if key in (params.get("derived_features") or {}) else "features"
+    return FeatureStage(group, key, key, section(params, f"{group}.{key}"))
+
+
+def unit_skipped(unit: str) -> str | None:
+    """Why the unit stage made no units on this corpus (e.g. no segments files), or None."""
+    task = layout.unit_dir(unit) / "task.json"
+    info = json.loads(task.read_text()) if task.exists() else {}
+    return f"unit {unit!r}: {info['skipped']}" if "skipped" in info else None
+
+
+def stage_name(params: dict, key: str) -> str:
+    """`features@<key>`, `unit_features@<key>` or `derived_features@<key>` (an extractor built on
+    another feature stage's output: a separate DVC stage that depends on that output)."""
+    return feature_stage(params, key).name
 
 
 def config_hash(cfg: dict) -> str:
@@ -90,11 +127,11 @@ def write_session(out, session_id: str, result: Extracted, entry: dict) -> None:
     (out / f"{session_id}.json").write_text(json.dumps(entry, indent=1))
 
 
-def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fitted_key,
+def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitted_key,
                 cache: FeatureCache) -> tuple[dict, tuple, set]:
     """Writes every session's arrays (from the cache when its key matches); returns per-split
     summed counts, the feature shape and the ids of the sessions that came from the cache."""
-    out = layout.FEATURES / name
+    name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     hash_of_config = config_hash(cfg)
     counts: dict[str, dict[str, int]] = {}
     failures, shape, reused = {}, None, set()
@@ -120,13 +157,13 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
         write_session(out, session.id, result, {**entry, "config_hash": hash_of_config})
         collect(session, result)
     if reused:
-        log.info("features@%s: %d of %d sessions unchanged (from %s)", name, len(reused), len(corpus.sessions),
+        log.info("%s: %d of %d sessions unchanged (from %s)", stage.name, len(reused), len(corpus.sessions),
                  cache.root)
     if pending:
         with worker_pool(min(int(cfg.get("workers", 1)), len(pending))) as pool:
             futures = {pool.submit(extract_session, name, s, w, cfg, fitted): (s, key)
                        for s, w, key in pending.values()}
-            for future in tqdm(as_completed(futures), total=len(futures), desc=f"features {name}", unit="session"):
+            for future in tqdm(as_completed(futures), total=len(futures), desc=stage.name, unit="session"):
                 session, key = futures[future]
                 try:
                     result = future.result()
@@ -138,7 +175,7 @@ def extract_all(name: str, corpus, windows: pd.DataFrame, cfg: dict, fitted, fit
                 collect(session, result)
     if failures:
         listing = "\n".join(f"  {sid}: {msg}" for sid, msg in sorted(failures.items()))
-        raise RuntimeError(f"features@{name}: {len(failures)} of {len(corpus.sessions)} sessions failed:\n{listing}")
+        raise RuntimeError(f"{stage.name}: {len(failures)} of {len(corpus.sessions)} sessions failed:\n{listing}")
     # sessions arrive in completion order: sort, so the same inputs always give the same meta.json
     counts = {split: dict(sorted(c.items())) for split, c in sorted(counts.items())}
     return counts, shape, reused
@@ -161,21 +198,23 @@ def fit_on_train(module, cache: FeatureCache, corpus, windows: pd.DataFrame, cfg
 
 def main(argv: list[str]) -> None:
     if len(argv) != 1:
-        raise SystemExit("usage: python -m pipeline.features <extractor>")
-    name = argv[0]
+        raise SystemExit("usage: python -m pipeline.features <stage key>")
     params = load_params()
-    cfg = extractor_config(params, name)
+    stage = feature_stage(params, argv[0])
+    name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     check_extractor(name, cfg)  # before the corpus is read
     module = extractor_module(name)
     corpus = load_corpus()
-    windows = pd.read_csv(layout.WINDOWS / "windows.csv")
-    out = layout.FEATURES / name
+    units_csv = layout.unit_dir(stage.unit) / "windows.csv"
+    if not units_csv.exists():
+        raise FileNotFoundError(f"{units_csv} missing: run the stage of unit {stage.unit!r} first")
+    windows = pd.read_csv(units_csv)
     out.mkdir(parents=True, exist_ok=True)
-    if reason := missing_modality(corpus, tuple(module.INPUTS)):
+    if reason := unit_skipped(stage.unit) or missing_modality(corpus, tuple(module.INPUTS)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
                                                    "sessions": len(corpus.sessions)}, indent=1))
-        log.warning("features@%s skipped: %s", name, reason)
+        log.warning("%s skipped: %s", stage.name, reason)
         return
 
     if hasattr(module, "preflight"):  # models or tools it needs, checked before any session
@@ -185,8 +224,9 @@ def main(argv: list[str]) -> None:
     fitted, fitted_key = fit_on_train(module, cache, corpus, windows, cfg)
     if fitted is not None:
         (out / "fitted.json").write_text(json.dumps(fitted))
-    counts, shape, reused = extract_all(name, corpus, windows, cfg, fitted, fitted_key, cache)
-    meta = {"extractor": name, "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
+    counts, shape, reused = extract_all(stage, corpus, windows, fitted, fitted_key, cache)
+    meta = {"extractor": name, **({"unit": stage.unit} if stage.unit != layout.DEFAULT_UNIT else {}),
+            "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
             "windows": len(windows), "config": cfg, "config_hash": config_hash(cfg), "versions": cache.versions,
             "fit_on": "train" if fitted is not None else None, "counts": counts,
             "feature_names": module.feature_names(cfg, fitted)}
@@ -195,11 +235,11 @@ def main(argv: list[str]) -> None:
     computed_audio_seconds = sum(s.duration_s for s in corpus.sessions if s.id not in reused)
     # speed over the sessions this run computed; None when every session came from the cache
     x_realtime = round(computed_audio_seconds / seconds, 1) if computed_audio_seconds else None
-    write_run_log(stage_name(params, name), seconds=round(seconds, 2), x_realtime=x_realtime,
+    write_run_log(stage.name, seconds=round(seconds, 2), x_realtime=x_realtime,
                   sessions=len(corpus.sessions), sessions_reused=len(reused),
                   sessions_computed=len(corpus.sessions) - len(reused),
                   computed_audio_seconds=round(computed_audio_seconds, 2), cache=str(cache.root))
-    log.info("features@%s: %d sessions (%d computed), shape %s per window, %.1f s", name,
+    log.info("%s: %d sessions (%d computed), shape %s per unit, %.1f s", stage.name,
              len(corpus.sessions), len(corpus.sessions) - len(reused), tuple(shape), seconds)
 
 

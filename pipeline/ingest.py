@@ -116,4 +116,6 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
             entry["ratings"] = str(relative / "ratings.csv")
     if session.label is not None:
         entry["class"] = session.label
+    if session.group is not None:
+        entry["group"] = session.group
     return entry

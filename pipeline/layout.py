@@ -6,7 +6,9 @@ PARAMS_CHECKED = DATA / "params_checked.json"  # written once params.yaml passes
 VALIDATED = DATA / "validated.json"  # the corpus as the `validate` stage passed it
 CORPUS = DATA / "corpus"  # manifest.json + sessions/<id>/...
 ALIGNMENT = DATA / "alignment"  # <session>.csv: word, start, end, pronunciation, score
-WINDOWS = DATA / "windows"  # windows.csv + labels.npz
+WINDOWS = DATA / "windows"  # windows.csv + task.json: the default unit (the `window` stage)
+UNITS = DATA / "units"  # <unit spec>/windows.csv + task.json (stages units@<name>)
+DEFAULT_UNIT = "windows"  # the unit a model reads when its spec names none
 FEATURES = DATA / "features"  # <extractor>/<session>.npy + meta.json
 TRAIN = DATA / "train"  # model.pt + history.csv
 REPORTS = Path("reports")
@@ -14,3 +16,8 @@ CORPUS_REPORT = REPORTS / "corpus.json"
 METRICS = REPORTS / "metrics.json"
 ALIGNMENT_REPORT = REPORTS / "alignment.json"
 FEATURES_REPORT = REPORTS / "features.json"
+
+
+def unit_dir(unit: str | None) -> Path:
+    """The folder of a unit spec's windows.csv and task.json (the window stage's for the default)."""
+    return WINDOWS if unit in (None, DEFAULT_UNIT) else UNITS / unit

@@ -5,7 +5,7 @@ A manifest corpus lives in `corpora/<name>/` (the `corpus` stage depends on that
     corpora/<name>/corpus.yaml   task (continuous | categorical), dimensions, classes,
                                  sessions (the CSV below, relative to this folder)
     corpora/<name>/sessions.csv  one row per session: id, speaker, split, audio, video,
-                                 transcript, words, labels, segments, openface, class
+                                 transcript, words, labels, segments, openface, class, group
 
 Paths in the CSV are relative to corpora/<name>/ and may not leave it unless
 `corpora.<name>.allow_outside_root` is true. `labels` holds one continuous-track CSV
@@ -14,7 +14,8 @@ annotator; their mean on the first file's time grid is the gold standard and the
 leave-one-out agreement the human baseline). `segments` is a CSV of start, end and any
 value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x CSV (the
 format AVEC ships): the face stage reads it instead of decoding video. `class` is one of
-`classes`. See README.
+`classes`. `group` (optional) is the speaker's group, e.g. culture or language: metrics
+are also reported per group; a speaker has one group. See README.
 
 `validate` reports every problem at once (files, media lengths, contents, modalities and
 splits), each naming the file and the CSV row (row 1 = the first session, the line after
@@ -39,7 +40,7 @@ CORPORA = Path("corpora")
 DECLARATION = "corpus.yaml"
 TASKS = ("continuous", "categorical")
 COLUMNS = ("id", "speaker", "split", "audio", "video", "transcript", "words", "labels", "segments", "openface",
-           "class")
+           "class", "group")
 MEDIA_KINDS = ("audio", "video", "transcript", "words", "labels", "segments", "openface")
 # default of `corpora.<name>.av_tolerance_s`: a session's audio and video may differ in length
 # by this much (recorders start and stop a few frames apart); beyond it, windows past the
@@ -83,6 +84,7 @@ class ManifestSession:
     duration_s: float
     files: dict[str, list[Path]] = field(default_factory=dict)  # kind -> resolved paths (labels: 1+)
     label: str | None = None
+    group: str | None = None  # the speaker's group (e.g. culture): per-group metrics
     written: dict[str, list[str]] = field(default_factory=dict)  # kind -> the paths as sessions.csv gives them
 
 
@@ -212,7 +214,7 @@ def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, see
     messages = identity_problems(row, seen_ids) + task_problems(row, valid.declaration)
     problems = [Problem(csv_name, number, m) for m in messages]
     session = ManifestSession(number, cell(row, "id"), cell(row, "speaker"), cell(row, "split"), 0.0,
-                              label=cell(row, "class") or None)
+                              label=cell(row, "class") or None, group=cell(row, "group") or None)
     for kind in MEDIA_KINDS:
         for text in cell_paths(row, kind):
             path, why = resolve(valid.folder, text, bool(spec.get("allow_outside_root", False)))
@@ -244,6 +246,19 @@ def modality_problems(table: pd.DataFrame, csv_name: str) -> tuple[list[str], li
                 for kind in ("audio", "video", "transcript", "words", "segments", "openface") if kind in modalities
                 for index, row in table.iterrows() if not cell(row, kind)]
     return modalities, problems
+
+
+def group_problems(sessions: list[ManifestSession], csv_name: str) -> list[Problem]:
+    """A speaker belongs to one group; with a `group` column every session names one."""
+    if not any(s.group for s in sessions):
+        return []
+    found = [Problem(csv_name, s.row, "empty group while other sessions have one") for s in sessions if not s.group]
+    first: dict[str, ManifestSession] = {}
+    for s in sessions:
+        if s.group and first.setdefault(s.speaker, s).group != s.group:
+            found.append(Problem(csv_name, s.row, f"speaker {s.speaker!r} is in group {s.group!r} here and in "
+                                                  f"{first[s.speaker].group!r} on row {first[s.speaker].row}"))
+    return found
 
 
 def read_sessions_table(folder: Path, name: str) -> tuple[Declaration, pd.DataFrame, list[Problem]]:
@@ -284,7 +299,7 @@ def validate(name: str, spec: dict | None = None, folder: Path | None = None) ->
         seen_ids.setdefault(session.id, session.row)
         valid.sessions.append(session)
         problems += found
-    problems += missing
+    problems += missing + group_problems(valid.sessions, csv_name)
     problems += [Problem(csv_name, row, message) for row, message in assign_splits(valid.sessions, rule)]
     if problems:
         raise ManifestError(sorted(problems, key=lambda p: p.row or 0))

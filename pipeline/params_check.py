@@ -22,10 +22,11 @@ Run:    python -m pipeline.params_check
 from functools import cache
 from typing import Any, Callable
 
+from pipeline.layout import DEFAULT_UNIT
 from pipeline.params_rules import (ANY, OPEN, Rule, Schema, device, either, flag, format_value, integer, is_int,
                                    list_of, nullable, number, one_of, optional, problems_of, raise_if, text)
 
-LOSSES = ("ccc", "mse")
+LOSSES = ("ccc", "mse", "mae", "cross_entropy")  # training/tasks.py: each task accepts some of them
 CONTROLS = ("none", "shuffled_words")
 ON_NO_FACE = ("error", "mask")
 FACE_BACKENDS = ("mediapipe", "pyfeat")
@@ -65,7 +66,7 @@ FEATURES: dict[str, Schema] = {
 DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_WORDS}}
 
 TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": integer(1),
-                 "chunk_windows": integer(1), "lr": number(above=0), "device": device(),
+                 "chunk_windows": integer(0), "lr": number(above=0), "device": device(),
                  "control": one_of(*CONTROLS)}
 ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
 WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),
@@ -89,10 +90,18 @@ SPLIT_RULE: dict[str, Schema] = {
     "speaker_kfold": {"rule": one_of(*SPLIT_RULES), "folds": optional(integer(3)),
                       "fold": optional(integer(0, below="folds")), "seed": optional(integer(0))},
 }
-MODEL_SPEC: Schema = {"features": list_of(one_of(*FEATURES, *DERIVED)),
-                      "targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
+TASKS = ("continuous", "categorical", "intensity", "utterance")  # training/tasks.py
+MODEL_SPEC: Schema = {"targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
                       "lr": optional(number(above=0)), "hidden": optional(integer(1)), "layers": optional(integer(1)),
-                      "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()), OPEN: ANY}
+                      "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()),
+                      "task": optional(one_of(*TASKS)), OPEN: ANY}
+UNIT_KINDS = ("window", "segment", "session")
+UNIT: dict[str, Schema] = {  # pipeline/units.py; the window kind's preset is checked against window.presets
+    "window": {"kind": one_of(*UNIT_KINDS), "preset": text()},
+    "segment": {"kind": one_of(*UNIT_KINDS), "values": optional(one_of("intensity", "utterance")),
+                "sequence": optional(one_of("session", "independent")), "classes": optional(list_of(text()))},
+    "session": {"kind": one_of(*UNIT_KINDS)},
+}
 
 
 def _speaker_counts_fit(value, speakers) -> bool:
@@ -152,13 +161,61 @@ def _extractor(params: dict, head: str, name: str) -> list[str]:
     return problems_of(cfg, schemas[name], f"{head}.{name}")
 
 
+def feature_stage_keys(params: dict) -> list[str]:
+    """What a model's `features` may name: the keys of features, derived_features, unit_features."""
+    return [k for head in ("features", "derived_features", "unit_features") for k in (params.get(head) or {})]
+
+
 def _model_spec(params: dict, head: str, name: str) -> list[str]:
     spec, missing = _entry(params, head, name)
-    return missing or problems_of(spec, MODEL_SPEC, f"models.{name}")
+    units = (DEFAULT_UNIT, *(params.get("units") or {}))
+    schema = {**MODEL_SPEC, "features": list_of(one_of(*feature_stage_keys(params))),
+              "unit": optional(one_of(*units))}
+    return missing or problems_of(spec, schema, f"models.{name}")
+
+
+def _unit(params: dict, head: str, name: str) -> list[str]:
+    spec, missing = _entry(params, head, name)
+    if missing:
+        return missing
+    where = f"units.{name}"
+    if name == DEFAULT_UNIT:
+        return [f"{where}: the name {name!r} is the window stage's unit (window.preset): choose another"]
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    if kind not in UNIT:
+        return [f"{where}.kind = {format_value(kind)}: must be one of {', '.join(UNIT_KINDS)}"]
+    found = problems_of(spec, UNIT[kind], where)
+    presets = (params.get("window") or {}).get("presets") or {}
+    if kind == "window" and spec.get("preset") not in presets:
+        found.append(f"{where}.preset = {format_value(spec.get('preset'))}: must be one of {', '.join(presets)}")
+    return found
+
+
+def _unit_feature(params: dict, head: str, name: str) -> list[str]:
+    spec, missing = _entry(params, head, name)
+    if missing:
+        return missing
+    where = f"unit_features.{name}"
+    extractors = tuple(params.get("features") or {})  # derived extractors: not yet on other units
+    schema = {"extractor": one_of(*extractors), "unit": one_of(*(params.get("units") or {})),
+              "config": optional(Rule(lambda g: "a mapping of the extractor's params to override",
+                                      lambda v, g: isinstance(v, dict)))}
+    found = problems_of(spec, schema, where)
+    if not found and name in extractors:
+        found.append(f"{where}: the key {name!r} is already a feature stage of the window unit: choose another")
+    if not found:
+        cfg = {**params["features"][spec["extractor"]], **(spec.get("config") or {})}
+        found += _extractor({"features": {spec["extractor"]: cfg}}, "features", spec["extractor"])
+    return found
 
 
 HYPERPARAMETERS = Rule(lambda g: "a mapping of the model's hyperparameters to values",
                        lambda v, g: isinstance(v, dict) and all(isinstance(k, str) for k in v))
+
+
+TRAIN_OVERRIDES = Rule(lambda g: f"a mapping of train settings ({', '.join(TRAIN)}) to values the train group accepts",
+                       lambda v, g: isinstance(v, dict) and all(k in TRAIN and TRAIN[k].accepts(x, v)
+                                                                for k, x in v.items()))
 
 
 def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
@@ -169,7 +226,12 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
         return [p for run in runs for p in _benchmark_run(params, head, run)]
     entry, missing = _entry(params, head, name)
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
-              "hparams": optional(HYPERPARAMETERS)}  # overrides of the model's hyperparameters
+              "hparams": optional(HYPERPARAMETERS),  # overrides of the model's hyperparameters
+              # overrides of the model's inputs, unit and task (pipeline/trainer.py RUN_OVERRIDES)
+              "features": optional(list_of(one_of(*feature_stage_keys(params)))),
+              "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {}))),
+              "task": optional(one_of(*TASKS)),
+              "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
     return missing or problems_of(entry, schema, f"benchmark.{name}")
 
 
@@ -206,7 +268,7 @@ def _story(params: dict, head: str, name: str) -> list[str]:
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
     "train": _fixed(TRAIN), "align": _fixed(ALIGN), "synthetic": _fixed(SYNTHETIC), "window": _window,
     "story": _story, "features": _extractor, "derived_features": _extractor, "models": _model_spec,
-    "benchmark": _benchmark_run, "corpora": _corpus,
+    "benchmark": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }
 
 
@@ -234,7 +296,8 @@ def check_extractor(name: str, cfg: dict) -> None:
 def check_params(params: dict) -> None:
     """Every group of params.yaml, and that `model` and every benchmark run's model are registered."""
     groups = ["seed", "corpus", "model", "train", "align", "synthetic", "window.*", "story", "benchmark"]
-    groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "models")
+    groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "units", "unit_features",
+                                             "models")
                for name in (params.get(head) or {})]
     top = {key: ANY for key in ("seed", "corpus", "model", *GROUPS)}  # a misspelt group is never read
     raise_if([p for p in problems_of(params, top, "") if "unknown key" in p] +

@@ -31,24 +31,38 @@ class CorpusMismatch(ValueError):
     """A model cannot run on this corpus: it reads a modality or predicts a label the corpus lacks."""
 
 
-def require_features(feature_sets: list[str]) -> None:
-    """A clear error when a feature set was skipped for this corpus (e.g. glove without transcripts)."""
+def require_features(feature_sets: list[str], unit: str | None = None) -> None:
+    """A clear error when a feature set was skipped for this corpus (e.g. glove without transcripts),
+    or was computed on another unit than the model's."""
+    unit = unit or layout.DEFAULT_UNIT
     for name in feature_sets:
         meta = layout.FEATURES / name / "meta.json"
-        if meta.exists() and "skipped" in (info := json.loads(meta.read_text())):
+        if not meta.exists():
+            continue
+        info = json.loads(meta.read_text())
+        if "skipped" in info:
             raise CorpusMismatch(f"this model reads features {name!r}, which this corpus cannot give: "
                                  f"{info['skipped']}")
+        if info.get("unit", layout.DEFAULT_UNIT) != unit:
+            raise ValueError(f"features {name!r} are computed on unit {info.get('unit', layout.DEFAULT_UNIT)!r}, "
+                             f"but the model reads unit {unit!r}: name a feature stage of that unit "
+                             f"(params `unit_features`)")
 
 
-def load_task() -> dict:
-    """data/windows/task.json: {"task": continuous | categorical, "targets": [...], "classes": [...]}."""
-    path = layout.WINDOWS / "task.json"
+def load_task(unit: str | None = None) -> dict:
+    """The unit's task.json: {"task": its default task, "targets": [...], "classes": [...],
+    "tasks": {task: targets, ...}, "sequence": session | independent} (pipeline/window.py)."""
+    path = layout.unit_dir(unit) / "task.json"
     if not path.exists():
-        raise FileNotFoundError(f"{path} missing: run the window stage")
-    return json.loads(path.read_text())
+        stage = "window" if unit in (None, layout.DEFAULT_UNIT) else f"units@{unit}"
+        raise FileNotFoundError(f"{path} missing: run the {stage} stage")
+    task = json.loads(path.read_text())
+    task.setdefault("tasks", {task["task"]: task["targets"]})
+    task.setdefault("sequence", "session")
+    return task
 
 
-def _session_features(session_id: str, feature_sets: list[str], n_windows: int) -> np.ndarray:
+def _session_features(session_id: str, feature_sets: list[str], n_windows: int, unit: str | None) -> np.ndarray:
     blocks = []
     for name in feature_sets:
         path = layout.FEATURES / name / f"{session_id}.npy"
@@ -56,8 +70,9 @@ def _session_features(session_id: str, feature_sets: list[str], n_windows: int) 
             raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
         block = np.load(path, allow_pickle=False)
         if len(block) != n_windows:
-            raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {n_windows} windows; "
-                             f"re-run features@{name} after the window stage")
+            raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {n_windows} units of "
+                             f"{layout.unit_dir(unit)}: the feature stage {name} was computed on another unit, "
+                             f"or before the unit stage last ran")
         blocks.append(block)
     if len(blocks) > 1 and any(b.ndim != 2 for b in blocks):
         raise ValueError(f"features {feature_sets}: only per-window vectors can be concatenated; "
@@ -65,9 +80,10 @@ def _session_features(session_id: str, feature_sets: list[str], n_windows: int) 
     return np.concatenate(blocks, axis=1).astype(np.float32)
 
 
-def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionSequence]:
-    require_features(feature_sets)
-    windows = pd.read_csv(layout.WINDOWS / "windows.csv", dtype={"group": str})
+def load_sequences(feature_sets: list[str], targets: list[str], unit: str | None = None) -> list[SessionSequence]:
+    """One sequence per session of the unit's rows (windows, segments), features and labels."""
+    require_features(feature_sets, unit)
+    windows = pd.read_csv(layout.unit_dir(unit) / "windows.csv", dtype={"group": str})
     missing = [t for t in targets if t not in windows.columns]
     if missing:
         raise CorpusMismatch(f"targets {missing} are not labels of this corpus (windows.csv has "
@@ -77,7 +93,7 @@ def load_sequences(feature_sets: list[str], targets: list[str]) -> list[SessionS
         rows = rows.sort_values("index")
         group = rows.group.iloc[0] if "group" in rows else None
         sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(),
-                                         _session_features(str(session_id), feature_sets, len(rows)),
+                                         _session_features(str(session_id), feature_sets, len(rows), unit),
                                          rows[targets].to_numpy(np.float32), None if pd.isna(group) else group))
     return sequences
 
@@ -104,7 +120,12 @@ def pick_device(requested: str) -> torch.device:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, sequence: SessionSequence, device: torch.device) -> np.ndarray:
-    """(T, targets) predictions for one whole session (autoregressive models feed back their own)."""
+def predict(model: torch.nn.Module, sequence: SessionSequence, device: torch.device,
+            independent: bool = False) -> np.ndarray:
+    """(T, targets) predictions for one whole session (autoregressive models feed back their own);
+    `independent`: each unit alone, as a sequence of one (segments a model sees one at a time)."""
     model.eval()
-    return model(torch.from_numpy(sequence.x)[None].to(device))[0].cpu().numpy()
+    x = torch.from_numpy(sequence.x).to(device)
+    if independent:
+        return model(x[:, None])[:, 0].cpu().numpy()
+    return model(x[None])[0].cpu().numpy()

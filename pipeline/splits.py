@@ -5,7 +5,11 @@
 - `{rule: speaker_ratio, dev: 0.2, test: 0.2, seed: 7}`: shares of the speakers, shuffled;
 - `{rule: speaker_kfold, folds: 5, fold: 0, seed: 7}`: test = fold `fold` of the shuffled
   speakers, dev = the next fold, train = the rest.
+With a `group` column (e.g. culture) the rules are stratified by group: the shuffled
+speakers are dealt round-robin from each group, so every split draws from every group
+that has enough speakers.
 """
+from itertools import chain, zip_longest
 from typing import Protocol
 
 import numpy as np
@@ -50,8 +54,18 @@ def column_problems(sessions: list[HasSplit]) -> list[tuple[int | None, str]]:
     return found
 
 
-def speaker_groups(speakers: list[str], rule: dict) -> dict[str, list[str]]:
+def stratified(order: list[str], group_of: dict[str, str | None]) -> list[str]:
+    """`order` dealt round-robin over the speakers' groups (each group in its order in `order`)."""
+    by_group: dict[str | None, list[str]] = {}
+    for speaker in order:
+        by_group.setdefault(group_of.get(speaker), []).append(speaker)
+    return [sp for sp in chain.from_iterable(zip_longest(*by_group.values())) if sp is not None]
+
+
+def speaker_groups(speakers: list[str], rule: dict, group_of: dict[str, str | None] | None = None
+                   ) -> dict[str, list[str]]:
     order = [speakers[i] for i in np.random.default_rng(int(rule.get("seed", 0))).permutation(len(speakers))]
+    order = stratified(order, group_of or {})
     if rule["rule"] == "speaker_ratio":
         n_test = max(1, round(float(rule.get("test", 0.2)) * len(order)))
         n_dev = max(1, round(float(rule.get("dev", 0.2)) * len(order)))
@@ -69,7 +83,7 @@ def assign_splits(sessions: list[HasSplit], rule) -> list[tuple[int | None, str]
     if rule["rule"] == "column":
         return column_problems(sessions)
     speakers = sorted({s.speaker for s in sessions})
-    groups = speaker_groups(speakers, rule)
+    groups = speaker_groups(speakers, rule, {s.speaker: getattr(s, "group", None) for s in sessions})
     empty = [name for name, members in groups.items() if not members]
     if empty:
         return [(None, f"{len(speakers)} speakers are too few for rule {rule}: no speaker left for {empty}")]

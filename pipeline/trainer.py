@@ -1,13 +1,15 @@
 """Training and evaluating one model spec: shared by the `train`, `evaluate` and `benchmark` stages.
 
 A model spec is `models.<name>` in params.yaml: the feature sets it reads, its targets
-(a list of label dimensions, or `corpus` for whatever the corpus labels: its dimensions,
-or its class), its loss (ccc | mse, for continuous targets), optionally its own learning
-rate `lr` and `class_weights` (categorical: weighted cross-entropy, off by default), and
-its architecture hyperparameters. `train` in params.yaml holds the optimisation settings
+(a list of label dimensions, or `corpus` for whatever its unit labels for its task), its
+loss (ccc | mse, for continuous targets), optionally its `unit` (a key of `units`; default
+the window stage's windows), its `task` (one of the tasks the unit's labels can train, e.g.
+`intensity` or `categorical` on sentence segments; default the unit's first), its own
+learning rate `lr` and `class_weights` (categorical: weighted cross-entropy, off by
+default), and its architecture hyperparameters. `train` in params.yaml holds the optimisation settings
 shared by all models.
 
-The task (training/tasks.py, named by data/windows/task.json) gives the model's output
+The task (training/tasks.py, from the unit's task.json) gives the model's output
 size, the loss, the dev score that selects the epoch (history column `dev_score`, maximised
 or minimised), the test metrics and the prediction table's columns. With more than one
 speaker group among the test sessions, metrics.json also holds each group's metrics.
@@ -34,7 +36,7 @@ from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
 SPEC_KEYS = ("features", "targets", "loss")
-OPTIONAL_KEYS = ("lr", "class_weights")  # the other keys of a model's entry are its hyperparameters
+OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task")  # the other keys of a model's entry are its hyperparameters
 
 
 @dataclass
@@ -46,23 +48,35 @@ class ModelSpec:
     hparams: dict = field(default_factory=dict)
     lr: float | None = None  # overrides train.lr
     class_weights: bool = False  # categorical task: cross-entropy weighted by inverse train-class frequency
+    unit: str = layout.DEFAULT_UNIT  # a key of `units`, or the window stage's windows
+    task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
 
 
-def model_spec(params: dict, name: str, loss: str | None = None) -> ModelSpec:
-    """The spec of `models.<name>`, its targets checked against the corpus's task."""
+RUN_OVERRIDES = ("features", "unit", "task")  # what a benchmark run may set instead of its model's entry
+
+
+def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:
+    """The spec of `models.<name>` (with a benchmark run's `overrides` of its inputs, unit and
+    task), its targets checked against the unit's tasks."""
     require_registered(name)
     entry = dict(section(params, f"models.{name}") or {})
+    entry.update({k: v for k, v in (overrides or {}).items() if k in RUN_OVERRIDES})
     missing = [k for k in SPEC_KEYS if k not in entry]
     require(not missing, f"models.{name} lacks {missing}")
-    require_features(list(entry["features"]))  # the most basic mismatch first: inputs the corpus lacks
-    task = load_task()
-    targets = list(task["targets"]) if entry["targets"] == "corpus" else list(entry["targets"])
-    if task["task"] == "categorical" and targets != ["class"]:
+    unit = entry.get("unit", layout.DEFAULT_UNIT)
+    require_features(list(entry["features"]), unit)  # the most basic mismatch first: inputs the corpus lacks
+    task = load_task(unit)
+    task_name = entry.get("task", task["task"])
+    if task_name not in task["tasks"]:
+        raise CorpusMismatch(f"model {name} trains the {task_name} task, but unit {unit!r} of this corpus has "
+                             f"labels for {sorted(task['tasks'])} only")
+    targets = list(task["tasks"][task_name]) if entry["targets"] == "corpus" else list(entry["targets"])
+    if task_name == "categorical" and targets != ["class"]:
         raise CorpusMismatch(f"model {name} predicts {targets}, but this corpus is categorical (classes "
-                         f"{task['classes']}): give models.{name} `targets: corpus`")
+                             f"{task['classes']}): give models.{name} `targets: corpus`")
     spec = ModelSpec(name, list(entry["features"]), targets, loss or entry["loss"],
                      {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
-                     bool(entry.get("class_weights", False)))
+                     bool(entry.get("class_weights", False)), unit, task_name)
     try:
         spec_task(spec, task)
     except ValueError as err:
@@ -71,8 +85,8 @@ def model_spec(params: dict, name: str, loss: str | None = None) -> ModelSpec:
 
 
 def spec_task(spec: ModelSpec, task: dict) -> Task:
-    """The task `spec` trains on this corpus (task: data/windows/task.json)."""
-    return make_task(task["task"], spec.targets, spec.loss, task["classes"], spec.class_weights)
+    """The task `spec` trains on this corpus (task: its unit's task.json)."""
+    return make_task(spec.task, spec.targets, spec.loss, task["classes"], spec.class_weights)
 
 
 def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int):
@@ -88,6 +102,22 @@ def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], 
     return np.stack(xs)[order], np.stack(ys)[order]
 
 
+def training_batches(rng: np.random.Generator, sequences: list[SessionSequence], chunk: int,
+                     batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One epoch's mini-batches: shuffled chunks of `chunk` consecutive units; with chunk 0,
+    whole sessions, each batched with sessions of its length, so a CCC loss is one CCC per
+    session (the EmoNet paper sums CCC over whole videos)."""
+    if chunk:
+        xs, ys = training_chunks(rng, sequences, chunk)
+        return [(xs[a:a + batch], ys[a:a + batch]) for a in range(0, len(xs), batch)]
+    by_length: dict[int, list[SessionSequence]] = {}
+    for k in rng.permutation(len(sequences)):
+        by_length.setdefault(len(sequences[k].x), []).append(sequences[k])
+    batches = [(np.stack([s.x for s in same[a:a + batch]]), np.stack([s.y for s in same[a:a + batch]]))
+               for same in by_length.values() for a in range(0, len(same), batch)]
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
 def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[SessionSequence]) -> None:
     """Control condition: the train split's words (non-zero rows of the window word matrices)
     are permuted across all its sessions and windows, so text no longer matches ratings."""
@@ -99,9 +129,10 @@ def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[Sess
         sequences[k].x[i, j] = v
 
 
-def predict_split(model, sequences: list[SessionSequence], device) -> tuple[np.ndarray, np.ndarray]:
-    """(raw model outputs, gold) concatenated over the windows of `sequences`."""
-    return (np.concatenate([predict(model, s, device) for s in sequences]),
+def predict_split(model, sequences: list[SessionSequence], device,
+                  independent: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(raw model outputs, gold) concatenated over the units of `sequences`."""
+    return (np.concatenate([predict(model, s, device, independent) for s in sequences]),
             np.concatenate([s.y for s in sequences]))
 
 
@@ -117,7 +148,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     device = pick_device(cfg["device"])
-    sequences = load_sequences(spec.features, spec.targets)
+    sequences = load_sequences(spec.features, spec.targets, spec.unit)
     train = [s for s in sequences if s.split == "train"]
     dev = [s for s in sequences if s.split == "dev"]
     require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
@@ -127,7 +158,8 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     mean, std = fit_normaliser(sequences)
     normalise(sequences, mean, std)
     input_shape = train[0].x.shape[1:]
-    task_info = load_task()
+    task_info = load_task(spec.unit)
+    independent = task_info["sequence"] == "independent"  # each segment alone: sequences of one unit
     task = spec_task(spec, task_info)
     task.fit(np.concatenate([s.y for s in train]))
     model = create_model(spec.name, input_shape, task.n_outputs, **spec.hparams).to(device)
@@ -135,9 +167,10 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     if task.logits and teacher_forcing:
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
-    chunk = min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
-    log.info("training %s on %s (%d train / %d dev sessions, chunks of %d windows, %s loss, control %s)",
-             spec.name, device, len(train), len(dev), chunk, task.loss_name, control)
+    # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
+    chunk = 1 if independent else min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
+    log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
+             len(train), len(dev), f"chunks of {chunk} units" if chunk else "whole sessions", task.loss_name, control)
 
     progress = progress_file(progress, key)
     state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
@@ -151,16 +184,15 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     for epoch in (bar := tqdm(epochs, desc=f"train {spec.name}", unit="epoch", initial=done,
                               total=int(cfg["epochs"]))):
         model.train()
-        xs, ys = training_chunks(rng, train, chunk)
         losses = []
-        for a in range(0, len(xs), batch):
-            x, y = torch.from_numpy(xs[a:a + batch]).to(device), torch.from_numpy(ys[a:a + batch]).to(device)
+        for xs, ys in training_batches(rng, train, chunk, batch):
+            x, y = torch.from_numpy(xs).to(device), torch.from_numpy(ys).to(device)
             loss = task.loss(model(x, teacher=y) if teacher_forcing else model(x), y)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             losses.append(loss.item())
-        scores = task.dev_scores(*predict_split(model, dev, device))
+        scores = task.dev_scores(*predict_split(model, dev, device, independent))
         state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)), **scores})
         bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev=f"{scores['dev_score']:.3f}")
         if improved(scores["dev_score"], state["best"], task.maximise):
@@ -177,7 +209,8 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
 
     history, best = state["history"], state["best"]
 
-    meta = {"model": spec.name, "features": spec.features, "lr": float(spec.lr or cfg["lr"]),
+    meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": task_info["sequence"],
+            "lr": float(spec.lr or cfg["lr"]),
             "classes": task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
             "hparams": spec.hparams, "control": control, "input_shape": list(input_shape),
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device)}
@@ -193,7 +226,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
 
 def task_of(meta: dict) -> Task:
     """The task a checkpoint was trained on, from its metadata."""
-    return make_task(meta.get("task", "continuous"), meta["targets"], meta["loss"], meta.get("classes"),
+    return make_task(meta["task"], meta["targets"], meta["loss"], meta.get("classes"),
                      meta.get("class_weights", False))
 
 
@@ -210,11 +243,11 @@ def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
     when the test split has several) and the prediction table."""
     model, meta, mean, std = load_trained(checkpoint)
     task = task_of(meta)
-    test = [s for s in load_sequences(meta["features"], meta["targets"]) if s.split == "test"]
+    test = [s for s in load_sequences(meta["features"], meta["targets"], meta["unit"]) if s.split == "test"]
     if not test:
         raise ValueError("the corpus has no test sessions")
     normalise(test, mean, std)
-    pred, gold = predict_split(model, test, torch.device("cpu"))
+    pred, gold = predict_split(model, test, torch.device("cpu"), meta["sequence"] == "independent")
     ids = np.array([s.id for s in test for _ in range(len(s.x))])
     groups = [s.group for s in test for _ in range(len(s.x))]
     human = (json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
@@ -224,7 +257,7 @@ def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
         return {"sessions": len(set(ids)), "windows": len(ids), **task.test_metrics(pred, gold, ids, human)}
 
     metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
-               "features": meta["features"], "split": "test", "task": task.name, **scores(pred, gold, ids, human)}
+               "features": meta["features"], "unit": meta["unit"], "split": "test", "task": task.name, **scores(pred, gold, ids, human)}
     if by_group := per_group(scores, groups, pred, gold, ids):
         metrics["groups"] = by_group  # the human baseline is per split, not per group: not repeated here
     table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),

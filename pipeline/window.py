@@ -56,10 +56,12 @@ def aggregate_labels(gold: pd.DataFrame, dims: list[str], starts: np.ndarray, le
     return np.stack([values[a:b].mean(axis=0) if b > a else empty for a, b in zip(lo, hi)])
 
 
-def assign_words(words: pd.DataFrame, starts: np.ndarray, length_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """[first, last) word rows whose midpoint lies in [start, start + length); words are time-ordered."""
+def assign_words(words: pd.DataFrame, starts: np.ndarray, ends) -> tuple[np.ndarray, np.ndarray]:
+    """[first, last) word rows whose midpoint lies in [start, end) (`ends`: an array, or one
+    window length added to every start); words are time-ordered."""
     mid = ((words.start + words.end) / 2).to_numpy()
-    return np.searchsorted(mid, starts, side="left"), np.searchsorted(mid, starts + length_s, side="left")
+    ends = starts + ends if np.isscalar(ends) else np.asarray(ends)
+    return np.searchsorted(mid, starts, side="left"), np.searchsorted(mid, ends, side="left")
 
 
 def window_settings(cfg: dict) -> dict:
@@ -81,26 +83,28 @@ def utterance_windows(corpus) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def write_windows(windows: pd.DataFrame, task: dict, corpus) -> None:
+def write_units(folder, windows: pd.DataFrame, task: dict, corpus) -> None:
+    """windows.csv (with each session's speaker `group` when the corpus has groups) and task.json.
+    task.json: the unit's default `task` and `targets`, its `classes`, and `tasks`: every task
+    its labels can train (name -> targets), which a model spec may pick with `task:`."""
     if corpus.has_groups:
         groups = {s.id: s.group for s in corpus.sessions}
         windows.insert(windows.columns.get_loc("word_last") + 1, "group", windows.session.map(groups))
-    layout.WINDOWS.mkdir(parents=True, exist_ok=True)
-    windows.to_csv(layout.WINDOWS / "windows.csv", index=False, float_format="%.5f")
-    (layout.WINDOWS / "task.json").write_text(json.dumps(task, indent=1) + "\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    windows.to_csv(folder / "windows.csv", index=False, float_format="%.5f")
+    task = {"tasks": {task["task"]: task["targets"]}, "sequence": "session", **task}
+    (folder / "task.json").write_text(json.dumps(task, indent=1) + "\n")
 
 
-def main() -> None:
-    settings = window_settings(section(load_params(), "window"))
+def cut_windows(corpus, settings: dict) -> tuple[pd.DataFrame, dict]:
+    """The windows of a preset over every session (a categorical corpus: one per session) and the task."""
     length, hop, shift, how = (float(settings["length_s"]), float(settings["hop_s"]),
                                float(settings["label_shift_s"]), settings["label_aggregation"])
-    corpus = load_corpus()
     if corpus.task == "categorical":
         windows = utterance_windows(corpus)
-        write_windows(windows, {"task": "categorical", "targets": ["class"], "classes": corpus.classes}, corpus)
         log.info("%d utterance-level windows (categorical corpus: one per session, %d classes)",
                  len(windows), len(corpus.classes))
-        return
+        return windows, {"task": "categorical", "targets": ["class"], "classes": corpus.classes}
     tables, cut = [], 0
     for session in tqdm(corpus.sessions, desc="windowing", unit="session"):
         starts = window_starts(session.duration_s, length, hop, shift)
@@ -119,10 +123,17 @@ def main() -> None:
         table[corpus.dimensions] = labels
         tables.append(table)
     windows = pd.concat(tables, ignore_index=True)
-    write_windows(windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []}, corpus)
     log.info("%d windows over %d sessions (%.1f s long, %.2f s hop, labels shifted by %.1f s); "
              "%d windows at session ends not made for lack of shifted labels",
              len(windows), len(corpus.sessions), length, hop, shift, cut)
+    return windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []}
+
+
+def main() -> None:
+    settings = window_settings(section(load_params(), "window"))
+    corpus = load_corpus()
+    windows, task = cut_windows(corpus, settings)
+    write_units(layout.WINDOWS, windows, task, corpus)
 
 
 if __name__ == "__main__":

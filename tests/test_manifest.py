@@ -134,6 +134,23 @@ def test_speaker_in_two_splits_is_listed_with_the_other_problems(corpus_dir):
                      "corpora/good/sessions.csv, row 3: audio: media/gone.wav does not exist"], found
 
 
+def test_group_column_reaches_the_corpus_and_a_speaker_has_one_group(corpus_dir, tmp_path):
+    edit_rows(corpus_dir, lambda t: t.insert(2, "group", ["de", "hu", "de", "hu"]))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "good", "corpora": {
+        "good": {"source": "manifest", "workers": 1}}}))
+    corpus_stage.main()
+    assert [s.group for s in load_corpus().sessions] == ["de", "hu", "de", "hu"]
+
+    def change(t):
+        t["speaker"] = ["p0", "p0", "p2", "p3"]
+        t["split"] = ["train", "train", "dev", "test"]
+        t.loc[3, "group"] = ""
+    edit_rows(corpus_dir, change)
+    found = [str(p) for p in problems_of()]
+    assert found == ["corpora/good/sessions.csv, row 2: speaker 'p0' is in group 'hu' here and in 'de' on row 1",
+                     "corpora/good/sessions.csv, row 4: empty group while other sessions have one"], found
+
+
 def test_unknown_class(corpus_dir):
     (corpus_dir / "corpus.yaml").write_text(yaml.safe_dump({"task": "categorical", "classes": ["calm", "angry"],
                                                             "sessions": "sessions.csv"}))
@@ -341,3 +358,16 @@ def test_stages_skip_only_when_no_modality_can_feed_them():
     assert missing_modality(with_openface, ("video", "openface")) is None
     assert missing_modality(with_openface, ("face_frames",)) is None
     assert "has no transcript" in missing_modality(with_openface, ("alignment", "segments"))
+
+
+def test_speaker_rules_stratify_by_group():
+    from types import SimpleNamespace
+    # 8 speakers: 6 in group a, 2 in group b; without stratification a seed may put both b speakers in train
+    sessions = [SimpleNamespace(row=k + 1, speaker=f"p{k}", split="", group="b" if k in (3, 6) else "a")
+                for k in range(8)]
+    for seed in range(10):
+        assert assign_splits(sessions, {"rule": "speaker_kfold", "folds": 4, "fold": 0, "seed": seed}) == []
+        per_split = {split: {s.group for s in sessions if s.split == split} for split in ("train", "dev", "test")}
+        assert per_split["test"] | per_split["dev"] >= {"b"} and "a" in per_split["test"], (seed, per_split)
+        assert assign_splits(sessions, {"rule": "speaker_ratio", "dev": 0.25, "test": 0.25, "seed": seed}) == []
+        assert {s.group for s in sessions if s.split == "test"} == {"a", "b"}  # 2 test speakers: one of each

@@ -58,13 +58,14 @@ def test_window_presets_are_checked():
 def test_speaker_groups_reach_the_window_table_and_the_sequences(tmp_path, monkeypatch):
     from pipeline.sequences import load_sequences
     from pipeline.sessions import Corpus, Session
-    from pipeline.window import write_windows
+    from pipeline import layout
+    from pipeline.window import write_units
     monkeypatch.chdir(tmp_path)
     corpus = Corpus("c", ["valence"], [Session("a", "p1", "test", 2.0, {}, tmp_path, group="de"),
                                        Session("b", "p2", "test", 2.0, {}, tmp_path, group="hu")])
     windows = pd.DataFrame({"session": ["a", "a", "b"], "split": "test", "index": [0, 1, 0], "start": [0.0, 1.0, 0.0],
                             "end": [1.0, 2.0, 1.0], "word_first": 0, "word_last": 0, "valence": [0.1, 0.2, 0.3]})
-    write_windows(windows, {"task": "continuous", "targets": ["valence"], "classes": []}, corpus)
+    write_units(layout.WINDOWS, windows, {"task": "continuous", "targets": ["valence"], "classes": []}, corpus)
     table = pd.read_csv(tmp_path / "data/windows/windows.csv")
     assert list(table.columns) == ["session", "split", "index", "start", "end", "word_first", "word_last", "group",
                                    "valence"]  # the fixed columns first, then the labels
