@@ -4,8 +4,8 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hpara
         the model's hyperparameters, e.g. an ablation of one architectural option; optional
         features, unit, task: overrides of the model's inputs, unit and task, e.g. an ablation
         of modalities or the same network on sentence segments; optional train: overrides of
-        the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`,
-        `seed`; data/windows, data/units, data/features, reports/corpus.json
+        the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`
+        (train.seed); data/windows, data/units, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("usage: python -m pipeline.benchmark <run>")
     run = argv[0]
     params = load_params()
-    check(params, "seed", "train", f"benchmark.{run}")  # before any data is read; the run's model first,
+    check(params, "train", f"benchmark.{run}")  # before any data is read; the run's model first,
     entry = section(params, f"benchmark.{run}")
     check(params, f"models.{entry['model']}")  # then its entry
     checkpoint = layout.DATA / "benchmark" / run / "model.pt"
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> None:
     try:
         spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
-        meta = train_model(spec, train_cfg, int(section(params, "seed")), checkpoint, out / "train_history.csv",
+        meta = train_model(spec, train_cfg, int(train_cfg["seed"]), checkpoint, out / "train_history.csv",
                            progress=scratch_root() / "train")
     except CorpusMismatch as reason:
         write_skipped(run, entry["model"], str(reason), out)

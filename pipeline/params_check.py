@@ -66,7 +66,7 @@ FEATURES: dict[str, Schema] = {
 DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_WORDS}}
 
 TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": integer(1),
-                 "chunk_windows": integer(0), "lr": number(above=0), "device": device(),
+                 "chunk_windows": integer(0), "lr": number(above=0), "seed": integer(0), "device": device(),
                  "control": one_of(*CONTROLS)}
 ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
 WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),

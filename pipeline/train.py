@@ -1,7 +1,8 @@
 """Stage `train`: train the model named by the `model` param on the train split.
 
-Reads:  data/windows, data/features/<the model's feature sets>; params `seed`, `model`,
-        `models.<model>` (features, targets, loss, hyperparameters), `train`
+Reads:  data/windows (or the model's unit in data/units), data/features/<the model's feature
+        sets>; params `model`, `models.<model>` (features, targets, loss, unit, task,
+        hyperparameters), `train` (train.seed: initialisation and batch order)
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only),
         reports/train_history.csv (loss and dev CCC per epoch; a DVC plot); the state after
         each epoch in the scratch cache (pipeline/train_progress.py: an interrupted run resumes)
@@ -23,10 +24,11 @@ HISTORY = layout.REPORTS / "train_history.csv"
 
 def main() -> None:
     params = load_params()
-    check(params, "seed", "model", "train")  # before any data is read; the model's name first,
+    check(params, "model", "train")  # before any data is read; the model's name first,
     check(params, f"models.{params['model']}")  # then its entry
     spec = model_spec(params, section(params, "model"))
-    train_model(spec, section(params, "train"), int(section(params, "seed")), layout.TRAIN / "model.pt", HISTORY,
+    cfg = section(params, "train")
+    train_model(spec, cfg, int(cfg["seed"]), layout.TRAIN / "model.pt", HISTORY,
                 progress=scratch_root() / "train")
 
 

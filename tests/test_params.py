@@ -94,7 +94,7 @@ def test_every_problem_of_a_group_is_reported_at_once():
         "params.yaml: train.patience is missing: must be an integer >= 1",
         "params.yaml: train.batch_size = 0: must be an integer >= 1",
         "params.yaml: train.lr = -1: must be a number > 0",
-        "params.yaml: train.epoch = 3: unknown key (known: epochs, patience, batch_size, chunk_windows, lr, device, "
+        "params.yaml: train.epoch = 3: unknown key (known: epochs, patience, batch_size, chunk_windows, lr, seed, device, "
         "control)"]
 
 

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 FEATURE_STAGES = {*(f"features@{name}" for name in PARAMS["features"]),
                   *(f"derived_features@{name}" for name in PARAMS["derived_features"]), "feature_report"}
-BENCHMARK_RUNS = ("lstm_ccc", "emonet_lstm_ccc")  # shrunk from params.yaml's list
+UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
+               *(f"unit_features@{name}" for name in PARAMS["unit_features"])}
+BENCHMARK_RUNS = ("lstm_ccc", "emonet_lstm_ccc", "blstm_sentences_class")  # shrunk from params.yaml's list
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in BENCHMARK_RUNS), "report", "story"}
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
 
@@ -79,7 +81,7 @@ def project(tmp_path_factory) -> Path:
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
     assert stages_run(result.stdout) == {"check_params", "validate", "corpus", "align", "window", *FEATURE_STAGES,
-                                         *MODEL_STAGES}
+                                         *UNIT_STAGES, *MODEL_STAGES}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
@@ -110,6 +112,13 @@ def test_repro_writes_sane_outputs(project):
     assert emonet["features"] == ["glove"] and -1 <= emonet["valence"]["ccc"] <= 1
     assert emonet["valence"]["human_baseline_ccc"] == corpus["human_baseline"]["valence"]["test"]["ccc_mean"]
     assert (project / "reports/plots/story_valence.png").stat().st_size > 1000
+    sentences = json.loads((project / "reports/benchmark/blstm_sentences_class/metrics.json").read_text())
+    segments = pd.concat(pd.read_csv(project / "data/corpus/sessions" / s / "segments.csv")
+                         for s in session_ids(project, "test"))
+    assert sentences["unit"] == "sentences" and sentences["windows"] == len(segments)  # one unit per sentence
+    assert sum(sentences["class"]["support"].values()) == len(segments)
+    assert sentences["class"]["support"] == segments["class"].value_counts().to_dict() | {
+        c: 0 for c in sentences["class"]["support"] if c not in set(segments["class"])}
     face = features["face"]
     assert face["face_found_rate"] >= 0.95 and face["latent_pearson_r_test"]["AU12_mean~valence"] >= 0.5
 
@@ -221,6 +230,16 @@ def test_changing_window_params_reruns_window_and_after_only(project):
     ran = stages_run(result.stdout)
     assert {"window", *FEATURE_STAGES, "train", "evaluate"} <= ran <= {"check_params", "window", *FEATURE_STAGES,
                                                                        *MODEL_STAGES}
+
+
+def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
+    result = run(["dvc", "exp", "run", "-S", "units.sentences.sequence=session"], project)
+    ran = stages_run(result.stdout)
+    # model stages depend on the whole data/units folder (DVC cannot list a param-defined set);
+    # those on other units find their finished training in the scratch cache and only re-evaluate
+    assert UNIT_STAGES <= ran <= {"check_params", *UNIT_STAGES, *MODEL_STAGES}  # no window or features@ stage
+    task = json.loads((project / "data/units/sentences/task.json").read_text())
+    assert task["sequence"] == "session"
 
 
 def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project):

@@ -9,7 +9,7 @@ import torch
 from pipeline.trainer import ModelSpec, evaluate_trained, train_model
 from training.tasks import make_task
 
-CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "device": "cpu",
+CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "seed": 7, "device": "cpu",
        "control": "none"}
 SPEC = ModelSpec("lstm", ["vec"], ["valence"], "mse", {"hidden": 8, "layers": 1, "dropout": 0.2})
 

@@ -1,0 +1,216 @@
+"""A paper's grid as DVC experiments: queue it, run it, gather the finished experiments.
+
+Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment reproduces,
+        default `evaluate`), metrics (the metrics file gathered, default reports/metrics.json),
+        seeds: [...] (every run is queued once per training seed: `-S train.seed=<s>`;
+        the corpus keeps the top-level `seed`), runs: {name: {params
+        to set with -S}}, optional profiles: {name: {params set on every run}}, e.g. a
+        reduced profile for CPU}; `dvc exp show --json`
+Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
+        with `dvc queue start` (each runs in its own temporary workspace, sharing the
+        scratch cache); gather: reports/suites/<paper>.json: per run, its params, each seed's
+        metrics and the mean +- sd over seeds of every number in them (read by the report stage)
+Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
+        python -m pipeline.suite wait emonet        # until its experiments have finished
+        python -m pipeline.suite gather emonet      # reports/suites/emonet.json
+        python -m pipeline.suite run emonet         # all three, in this order
+
+A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
+`train.control=shuffled_words`; they are recorded with the experiment, so `dvc exp show`
+lists every run with its seed. An experiment that failed is listed under `failed` by name,
+never averaged in.
+"""
+import argparse
+import json
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from pipeline import layout
+from pipeline.config import ParamsError, require, run_stage
+
+log = logging.getLogger("suite")
+SUITES = Path("suites")
+RESULTS = layout.REPORTS / "suites"
+
+
+def load_suite(paper: str) -> dict:
+    """suites/<paper>.yaml, checked: a clear error naming the file and the problem."""
+    path = SUITES / f"{paper}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in SUITES.glob("*.yaml"))) or "none"
+        raise ParamsError(f"{path}: no such suite (known: {known})")
+    suite = yaml.safe_load(path.read_text()) or {}
+    runs, seeds = suite.get("runs"), suite.get("seeds")
+    require(isinstance(runs, dict) and runs and all(isinstance(v, dict) for v in runs.values()),
+            f"{path}: runs must be a mapping of run names to the params they set")
+    require(isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+            and len(set(seeds)) == len(seeds), f"{path}: seeds must be a list of distinct integers")
+    require(all(name.replace("_", "").isalnum() for name in runs),
+            f"{path}: run names may hold letters, digits and '_' only (they name DVC experiments)")
+    return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {}, **suite}
+
+
+def experiment_name(paper: str, run: str, seed: int) -> str:
+    return f"{paper}-{run}-s{seed}"
+
+
+def set_args(values: dict) -> list[str]:
+    """`-S key=value` for every param (YAML values: strings as they are, others as YAML)."""
+    args = []
+    for key, value in values.items():
+        text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True).strip()
+        args += ["-S", f"{key}={text.removesuffix('...').strip()}"]
+    return args
+
+
+def experiment_commands(suite: dict, profile: str | None = None) -> list[tuple[str, list[str]]]:
+    """(experiment name, `dvc exp run --queue` command) for every run and seed."""
+    if profile is not None and profile not in suite["profiles"]:
+        raise ParamsError(f"suites/{suite['paper']}.yaml has no profile {profile!r} "
+                          f"(profiles: {', '.join(suite['profiles']) or 'none'})")
+    common = suite["profiles"].get(profile, {}) if profile else {}
+    commands = []
+    for run, values in suite["runs"].items():
+        for seed in suite["seeds"]:
+            name = experiment_name(suite["paper"], run, seed)
+            commands.append((name, ["dvc", "exp", "run", "--queue", "-n", name,
+                                    *set_args({**common, **values, "train.seed": seed}), suite["target"]]))
+    return commands
+
+
+def dvc(*args: str) -> str:
+    # output goes through a file, not a pipe: `dvc queue start` leaves workers behind that
+    # hold on to its stdout, and reading a pipe would wait for them to finish
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        result = subprocess.run(["dvc", *args], stdout=out, stderr=err, text=True)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read(), err.read()
+    if result.returncode != 0:
+        raise RuntimeError(f"dvc {' '.join(args)} failed:\n{text[-2000:]}{errors[-2000:]}")
+    return text
+
+
+def queue(suite: dict, profile: str | None, jobs: int) -> None:
+    commands = experiment_commands(suite, profile)
+    for name, command in commands:
+        dvc(*command[1:])
+        log.info("queued %s", name)
+    dvc("queue", "start", "-j", str(jobs))
+    log.info("%s: %d experiments queued and %d worker(s) started; `dvc queue status` shows them",
+             suite["paper"], len(commands), jobs)
+
+
+def experiments(show: list) -> dict[str, dict]:
+    """Experiment name -> {params, metrics, status} from `dvc exp show --json` (any nesting)."""
+    found = {}
+
+    def visit(node) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            data = node.get("data")
+            if node.get("name") and isinstance(data, dict) and "params" in data:
+                found[node["name"]] = {"status": data.get("status"), "params": data.get("params") or {},
+                                       "metrics": data.get("metrics") or {}}
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    visit(value)
+
+    visit(show)
+    return found
+
+
+def file_data(section: dict, path: str) -> dict | None:
+    entry = section.get(path) or {}
+    return entry.get("data") if isinstance(entry, dict) else None
+
+
+def numbers(metrics: dict, prefix: str = "") -> dict[str, float]:
+    """Every finite number in a metrics dict, keyed by its dotted path."""
+    flat = {}
+    for key, value in metrics.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(numbers(value, f"{path}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            flat[path] = float(value)
+    return flat
+
+
+def summarise(suite: dict, found: dict[str, dict]) -> dict:
+    """Per run: each seed's metrics, mean and sd (ddof 1) over seeds; missing and failed experiments."""
+    runs, missing, failed = {}, [], []
+    for run, values in suite["runs"].items():
+        seeds = {}
+        for seed in suite["seeds"]:
+            name = experiment_name(suite["paper"], run, seed)
+            exp = found.get(name)
+            metrics = file_data(exp["metrics"], suite["metrics"]) if exp else None
+            if exp is None or exp["status"] in ("Queued", "Running"):
+                missing.append(name)
+            elif exp["status"] == "Failed" or metrics is None:
+                failed.append(name)
+            else:
+                seeds[str(seed)] = metrics
+        flat = [numbers(m) for m in seeds.values()]
+        keys = sorted(set.intersection(*(set(f) for f in flat))) if flat else []
+        runs[run] = {"params": values, "seeds": seeds,
+                     "mean": {k: round(float(np.mean([f[k] for f in flat])), 4) for k in keys},
+                     "sd": {k: round(float(np.std([f[k] for f in flat], ddof=1)), 4) if len(flat) > 1 else None
+                            for k in keys}}
+    return {"paper": suite["paper"], "target": suite["target"], "metrics_file": suite["metrics"],
+            "seeds": suite["seeds"], "runs": runs, "missing": missing, "failed": failed}
+
+
+def gather(suite: dict) -> Path:
+    found = experiments(json.loads(dvc("exp", "show", "--json", "-A") or "[]"))
+    results = summarise(suite, found)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{suite['paper']}.json"
+    path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
+             len(results["missing"]), len(results["failed"]),
+             f" ({', '.join(results['failed'])})" if results["failed"] else "")
+    return path
+
+
+def wait(suite: dict, poll_s: float = 10.0) -> None:
+    """Until none of the suite's experiments is queued or running (`dvc queue status`)."""
+    names = {name for name, _ in experiment_commands(suite)}
+    while True:
+        pending = [line for line in dvc("queue", "status").splitlines()
+                   if line.split() and any(n in line for n in names) and ("Queued" in line or "Running" in line)]
+        if not pending:
+            return
+        log.info("%s: %d experiments queued or running", suite["paper"], len(pending))
+        time.sleep(poll_s)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.suite", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("queue", "wait", "gather", "run"))
+    parser.add_argument("paper", help="a suite in suites/<paper>.yaml")
+    parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
+    parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
+    args = parser.parse_args(argv)
+    suite = load_suite(args.paper)
+    if args.action in ("queue", "run"):
+        queue(suite, args.profile, args.jobs)
+    if args.action in ("wait", "run"):
+        wait(suite)
+    if args.action in ("gather", "run"):
+        gather(suite)
+
+
+if __name__ == "__main__":
+    run_stage(lambda: main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""Suites (pipeline/suite.py): the experiments a suite queues, and what gathering makes of them."""
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.config import ParamsError
+from pipeline.suite import experiment_commands, experiments, load_suite, summarise
+
+
+def write_suite(tmp_path, monkeypatch, suite: dict) -> dict:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites/p.yaml").write_text(yaml.safe_dump(suite))
+    return load_suite("p")
+
+
+def test_every_run_is_queued_once_per_seed_with_its_params(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "runs": {
+        "a": {"model": "lstm", "models.lstm.loss": "mse"}, "b": {"model": "blstm", "train.chunk_windows": 0}},
+        "profiles": {"reduced": {"train.epochs": 3}}})
+    commands = dict(experiment_commands(suite))
+    assert list(commands) == ["p-a-s1", "p-a-s2", "p-b-s1", "p-b-s2"]
+    assert commands["p-a-s2"] == ["dvc", "exp", "run", "--queue", "-n", "p-a-s2", "-S", "model=lstm",
+                                  "-S", "models.lstm.loss=mse", "-S", "train.seed=2", "evaluate"]
+    reduced = dict(experiment_commands(suite, "reduced"))["p-b-s1"]
+    assert reduced[6:] == ["-S", "train.epochs=3", "-S", "model=blstm", "-S", "train.chunk_windows=0",
+                           "-S", "train.seed=1", "evaluate"]
+    with pytest.raises(ParamsError, match="no profile 'fast'"):
+        experiment_commands(suite, "fast")
+
+
+@pytest.mark.parametrize("suite, message", [
+    ({"seeds": [1, 1], "runs": {"a": {}}}, "distinct integers"),
+    ({"seeds": [1], "runs": {}}, "runs must be a mapping"),
+    ({"seeds": [1], "runs": {"a-b": {}}}, "letters, digits and '_'"),
+])
+def test_bad_suites_are_refused_naming_the_file(tmp_path, monkeypatch, suite, message):
+    with pytest.raises(ParamsError, match=message) as err:
+        write_suite(tmp_path, monkeypatch, suite)
+    assert "suites/p.yaml" in str(err.value)
+
+
+def test_unknown_suite_names_the_known_ones(tmp_path, monkeypatch):
+    write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {"a": {}}})
+    with pytest.raises(ParamsError, match=r"suites/q.yaml: no such suite \(known: p\)"):
+        load_suite("q")
+
+
+def exp(name: str, status: str, metrics: dict | None) -> dict:
+    return {"rev": "abc", "name": name, "data": {"status": status, "params": {"params.yaml": {"data": {}}},
+                                                 "metrics": {} if metrics is None else
+                                                 {"reports/metrics.json": {"data": metrics}}}}
+
+
+def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2, 3], "runs": {"a": {"model": "lstm"},
+                                                                             "b": {"model": "blstm"}}})
+    ccc = [0.41, 0.5, 0.38]
+    # the nesting of `dvc exp show --json`: baseline commits holding experiments' revs
+    show = [{"rev": "workspace", "name": None, "data": {"params": {}}},
+            {"rev": "head", "name": "main", "experiments": [
+                {"revs": [exp(f"p-a-s{s}", "Success", {"model": "lstm", "valence": {"ccc": c, "n": 1}})]}
+                for s, c in zip((1, 2, 3), ccc)] + [
+                {"revs": [exp("p-b-s1", "Failed", None)]}, {"revs": [exp("p-b-s2", "Queued", None)]}]}]
+    found = experiments(show)
+    assert set(found) == {"p-a-s1", "p-a-s2", "p-a-s3", "p-b-s1", "p-b-s2"}  # the workspace has no name
+    results = summarise(suite, found)
+    a = results["runs"]["a"]
+    assert list(a["seeds"]) == ["1", "2", "3"] and a["params"] == {"model": "lstm"}
+    assert a["mean"]["valence.ccc"] == pytest.approx(np.mean(ccc), abs=1e-4)
+    assert a["sd"]["valence.ccc"] == pytest.approx(np.std(ccc, ddof=1), abs=1e-4)
+    assert "model" not in a["mean"]  # strings are not averaged
+    assert results["failed"] == ["p-b-s1"] and results["missing"] == ["p-b-s2", "p-b-s3"]
+    assert results["runs"]["b"]["seeds"] == {} and results["runs"]["b"]["mean"] == {}
