@@ -1,6 +1,7 @@
 """Stage `report`: one table of every benchmark run beside the papers' numbers.
 
-Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json
+Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json,
+        reports/suites/<paper>.json (gathered suites: pipeline/suite.py)
 Writes: reports/report.md
 Run:    python -m pipeline.report
 """
@@ -71,6 +72,30 @@ def benchmark_table(runs: list[dict]) -> list[str]:
     return lines
 
 
+def headline_numbers(mean: dict, sd: dict) -> list[str]:
+    """The headline metrics of a gathered run, mean +- sd over its seeds (dotted metric paths)."""
+    keys = [k for k in mean if k.endswith((".ccc", ".ua", ".wa")) or k in ("overall.mae", "overall.pcc_mean")]
+    keys = [k for k in keys if not k.startswith("groups.")]
+    return [f"{k} {mean[k]:.3f} +- {'-' if sd.get(k) is None else f'{sd[k]:.3f}'}" for k in keys]
+
+
+def suite_sections() -> list[str]:
+    """One section per gathered suite: every run's headline metrics, mean +- sd over seeds."""
+    lines = []
+    for path in sorted((layout.REPORTS / "suites").glob("*.json")):
+        suite = json.loads(path.read_text())
+        lines += [f"## Suite `{suite['paper']}` ({len(suite['seeds'])} seeds: {suite['seeds']})", "",
+                  "| run | params | seeds done | test metrics (mean +- sd over seeds) |", "|---|---|---|---|"]
+        for run, r in suite["runs"].items():
+            params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
+            lines.append(f"| {run} | {params} | {len(r['seeds'])} | {'; '.join(headline_numbers(r['mean'], r['sd']))} |")
+        for kind in ("missing", "failed"):
+            if suite[kind]:
+                lines.append(f"\n{kind.capitalize()} experiments: {', '.join(suite[kind])}")
+        lines.append("")
+    return lines
+
+
 def main() -> None:
     params = load_params()
     check(params, "benchmark")
@@ -92,6 +117,7 @@ def main() -> None:
     others = other_runs_table(runs)
     lines += [*others, ""] if others else []
     lines += group_table(runs)
+    lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
 

@@ -24,6 +24,7 @@ import argparse
 import json
 import logging
 import math
+import re
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,12 @@ def dvc(*args: str) -> str:
 
 def queue(suite: dict, profile: str | None, jobs: int) -> None:
     commands = experiment_commands(suite, profile)
+    existing = sorted(set(experiments(json.loads(dvc("exp", "show", "--json") or "[]")))
+                      & {name for name, _ in commands})
+    if existing:  # DVC would not run an experiment whose name exists on this commit
+        raise RuntimeError(f"{suite['paper']}: experiments {', '.join(existing)} exist on this commit already: "
+                           f"gather them (python -m pipeline.suite gather {suite['paper']}) or remove them "
+                           f"(dvc exp remove {' '.join(existing)})")
     for name, command in commands:
         dvc(*command[1:])
         log.info("queued %s", name)
@@ -173,7 +180,8 @@ def summarise(suite: dict, found: dict[str, dict]) -> dict:
 
 
 def gather(suite: dict) -> Path:
-    found = experiments(json.loads(dvc("exp", "show", "--json", "-A") or "[]"))
+    # the experiments of the current commit: a name may repeat on other baselines
+    found = experiments(json.loads(dvc("exp", "show", "--json") or "[]"))
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"
@@ -188,10 +196,15 @@ def wait(suite: dict, poll_s: float = 10.0) -> None:
     """Until none of the suite's experiments is queued or running (`dvc queue status`)."""
     names = {name for name, _ in experiment_commands(suite)}
     while True:
-        pending = [line for line in dvc("queue", "status").splitlines()
-                   if line.split() and any(n in line for n in names) and ("Queued" in line or "Running" in line)]
+        status = dvc("queue", "status")
+        pending = [line for line in status.splitlines()
+                   if set(line.split()) & names and ({"Queued", "Running"} & set(line.split()))]
         if not pending:
             return
+        workers = re.search(r"Worker status: (\d+) active, (\d+) idle", status)
+        if workers and workers.groups() == ("0", "0"):
+            raise RuntimeError(f"{suite['paper']}: {len(pending)} experiments are queued but no DVC queue worker "
+                               "runs: start one with `dvc queue start`")
         log.info("%s: %d experiments queued or running", suite["paper"], len(pending))
         time.sleep(poll_s)
 

@@ -17,6 +17,7 @@ import yaml
 
 from features.glove import PACKAGED, load_word_vectors
 from models import list_models
+from pipeline.suite import numbers
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -126,6 +127,26 @@ def test_repro_writes_sane_outputs(project):
 def test_second_repro_is_a_no_op(project):
     result = run(["dvc", "repro"], project)
     assert stages_run(result.stdout) == set()
+
+
+def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
+    """One run x two training seeds queued as DVC experiments in temporary workspaces: the seed
+    the workspace trained with gives the workspace's own metrics, and the corpus is not regenerated."""
+    (project / "suites/tiny.yaml").write_text(yaml.safe_dump({"seeds": [7, 8], "runs": {"lstm": {"model": "lstm"}}}))
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "results and a suite"], project)
+    workspace = json.loads((project / "reports/metrics.json").read_text())  # model lstm, train.seed 7
+    run([sys.executable, "-m", "pipeline.suite", "run", "tiny"], project)
+    results = json.loads((project / "reports/suites/tiny.json").read_text())
+    assert results["missing"] == [] and results["failed"] == []
+    seeds = results["runs"]["lstm"]["seeds"]
+    assert numbers(seeds["7"]) == numbers(workspace)  # same inputs, same seed: the same numbers (CPU)
+    assert seeds["8"]["valence"]["ccc"] != seeds["7"]["valence"]["ccc"]
+    both = [seeds[s]["valence"]["ccc"] for s in ("7", "8")]
+    assert results["runs"]["lstm"]["mean"]["valence.ccc"] == pytest.approx(sum(both) / 2, abs=1e-4)
+    for name in ("tiny-lstm-s7", "tiny-lstm-s8"):
+        assert "Running stage 'corpus'" not in run(["dvc", "queue", "logs", name], project).stdout
+    assert stages_run(run(["dvc", "repro"], project).stdout) == set()  # the workspace is untouched
 
 
 def file_checksums(root: Path) -> dict[str, str]:

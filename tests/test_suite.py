@@ -1,4 +1,6 @@
 """Suites (pipeline/suite.py): the experiments a suite queues, and what gathering makes of them."""
+import json
+
 import numpy as np
 import pytest
 import yaml
@@ -72,3 +74,15 @@ def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_p
     assert "model" not in a["mean"]  # strings are not averaged
     assert results["failed"] == ["p-b-s1"] and results["missing"] == ["p-b-s2", "p-b-s3"]
     assert results["runs"]["b"]["seeds"] == {} and results["runs"]["b"]["mean"] == {}
+
+
+def test_the_report_shows_each_gathered_run_with_mean_and_sd(tmp_path, monkeypatch):
+    from pipeline.report import suite_sections
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "runs": {"a": {"model": "lstm"}}})
+    found = experiments([exp(f"p-a-s{s}", "Success", {"valence": {"ccc": c}, "class": {"ua": u}})
+                         for s, c, u in ((1, 0.4, 0.5), (2, 0.5, 0.7))])
+    (tmp_path / "reports/suites").mkdir(parents=True)
+    (tmp_path / "reports/suites/p.json").write_text(json.dumps(summarise(suite, found)))
+    lines = suite_sections()
+    assert lines[0] == "## Suite `p` (2 seeds: [1, 2])"
+    assert "| a | model=lstm | 2 | class.ua 0.600 +- 0.141; valence.ccc 0.450 +- 0.071 |" in lines
