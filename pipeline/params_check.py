@@ -227,10 +227,10 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     entry, missing = _entry(params, head, name)
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
               "hparams": optional(HYPERPARAMETERS),  # overrides of the model's hyperparameters
-              # overrides of the model's inputs, unit and task (pipeline/trainer.py RUN_OVERRIDES)
+              # overrides of the model's inputs, unit, task and targets (pipeline/trainer.py RUN_OVERRIDES)
               "features": optional(list_of(one_of(*feature_stage_keys(params)))),
               "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {}))),
-              "task": optional(one_of(*TASKS)),
+              "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
               "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
     return missing or problems_of(entry, schema, f"benchmark.{name}")
 

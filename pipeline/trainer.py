@@ -52,7 +52,7 @@ class ModelSpec:
     task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
 
 
-RUN_OVERRIDES = ("features", "unit", "task")  # what a benchmark run may set instead of its model's entry
+RUN_OVERRIDES = ("features", "unit", "task", "targets")  # what a benchmark run may set instead of its model's entry
 
 
 def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:
