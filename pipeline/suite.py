@@ -192,9 +192,12 @@ def gather(suite: dict) -> Path:
     return path
 
 
-def wait(suite: dict, poll_s: float = 10.0) -> None:
-    """Until none of the suite's experiments is queued or running (`dvc queue status`)."""
+def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:
+    """Until none of the suite's experiments is queued or running (`dvc queue status`); an
+    error when experiments stay queued with no queue worker for `no_worker_s` (a worker
+    takes a few seconds to register after `dvc queue start`)."""
     names = {name for name, _ in experiment_commands(suite)}
+    workerless_since = None
     while True:
         status = dvc("queue", "status")
         pending = [line for line in status.splitlines()
@@ -202,7 +205,11 @@ def wait(suite: dict, poll_s: float = 10.0) -> None:
         if not pending:
             return
         workers = re.search(r"Worker status: (\d+) active, (\d+) idle", status)
-        if workers and workers.groups() == ("0", "0"):
+        if not (workers and workers.groups() == ("0", "0")):
+            workerless_since = None
+        elif workerless_since is None:
+            workerless_since = time.monotonic()
+        elif time.monotonic() - workerless_since > no_worker_s:
             raise RuntimeError(f"{suite['paper']}: {len(pending)} experiments are queued but no DVC queue worker "
                                "runs: start one with `dvc queue start`")
         log.info("%s: %d experiments queued or running", suite["paper"], len(pending))
