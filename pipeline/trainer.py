@@ -227,7 +227,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
 def task_of(meta: dict) -> Task:
     """The task a checkpoint was trained on, from its metadata."""
     return make_task(meta["task"], meta["targets"], meta["loss"], meta.get("classes"),
-                     meta.get("class_weights", False))
+                     meta.get("class_weights", False), meta.get("reference"))
 
 
 def load_trained(checkpoint: Path):

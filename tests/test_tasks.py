@@ -9,7 +9,7 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_
 
 from metrics.groups import per_group
 from metrics.intensity import binary_accuracy, four_class_accuracy, intensity_classes
-from training.tasks import best_epoch, improved, inverse_frequency_weights, make_task
+from training.tasks import best_epoch, headline, improved, inverse_frequency_weights, make_task
 
 
 def lin_ccc(x, y):
@@ -169,3 +169,24 @@ def test_selection_keeps_the_best_dev_epoch_in_the_task_direction():
     assert best_epoch(history, make_task("continuous", ["valence"], "ccc").maximise) == 1
     assert improved(0.2, None, False) and improved(0.2, 0.3, False) and not improved(0.3, 0.3, False)
     assert improved(0.4, 0.3, True) and not improved(float("nan"), 0.3, True)
+
+
+def test_reference_predictors_come_from_train_and_survive_the_checkpoint_metadata():
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    rng = np.random.default_rng(5)
+    train, test = rng.uniform(0, 3, size=(40, 2)), rng.uniform(0, 3, size=(30, 2))
+    task = make_task("intensity", ["happiness", "anger"])
+    task.fit(train)
+    rebuilt = make_task(**{k: v for k, v in task.describe().items() if k in ("task", "targets", "loss", "reference")})
+    m = rebuilt.test_metrics(test, test, np.zeros(30))
+    constant = DummyRegressor(strategy="mean").fit(np.zeros((40, 1)), train).predict(np.zeros((30, 1)))
+    assert m["overall"]["train_mean_predictor_mae"] == pytest.approx(mean_absolute_error(test, constant), abs=1e-4)
+    assert "train-mean predictor" in headline({**m, "task": "intensity"})
+
+    train_y, test_y = np.array([[0], [2], [2], [1]]), np.array([[0], [1], [2], [2], [2]])
+    classes = make_task("categorical", ["class"], classes=["a", "b", "c"])
+    classes.fit(train_y.astype(float))
+    rebuilt = make_task("categorical", ["class"], classes=["a", "b", "c"], reference=classes.describe()["reference"])
+    m = rebuilt.test_metrics(np.eye(3)[test_y[:, 0]], test_y.astype(float), np.zeros(5))
+    majority = DummyClassifier(strategy="most_frequent").fit(np.zeros((4, 1)), train_y[:, 0])
+    assert m["class"]["majority_class_wa"] == pytest.approx(majority.score(np.zeros((5, 1)), test_y[:, 0]))

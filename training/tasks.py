@@ -58,17 +58,20 @@ class Task:
         if loss not in self.losses:
             raise ValueError(f"the {self.name} task trains with a loss in {self.losses} (got {loss!r})")
         self.targets, self.loss_name = list(targets), loss
+        self.reference: dict = {}  # what a trivial predictor learns from train (set by `fit`), for comparison
 
     @property
     def n_outputs(self) -> int:
         return len(self.targets)
 
     def fit(self, train_gold: np.ndarray) -> None:
-        """Learns what the loss needs from the train split's gold (class weights); most need nothing."""
+        """Learns what the loss needs from the train split's gold (class weights) and what a
+        trivial reference predictor would predict (`reference`); most need nothing."""
 
     def describe(self) -> dict:
         """What the checkpoint's metadata records of the task (pipeline.trainer.task_of rebuilds it)."""
-        return {"task": self.name, "targets": self.targets, "loss": self.loss_name}
+        return {"task": self.name, "targets": self.targets, "loss": self.loss_name,
+                **({"reference": self.reference} if self.reference else {})}
 
     def prediction_columns(self, pred: np.ndarray, gold: np.ndarray) -> dict:
         columns = {}
@@ -132,8 +135,10 @@ class Categorical(Task):
         return len(self.classes)
 
     def fit(self, train_gold: np.ndarray) -> None:
+        labels = train_gold[:, 0].astype(int)
+        self.reference = {"train_majority_class": int(np.bincount(labels, minlength=len(self.classes)).argmax())}
         if self.class_weights:
-            self.weights = inverse_frequency_weights(train_gold[:, 0].astype(int), len(self.classes)).tolist()
+            self.weights = inverse_frequency_weights(labels, len(self.classes)).tolist()
 
     def describe(self) -> dict:
         return {**super().describe(), "classes": self.classes, "class_weights": self.class_weights,
@@ -150,11 +155,14 @@ class Categorical(Task):
         return {"dev_wa": weighted_accuracy(gold, pred), "dev_ua": ua, "dev_score": ua}
 
     def test_metrics(self, pred: np.ndarray, gold: np.ndarray, units: np.ndarray, human: dict | None = None) -> dict:
-        """`class`: WA, UA (chance level beside it), recall and support per class, and the confusion matrix."""
+        """`class`: WA, UA (chance level beside it, and the WA of always predicting the train
+        split's majority class), recall and support per class, and the confusion matrix."""
         pred, gold, k = pred.argmax(-1), gold[:, 0].astype(int), len(self.classes)
         recalls = class_recalls(gold, pred, k)
+        majority = {"majority_class_wa": _r(np.mean(gold == self.reference["train_majority_class"]))
+                    } if "train_majority_class" in self.reference else {}
         return {"class": {"wa": _r(weighted_accuracy(gold, pred)), "ua": _r(unweighted_accuracy(gold, pred, k)),
-                          "chance_ua": _r(1 / k),
+                          "chance_ua": _r(1 / k), **majority,
                           "recall": {c: (None if np.isnan(r) else _r(r)) for c, r in zip(self.classes, recalls)},
                           "support": {c: int((gold == j).sum()) for j, c in enumerate(self.classes)},
                           "confusion": {"rows_gold_columns_predicted": self.classes,
@@ -167,7 +175,8 @@ class Categorical(Task):
     @staticmethod
     def headline(metrics: dict) -> str:
         c = metrics["class"]
-        return f"test WA {c['wa']:.3f}, UA {c['ua']:.3f} (chance UA {c['chance_ua']:.3f})"
+        majority = f", majority-class WA {c['majority_class_wa']:.3f}" if "majority_class_wa" in c else ""
+        return f"test WA {c['wa']:.3f}, UA {c['ua']:.3f} (chance UA {c['chance_ua']:.3f}{majority})"
 
 
 def inverse_frequency_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -187,6 +196,9 @@ class EmotionIntensity(Task):
     mean of the emotions' Pearson r (the paper gives no overall r)."""
     name, losses, maximise = "intensity", ("mae",), False
 
+    def fit(self, train_gold: np.ndarray) -> None:
+        self.reference = {"train_mean": [float(v) for v in train_gold.mean(axis=0)]}
+
     def loss(self, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
         return torch.mean(torch.abs(pred - gold))
 
@@ -200,13 +212,18 @@ class EmotionIntensity(Task):
         report = {t: {k: _r(v) for k, v in m.items()} for t, m in zip(self.targets, per_emotion)}
         report["overall"] = {k: _r(np.mean([m[k] for m in per_emotion])) for k in ("mae", "binary_acc", "four_class_acc")}
         report["overall"]["pcc_mean"] = _r(np.mean([m["pcc"] for m in per_emotion]))
+        if "train_mean" in self.reference:  # the reference: every unit predicted as the train split's mean
+            report["overall"]["train_mean_predictor_mae"] = _r(np.abs(gold - np.asarray(self.reference["train_mean"]))
+                                                               .mean())
         return report
 
     @staticmethod
     def headline(metrics: dict) -> str:
         o = metrics["overall"]
-        return (f"test MAE {o['mae']:.3f}, binary acc {o['binary_acc']:.3f}, 4-class acc {o['four_class_acc']:.3f}, "
-                f"mean r {o['pcc_mean']:.3f}")
+        reference = (f" (train-mean predictor {o['train_mean_predictor_mae']:.3f})"
+                     if "train_mean_predictor_mae" in o else "")
+        return (f"test MAE {o['mae']:.3f}{reference}, binary acc {o['binary_acc']:.3f}, "
+                f"4-class acc {o['four_class_acc']:.3f}, mean r {o['pcc_mean']:.3f}")
 
 
 class UtteranceDimensions(Task):
@@ -243,12 +260,13 @@ def headline(metrics: dict) -> str:
 
 
 def make_task(task: str, targets: list[str], loss: str | None = None, classes: list[str] | None = None,
-              class_weights: bool = False) -> Task:
+              class_weights: bool = False, reference: dict | None = None) -> Task:
     """The task named `task` (data/windows/task.json's `task`). Categorical and intensity tasks
     train with their own loss (cross-entropy, MAE) whatever `loss` a model spec names."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r} (known: {', '.join(TASKS)})")
     loss = DEFAULT_LOSS.get(task, loss)
-    if task == "categorical":
-        return Categorical(targets, loss, classes or [], class_weights)
-    return TASKS[task](targets, loss)
+    made = (Categorical(targets, loss, classes or [], class_weights) if task == "categorical"
+            else TASKS[task](targets, loss))
+    made.reference = dict(reference or {})
+    return made
