@@ -96,8 +96,8 @@ MODEL_SPEC: Schema = {"targets": either(one_of("corpus"), list_of(text())), "los
                       "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()),
                       "task": optional(one_of(*TASKS)), OPEN: ANY}
 UNIT_KINDS = ("window", "segment", "session")
-UNIT: dict[str, Schema] = {  # pipeline/units.py; the window kind's preset is checked against window.presets
-    "window": {"kind": one_of(*UNIT_KINDS), "preset": text()},
+UNIT: dict[str, Schema] = {  # pipeline/units.py
+    "window": {"kind": one_of(*UNIT_KINDS), **WINDOW_PRESET},
     "segment": {"kind": one_of(*UNIT_KINDS), "values": optional(one_of("intensity", "utterance")),
                 "sequence": optional(one_of("session", "independent")), "classes": optional(list_of(text()))},
     "session": {"kind": one_of(*UNIT_KINDS)},
@@ -184,11 +184,7 @@ def _unit(params: dict, head: str, name: str) -> list[str]:
     kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind not in UNIT:
         return [f"{where}.kind = {format_value(kind)}: must be one of {', '.join(UNIT_KINDS)}"]
-    found = problems_of(spec, UNIT[kind], where)
-    presets = (params.get("window") or {}).get("presets") or {}
-    if kind == "window" and spec.get("preset") not in presets:
-        found.append(f"{where}.preset = {format_value(spec.get('preset'))}: must be one of {', '.join(presets)}")
-    return found
+    return problems_of(spec, UNIT[kind], where)
 
 
 def _unit_feature(params: dict, head: str, name: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Stage `units@<name>`: the units of one named unit spec (params `units.<name>`), beside the
 default window unit that the `window` stage cuts (data/windows).
 
-Reads:  data/corpus, data/alignment; params `units.<name>` (and `window.presets` for kind window)
+Reads:  data/corpus, data/alignment; params `units.<name>`
 Writes: data/units/<name>/windows.csv: one row per unit, the same columns as the window
         stage's (session, split, index, start, end, word_first, word_last, group, labels),
         so every extractor computes one row per unit of any kind;
@@ -10,8 +10,10 @@ Writes: data/units/<name>/windows.csv: one row per unit, the same columns as the
 Run:    python -m pipeline.units sentences   (or `dvc repro units@sentences`)
 
 A unit is what one label belongs to (DESIGN.md, "Units, inputs, tasks, suites"):
-- `window`: {kind: window, preset: <a key of window.presets>}: windows as the window stage
-  cuts them, e.g. Raju et al.'s 4 s / 100 ms windows beside EmoNet's default preset;
+- `window`: {kind: window, length_s, hop_s, label_shift_s, label_aggregation} (the fields of
+  a window preset, given here so that changing `window.presets` re-runs no named unit):
+  windows as the window stage cuts them, e.g. Raju et al.'s 4 s / 100 ms windows beside
+  EmoNet's default preset;
 - `segment`: {kind: segment, values: intensity | utterance, sequence: session | independent}:
   the rows of each session's segments file (the generated corpus's sentences; a manifest's
   `segments` CSV): start, end, numeric values (the generated corpus: six emotion intensities
@@ -102,8 +104,7 @@ def segment_units(corpus: Corpus, spec: dict) -> tuple[pd.DataFrame, dict]:
 
 def make_units(corpus: Corpus, spec: dict, params: dict) -> tuple[pd.DataFrame, dict]:
     if spec["kind"] == "window":
-        check(params, "window.*")
-        return cut_windows(corpus, section(params, f"window.presets.{spec['preset']}"))
+        return cut_windows(corpus, {k: v for k, v in spec.items() if k != "kind"})
     if spec["kind"] == "segment":
         return segment_units(corpus, spec)
     if corpus.task != "categorical":

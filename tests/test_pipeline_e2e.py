@@ -152,7 +152,9 @@ def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
     assert results["runs"]["lstm"]["mean"]["valence.ccc"] == pytest.approx(sum(both) / 2, abs=1e-4)
     for name in ("tiny-lstm-s7", "tiny-lstm-s8"):
         assert "Running stage 'corpus'" not in run(["dvc", "queue", "logs", name], project).stdout
-    assert stages_run(run(["dvc", "repro"], project).stdout) == set()  # the workspace is untouched
+    # the workspace is untouched; only the report re-runs, to add the gathered suite
+    assert stages_run(run(["dvc", "repro"], project).stdout) == {"report"}
+    assert "## Suite `tiny` (2 seeds: [7, 8])" in (project / "reports/report.md").read_text()
 
 
 def file_checksums(root: Path) -> dict[str, str]:
@@ -281,8 +283,8 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
     result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
     ran = stages_run(result.stdout)
     # report/story re-run only if the retrained models' outputs changed (DVC compares content)
-    assert {"features@glove", "feature_report", "train", "evaluate"} <= ran
-    assert ran <= {"check_params", "features@glove", "feature_report", *MODEL_STAGES}
+    assert {"features@glove", "unit_features@glove_sentences", "feature_report", "train", "evaluate"} <= ran
+    assert ran <= {"check_params", "features@glove", "unit_features@glove_sentences", "feature_report", *MODEL_STAGES}
     glove = json.loads((project / "reports/features.json").read_text())["glove"]
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 

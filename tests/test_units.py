@@ -106,24 +106,24 @@ def test_a_window_unit_cuts_its_own_preset(tmp_path, monkeypatch):
     gold.to_csv(tmp_path / "gold.csv", index=False)
     corpus = Corpus("c", ["arousal", "valence"], [Session("a", "s", "train", 6.0, {"gold": "gold.csv"}, tmp_path)])
     params = {"window": {"preset": "p", "presets": {"p": {"length_s": 2.0, "hop_s": 1.0, "label_shift_s": 0.0,
-                                                          "label_aggregation": "mean"},
-                                                    "q": {"length_s": 4.0, "hop_s": 2.0, "label_shift_s": 0.0,
                                                           "label_aggregation": "mean"}}}}
-    units, task = make_units(corpus, {"kind": "window", "preset": "q"}, params)
-    assert units.start.tolist() == [0.0, 2.0] and units.end.tolist() == [4.0, 6.0]  # preset q, not window.preset p
+    spec = {"kind": "window", "length_s": 4.0, "hop_s": 2.0, "label_shift_s": 0.0, "label_aggregation": "mean"}
+    check({"units": {"w": spec}}, "units.w")
+    units, task = make_units(corpus, spec, params)
+    assert units.start.tolist() == [0.0, 2.0] and units.end.tolist() == [4.0, 6.0]  # its own, not window.preset p
     assert task["task"] == "continuous"
 
 
 def test_unit_params_are_checked(tmp_path):
     params = {"window": {"preset": "p", "presets": {"p": {}}}, "features": {"egemaps": {}},
-              "units": {"s": {"kind": "segment", "sequence": "sometimes"}, "w": {"kind": "window", "preset": "x"},
+              "units": {"s": {"kind": "segment", "sequence": "sometimes"}, "w": {"kind": "window", "hop_s": 0},
                         "windows": {"kind": "session"}},
               "unit_features": {"e": {"extractor": "mfcc", "unit": "nowhere"}}}
     with pytest.raises(ParamsError) as err:
         check(params, "units.s", "units.w", "units.windows", "unit_features.e")
     text = str(err.value)
     assert "units.s.sequence = \"sometimes\": must be one of session, independent" in text
-    assert "units.w.preset = \"x\": must be one of p" in text
+    assert "units.w.hop_s = 0: must be a number > 0" in text and "units.w.length_s is missing" in text
     assert "units.windows: the name 'windows' is the window stage's unit" in text
     assert "unit_features.e.extractor = \"mfcc\": must be one of egemaps" in text
     assert "unit_features.e.unit = \"nowhere\": must be one of s, w, windows" in text
