@@ -166,12 +166,15 @@ def feature_stage_keys(params: dict) -> list[str]:
     return [k for head in ("features", "derived_features", "unit_features") for k in (params.get(head) or {})]
 
 
+def input_rules(params: dict) -> Schema:
+    """`features` and `unit` of a model spec or a benchmark run: the stages and units params defines."""
+    return {"features": list_of(one_of(*feature_stage_keys(params))),
+            "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}
+
+
 def _model_spec(params: dict, head: str, name: str) -> list[str]:
     spec, missing = _entry(params, head, name)
-    units = (DEFAULT_UNIT, *(params.get("units") or {}))
-    schema = {**MODEL_SPEC, "features": list_of(one_of(*feature_stage_keys(params))),
-              "unit": optional(one_of(*units))}
-    return missing or problems_of(spec, schema, f"models.{name}")
+    return missing or problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
 
 
 def _unit(params: dict, head: str, name: str) -> list[str]:
@@ -224,8 +227,7 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
               "hparams": optional(HYPERPARAMETERS),  # overrides of the model's hyperparameters
               # overrides of the model's inputs, unit, task and targets (pipeline/trainer.py RUN_OVERRIDES)
-              "features": optional(list_of(one_of(*feature_stage_keys(params)))),
-              "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {}))),
+              "features": optional(input_rules(params)["features"]), "unit": input_rules(params)["unit"],
               "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
               "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
     return missing or problems_of(entry, schema, f"benchmark.{name}")
