@@ -10,7 +10,7 @@ model are registered (the `validate` stage), so a bad value stops with
 instead of a library's message from deep inside a stage. The rules are those of
 pipeline/params_rules.py. Choices that also live in code (extractors, losses, controls,
 backbones, face backends, openSMILE sets) are kept in step with it by tests/test_params.py;
-this module imports nothing heavy (the model registry only when a model name is checked).
+this module imports nothing heavy (model names are read from models/*.py: pipeline/model_names.py).
 
 Stage `check_params` (the first stage: `validate` depends on its output, so DVC runs it first):
 Reads:  every params group; models/ (the registry)
@@ -19,7 +19,6 @@ Writes: data/params_checked.json, always the same bytes: the stage orders the DA
         work); re-running it after a params change re-runs nothing downstream
 Run:    python -m pipeline.params_check
 """
-from functools import cache
 from typing import Any, Callable
 
 from pipeline.layout import DEFAULT_UNIT
@@ -122,10 +121,9 @@ def split_rule_problems(rule, where: str) -> list[str]:
 
 # ---------------------------------------------------------------- groups
 
-@cache
-def registered_models() -> list[str]:
-    from models import list_models  # imports torch: only when a model name is checked
-    return list_models()
+def registered_models() -> tuple[str, ...]:
+    from pipeline.model_names import registered_model_names  # from the source: no torch import
+    return registered_model_names()
 
 
 REGISTERED_MODEL = Rule(lambda g: f"a registered model: {', '.join(registered_models())}",

@@ -45,3 +45,20 @@ def test_unknown_model_lists_registered_ones():
 def test_bad_hyperparameter_is_named():
     with pytest.raises(ValueError, match="hiden"):
         create_model("lstm", (4,), n_targets=1, hiden=8)
+
+
+def test_model_names_read_from_the_source_equal_the_registry(tmp_path, monkeypatch):
+    """The params checks list models without importing torch (pipeline/model_names.py)."""
+    from pipeline import model_names
+    assert list(model_names.registered_model_names()) == list_models()
+    # a factory registered in a new file, by either decorator form, is seen; other functions are not
+    (tmp_path / "extra.py").write_text("import models.registry as r\nfrom models.registry import register_model\n\n"
+                                       "@register_model\ndef alpha(input_shape, n_targets): ...\n\n"
+                                       "@r.register_model(input_rank=2)\ndef beta(input_shape, n_targets): ...\n\n"
+                                       "def helper(): ...\n")
+    monkeypatch.setattr(model_names, "MODELS_DIR", tmp_path)
+    model_names.registered_model_names.cache_clear()
+    try:
+        assert model_names.registered_model_names() == ("alpha", "beta")
+    finally:
+        model_names.registered_model_names.cache_clear()

@@ -16,13 +16,21 @@ Tasks (DESIGN.md, "Units, inputs, tasks, suites"):
 - `utterance`: one value per unit and dimension (valence/arousal of a sentence or an
   utterance file), CCC/PCC/MAE.
 Per-group metrics (metrics.groups) apply any task's `test_metrics` to each group's units.
+
+torch is imported by the losses only: the report stage reads `headline` without it.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from metrics.classification import class_recalls, confusion_matrix, unweighted_accuracy, weighted_accuracy
 from metrics.intensity import intensity_metrics
 from metrics.regression import ccc, ccc_loss, mae, mse, pcc
+
+if TYPE_CHECKING:
+    import torch
 
 
 def _r(value) -> float:
@@ -87,6 +95,7 @@ class ContinuousTracks(Task):
     name, losses = "continuous", ("ccc", "mse")
 
     def loss(self, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
+        import torch
         if self.loss_name == "ccc":
             return ccc_loss(pred.transpose(1, 2), gold.transpose(1, 2)) / pred.shape[0]
         return torch.mean((pred - gold) ** 2)
@@ -145,6 +154,7 @@ class Categorical(Task):
                 "class_weight_values": self.weights}
 
     def loss(self, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
+        import torch
         weight = None if self.weights is None else torch.tensor(self.weights, dtype=pred.dtype, device=pred.device)
         return torch.nn.functional.cross_entropy(pred.reshape(-1, pred.shape[-1]), gold.reshape(-1).long(),
                                                  weight=weight)
@@ -200,6 +210,7 @@ class EmotionIntensity(Task):
         self.reference = {"train_mean": [float(v) for v in train_gold.mean(axis=0)]}
 
     def loss(self, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
+        import torch
         return torch.mean(torch.abs(pred - gold))
 
     def dev_scores(self, pred: np.ndarray, gold: np.ndarray) -> dict:
@@ -233,6 +244,7 @@ class UtteranceDimensions(Task):
     name, losses = "utterance", ("ccc", "mse", "mae")
 
     def loss(self, pred: torch.Tensor, gold: torch.Tensor) -> torch.Tensor:
+        import torch
         pred, gold = pred.reshape(-1, pred.shape[-1]), gold.reshape(-1, gold.shape[-1])  # (units, targets)
         if self.loss_name == "ccc":
             return ccc_loss(pred.T, gold.T)  # summed over targets, as the continuous task's
