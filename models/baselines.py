@@ -1,4 +1,5 @@
-"""Baseline sequence regressors over window features: (B, T, D) -> (B, T, targets).
+"""Baseline sequence regressors over window features: (B, T, D) -> (B, T, targets), and
+`modality_lstm`, the same recurrent model over named inputs with one encoder per modality.
 
 Not from a paper: the simplest recurrent models the papers' attention models build on,
 used to check that the pipeline learns before the paper models are added.
@@ -48,3 +49,58 @@ def lstm(input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
 @register_model
 def blstm(input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
     return RecurrentRegressor(_vector_input(input_shape), n_targets, RecurrentConfig(**hparams, bidirectional=True))
+
+
+@dataclass
+class ModalityConfig:
+    embed: int = 32
+    hidden: int = 64
+    dropout: float = 0.1
+    bidirectional: bool = False
+
+
+class ModalityEncoders(nn.Module):
+    """One dense ReLU layer per named input, over its vector or (for a word matrix) the mean of
+    its valid words; a unit whose input is masked (no face, no word) contributes zeros, never
+    the values stored for it. Inputs are taken in sorted name order."""
+
+    def __init__(self, input_shapes: dict[str, tuple[int, ...]], embed: int):
+        super().__init__()
+        bad = {k: s for k, s in input_shapes.items() if len(s) not in (1, 2)}
+        if not input_shapes or bad:
+            raise ValueError(f"every input needs a vector or a word matrix per unit, got shapes {input_shapes}")
+        self.names = sorted(input_shapes)
+        self.layers = nn.ModuleDict({k: nn.Sequential(nn.Linear(input_shapes[k][-1], embed), nn.ReLU())
+                                     for k in self.names})
+        self.out_dim = embed * len(self.names)
+
+    def forward(self, inputs: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        encoded = []
+        for k in self.names:
+            x, mask = inputs[k], masks[k].to(inputs[k].dtype)
+            if x.dim() == 4:  # (B, T, words, D): mean over the valid words
+                x = (x * mask[..., None]).sum(2) / mask.sum(2, keepdim=True).clamp(min=1)
+                mask = (mask.sum(2) > 0).to(x.dtype)
+            encoded.append(self.layers[k](x) * mask[..., None])
+        return torch.cat(encoded, dim=-1)
+
+
+class ModalityRecurrent(nn.Module):
+    """Per-modality encoders -> concatenation -> (B)LSTM -> linear head per time step."""
+
+    def __init__(self, input_shapes: dict[str, tuple[int, ...]], n_targets: int, cfg: ModalityConfig):
+        super().__init__()
+        self.encoders = ModalityEncoders(input_shapes, cfg.embed)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.rnn = nn.LSTM(self.encoders.out_dim, cfg.hidden, batch_first=True, bidirectional=cfg.bidirectional)
+        self.head = nn.Linear(cfg.hidden * (2 if cfg.bidirectional else 1), n_targets)
+
+    def forward(self, inputs: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        h, _ = self.rnn(self.dropout(self.encoders(inputs, masks)))
+        return self.head(h)
+
+
+@register_model(named_inputs=True)
+def modality_lstm(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
+    """The worked example of named inputs (README, "Models"): e.g. {audio: [egemaps], video: [face]}."""
+    return ModalityRecurrent(input_shape, n_targets, ModalityConfig(**hparams))

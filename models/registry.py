@@ -1,10 +1,23 @@
-"""`@register_model` on a factory per variant; `create_model(name, **hparams)` builds one."""
+"""`@register_model` on a factory per variant; `create_model(name, input_shape, n_targets, **hparams)`
+builds one.
+
+Two kinds of model:
+- one input (the default): `features` in params.yaml is a list of feature stages, concatenated
+  per unit; the factory gets `input_shape` (one unit's shape, e.g. (88,) or (words, 50)) and
+  the network's forward takes the (B, T, *shape) tensor;
+- named inputs (`@register_model(named_inputs=True)`): `features` maps input names to feature
+  stages (e.g. {audio: [egemaps], video: [face]}); the factory gets `input_shape` as a dict of
+  the names' shapes and forward takes (inputs, masks), two dicts of tensors by name: (B, T, *shape)
+  values and their (B, T) or (B, T, words) validity masks (pipeline/sequences.py). A benchmark
+  run may name a subset of the inputs (a unimodal ablation of the same network).
+"""
 from typing import Callable
 
 import torch.nn as nn
 
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _INPUT_RANKS: dict[str, int] = {}
+_NAMED_INPUTS: set[str] = set()
 
 
 class UnknownModelError(KeyError):
@@ -12,13 +25,17 @@ class UnknownModelError(KeyError):
         return self.args[0]
 
 
-def register_model(factory: Callable[..., nn.Module] | None = None, *, input_rank: int = 1):
+def register_model(factory: Callable[..., nn.Module] | None = None, *, input_rank: int = 1,
+                   named_inputs: bool = False):
     """Registers `factory` under its function name. `input_rank`: 1 for a feature vector per
-    window, 2 for a matrix per window (e.g. the GloVe vectors of its words)."""
+    window, 2 for a matrix per window (e.g. the GloVe vectors of its words); `named_inputs`:
+    the model reads several inputs by name (module docstring)."""
     def register(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if fn.__name__ in _MODELS:
             raise ValueError(f"model {fn.__name__!r} registered twice")
         _MODELS[fn.__name__], _INPUT_RANKS[fn.__name__] = fn, input_rank
+        if named_inputs:
+            _NAMED_INPUTS.add(fn.__name__)
         return fn
 
     return register(factory) if factory is not None else register
@@ -27,6 +44,11 @@ def register_model(factory: Callable[..., nn.Module] | None = None, *, input_ran
 def input_rank(name: str) -> int:
     require_registered(name)
     return _INPUT_RANKS[name]
+
+
+def has_named_inputs(name: str) -> bool:
+    require_registered(name)
+    return name in _NAMED_INPUTS
 
 
 def list_models() -> list[str]:
@@ -39,10 +61,19 @@ def require_registered(name: str) -> None:
         raise UnknownModelError(f"unknown model {name!r}; registered models: {', '.join(list_models())}")
 
 
-def create_model(name: str, input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
-    """`input_shape`: the shape of one window's features, e.g. (88,) or (words, 50)."""
+def create_model(name: str, input_shape: tuple[int, ...] | dict[str, tuple[int, ...]], n_targets: int,
+                 **hparams) -> nn.Module:
+    """`input_shape`: the shape of one window's features, e.g. (88,) or (words, 50); for a model
+    with named inputs, a dict of them by input name."""
     require_registered(name)
+    if has_named_inputs(name) != isinstance(input_shape, dict):
+        raise ValueError(f"model {name!r} reads {'named inputs' if has_named_inputs(name) else 'one input'}, "
+                         f"got input shape {input_shape}")
+    shape = ({k: tuple(v) for k, v in input_shape.items()} if isinstance(input_shape, dict)
+             else tuple(input_shape))
     try:
-        return _MODELS[name](input_shape=tuple(input_shape), n_targets=n_targets, **hparams)
+        model = _MODELS[name](input_shape=shape, n_targets=n_targets, **hparams)
     except TypeError as err:
         raise ValueError(f"model {name!r}: bad hyperparameters {hparams}: {err}") from err
+    model.reads_named_inputs = has_named_inputs(name)  # how pipeline/sequences.py's run_model calls it
+    return model

@@ -126,6 +126,11 @@ def registered_models() -> tuple[str, ...]:
     return registered_model_names()
 
 
+def has_named_inputs(model: str) -> bool:
+    from pipeline import model_names
+    return model_names.has_named_inputs(model)
+
+
 REGISTERED_MODEL = Rule(lambda g: f"a registered model: {', '.join(registered_models())}",
                         lambda v, g: v in registered_models())
 
@@ -165,14 +170,32 @@ def feature_stage_keys(params: dict) -> list[str]:
 
 
 def input_rules(params: dict) -> Schema:
-    """`features` and `unit` of a model spec or a benchmark run: the stages and units params defines."""
-    return {"features": list_of(one_of(*feature_stage_keys(params))),
-            "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}
+    """`features` and `unit` of a model spec or a benchmark run: the stages and units params defines.
+    `features` is a list (one input) or a mapping of input names to a stage or a list of stages."""
+    stages = list_of(one_of(*feature_stage_keys(params)))
+    named = Rule(lambda g: f"a mapping of input names to {stages.describe(g)}",
+                 lambda v, g: isinstance(v, dict) and bool(v) and all(
+                     isinstance(k, str) and (stages.accepts(x, g) or stages.accepts([x], g)) for k, x in v.items()))
+    return {"features": either(stages, named), "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}
+
+
+def _input_form(model: Any, features: Any, where: str) -> list[str]:
+    """A named-input model needs a mapping of inputs, a one-input model a list (models/registry.py)."""
+    if features is None or model not in registered_models():
+        return []
+    named = has_named_inputs(model)
+    if isinstance(features, dict) == named:
+        return []
+    return [f"{where}.features = {format_value(features)}: model {model} reads "
+            f"{'named inputs: give a mapping such as {audio: [egemaps], video: [face]}' if named else 'one input: give a list of feature stages'}"]
 
 
 def _model_spec(params: dict, head: str, name: str) -> list[str]:
     spec, missing = _entry(params, head, name)
-    return missing or problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
+    if missing:
+        return missing
+    found = problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
+    return found or _input_form(name, spec.get("features"), f"models.{name}")
 
 
 def _unit(params: dict, head: str, name: str) -> list[str]:
@@ -228,7 +251,10 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
               "features": optional(input_rules(params)["features"]), "unit": input_rules(params)["unit"],
               "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
               "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
-    return missing or problems_of(entry, schema, f"benchmark.{name}")
+    if missing:
+        return missing
+    return problems_of(entry, schema, f"benchmark.{name}") or _input_form(
+        entry.get("model"), entry.get("features"), f"benchmark.{name}")
 
 
 def _corpus(params: dict, head: str, name: str) -> list[str]:

@@ -1,11 +1,18 @@
-"""Window features and labels as one sequence per session, for training and evaluation.
+"""Unit features and labels as one sequence per session, for training and evaluation.
 
-Per-window feature vectors are z-scored with statistics of the train split only;
-per-window matrices (GloVe words of a window) are used as they are, zero padding
-included, as the papers do.
+A model reads one input (`features: [egemaps, face]`: the stages' vectors concatenated per
+unit) or named inputs (`features: {audio: [egemaps], video: [face]}`, models/registry.py).
+Each input of a session is (T, D) vectors or (T, words, D) word matrices, with its mask: (T,)
+or (T, words), True where a value is real. A stage's `<session>.mask.npy` (face: windows
+without a face; glove: padding words) gives it; a stage without one is valid everywhere.
+
+Per-unit vectors are z-scored with statistics of the train split's valid values only; a
+masked value is then set to 0 (the train mean), so it never enters a model as the zeros a
+stage stored for it, moved by the normaliser. Per-unit matrices (GloVe words of a window) are
+used as they are, zero padding included, as the papers do.
 """
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,18 +20,43 @@ import torch
 
 from pipeline import layout
 
+DEFAULT_INPUT = "x"  # the input of a one-input model
+
 
 @dataclass
 class SessionSequence:
     id: str
     split: str
     start: np.ndarray  # (T,) window start times
-    x: np.ndarray  # (T, *feature shape)
+    x: dict[str, np.ndarray] | np.ndarray  # input name -> (T, *unit shape); an array: the one input
     y: np.ndarray  # (T, targets) gold labels
     group: str | None = None  # the speaker's group (e.g. culture), for per-group metrics
+    mask: dict[str, np.ndarray] = field(default_factory=dict)  # input -> (T,) or (T, words); default all True
+    valid: dict[str, np.ndarray] = field(default_factory=dict)  # vector input -> (T, D): which values are real
+
+    def __post_init__(self):
+        if not isinstance(self.x, dict):
+            self.x = {DEFAULT_INPUT: self.x}
+        for name, values in self.x.items():
+            self.mask.setdefault(name, np.ones(values.shape[:1] if values.ndim != 3 else values.shape[:2], bool))
+
+    def __len__(self) -> int:
+        return len(self.y)
 
 
 WINDOW_KEYS = ("session", "split", "group", "index", "start", "end", "word_first", "word_last")  # not labels
+
+
+def model_inputs(features: list[str] | dict) -> dict[str, list[str]]:
+    """Input name -> the feature stages concatenated into it: a list is the one input."""
+    if isinstance(features, dict):
+        return {name: [keys] if isinstance(keys, str) else list(keys) for name, keys in features.items()}
+    return {DEFAULT_INPUT: list(features)}
+
+
+def feature_stages(features: list[str] | dict) -> list[str]:
+    """Every feature stage a model reads, in the order its inputs name them."""
+    return [key for keys in model_inputs(features).values() for key in keys]
 
 
 class CorpusMismatch(ValueError):
@@ -62,27 +94,43 @@ def load_task(unit: str | None = None) -> dict:
     return task
 
 
-def _session_features(session_id: str, feature_sets: list[str], n_windows: int, unit: str | None) -> np.ndarray:
-    blocks = []
-    for name in feature_sets:
-        path = layout.FEATURES / name / f"{session_id}.npy"
-        if not path.exists():
-            raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
-        block = np.load(path, allow_pickle=False)
-        if len(block) != n_windows:
-            raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {n_windows} units of "
-                             f"{layout.unit_dir(unit)}: the feature stage {name} was computed on another unit, "
-                             f"or before the unit stage last ran")
-        blocks.append(block)
-    if len(blocks) > 1 and any(b.ndim != 2 for b in blocks):
-        raise ValueError(f"features {feature_sets}: only per-window vectors can be concatenated; "
-                         f"shapes {[b.shape[1:] for b in blocks]}")
-    return np.concatenate(blocks, axis=1).astype(np.float32)
+def _stage_block(session_id: str, name: str, n_units: int, unit: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """One stage's (values, mask) for a session: (T, D) or (T, words, D), and (T,) or (T, words)."""
+    path = layout.FEATURES / name / f"{session_id}.npy"
+    if not path.exists():
+        raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
+    block = np.load(path, allow_pickle=False)
+    if len(block) != n_units:
+        raise ValueError(f"session {session_id}: {path} has {len(block)} rows for {n_units} units of "
+                         f"{layout.unit_dir(unit)}: the feature stage {name} was computed on another unit, "
+                         f"or before the unit stage last ran")
+    mask_path = path.with_suffix(".mask.npy")
+    mask = (np.load(mask_path, allow_pickle=False).astype(bool) if mask_path.exists()
+            else np.ones(block.shape[:1] if block.ndim != 3 else block.shape[:2], bool))
+    if mask.shape != block.shape[:mask.ndim] or mask.ndim not in (1, 2):
+        raise ValueError(f"session {session_id}: {mask_path} has shape {mask.shape} for features {block.shape}")
+    return block, mask
 
 
-def load_sequences(feature_sets: list[str], targets: list[str], unit: str | None = None) -> list[SessionSequence]:
-    """One sequence per session of the unit's rows (windows, segments), features and labels."""
-    require_features(feature_sets, unit)
+def _session_input(session_id: str, name: str, stages: list[str], n_units: int,
+                   unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(values, model mask, element validity of a vector input) of one input of a session."""
+    blocks = [_stage_block(session_id, stage, n_units, unit) for stage in stages]
+    if len(blocks) > 1 and any(b.ndim != 2 for b, _ in blocks):
+        raise ValueError(f"input {name!r}: features {stages}: only per-unit vectors can be concatenated; "
+                         f"shapes {[b.shape[1:] for b, _ in blocks]}")
+    values = np.concatenate([b for b, _ in blocks], axis=1).astype(np.float32)
+    if values.ndim != 2:
+        return values, blocks[0][1], None
+    valid = np.concatenate([np.repeat(m[:, None] if m.ndim == 1 else m.all(1, keepdims=True), b.shape[1], axis=1)
+                            for b, m in blocks], axis=1)
+    return values, valid.all(axis=1), valid
+
+
+def load_sequences(features: list[str] | dict, targets: list[str], unit: str | None = None) -> list[SessionSequence]:
+    """One sequence per session of the unit's rows (windows, segments): its inputs, masks and labels."""
+    inputs = model_inputs(features)
+    require_features(feature_stages(features), unit)
     windows = pd.read_csv(layout.unit_dir(unit) / "windows.csv", dtype={"group": str})
     missing = [t for t in targets if t not in windows.columns]
     if missing:
@@ -92,23 +140,58 @@ def load_sequences(feature_sets: list[str], targets: list[str], unit: str | None
     for session_id, rows in windows.groupby("session", sort=True):
         rows = rows.sort_values("index")
         group = rows.group.iloc[0] if "group" in rows else None
-        sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(),
-                                         _session_features(str(session_id), feature_sets, len(rows), unit),
-                                         rows[targets].to_numpy(np.float32), None if pd.isna(group) else group))
+        x, mask, valid = {}, {}, {}
+        for name, stages in inputs.items():
+            x[name], mask[name], element = _session_input(str(session_id), name, stages, len(rows), unit)
+            if element is not None:
+                valid[name] = element
+        sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(), x,
+                                         rows[targets].to_numpy(np.float32), None if pd.isna(group) else group,
+                                         mask, valid))
     return sequences
 
 
-def fit_normaliser(sequences: list[SessionSequence]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of every feature over the train split's windows (identity for matrices)."""
-    train = np.concatenate([s.x for s in sequences if s.split == "train"])
-    if train.ndim != 2:
-        return np.zeros(1, np.float32), np.ones(1, np.float32)
-    return train.mean(axis=0), np.maximum(train.std(axis=0), 1e-6)
+Normaliser = dict[str, tuple[np.ndarray, np.ndarray]]  # input name -> (mean, std)
 
 
-def normalise(sequences: list[SessionSequence], mean: np.ndarray, std: np.ndarray) -> None:
+def fit_normaliser(sequences: list[SessionSequence]) -> Normaliser:
+    """Per input: mean and std of every feature over the train split's valid values (identity
+    for matrices)."""
+    train = [s for s in sequences if s.split == "train"]
+    norm = {}
+    for name in train[0].x:
+        values = np.concatenate([s.x[name] for s in train])
+        if values.ndim != 2:
+            norm[name] = np.zeros(1, np.float32), np.ones(1, np.float32)
+            continue
+        valid = np.concatenate([s.valid[name] if name in s.valid else np.ones(s.x[name].shape, bool) for s in train])
+        if valid.all():
+            norm[name] = values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)
+            continue
+        if not valid.any(axis=0).all():
+            raise ValueError(f"input {name!r}: columns {np.flatnonzero(~valid.any(axis=0)).tolist()} have no "
+                             f"valid value in the train split (every train unit masked)")
+        mean = values.mean(axis=0, where=valid)
+        norm[name] = mean.astype(np.float32), np.maximum(values.std(axis=0, where=valid), 1e-6).astype(np.float32)
+    return norm
+
+
+def normalise(sequences: list[SessionSequence], norm: Normaliser) -> None:
     for s in sequences:
-        s.x = ((s.x - mean) / std).astype(np.float32)
+        for name, (mean, std) in norm.items():
+            values = ((s.x[name] - mean) / std).astype(np.float32)
+            if name in s.valid:
+                values[~s.valid[name]] = 0.0  # the train mean: a masked value is no information
+            s.x[name] = values
+
+
+def run_model(model: torch.nn.Module, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor],
+              teacher: torch.Tensor | None = None) -> torch.Tensor:
+    """The model's (B, T, outputs) on a batch of named inputs: a one-input model gets its tensor
+    (and the gold targets when it is trained with teacher forcing), a named-input model both dicts."""
+    if getattr(model, "reads_named_inputs", False):
+        return model(x, mask)
+    return model(x[DEFAULT_INPUT]) if teacher is None else model(x[DEFAULT_INPUT], teacher=teacher)
 
 
 def pick_device(requested: str) -> torch.device:
@@ -125,7 +208,9 @@ def predict(model: torch.nn.Module, sequence: SessionSequence, device: torch.dev
     """(T, targets) predictions for one whole session (autoregressive models feed back their own);
     `independent`: each unit alone, as a sequence of one (segments a model sees one at a time)."""
     model.eval()
-    x = torch.from_numpy(sequence.x).to(device)
+    x = {k: torch.from_numpy(v).to(device) for k, v in sequence.x.items()}
+    mask = {k: torch.from_numpy(v).to(device) for k, v in sequence.mask.items()}
     if independent:
-        return model(x[:, None])[:, 0].cpu().numpy()
-    return model(x[None])[0].cpu().numpy()
+        return run_model(model, {k: v[:, None] for k, v in x.items()}, {k: v[:, None] for k, v in mask.items()})[
+            :, 0].cpu().numpy()
+    return run_model(model, {k: v[None] for k, v in x.items()}, {k: v[None] for k, v in mask.items()})[0].cpu().numpy()

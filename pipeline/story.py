@@ -22,7 +22,7 @@ from pipeline import layout
 from pipeline.config import load_params, require, run_stage, section
 from pipeline.figures import pyplot, save_figure
 from pipeline.params_check import check
-from pipeline.sequences import SessionSequence, predict
+from pipeline.sequences import SessionSequence, normalise, predict
 from pipeline.trainer import load_trained
 from pipeline.window import assign_words, window_settings, window_starts
 
@@ -85,7 +85,7 @@ def main() -> None:
     if skipped.exists():
         write_skipped(f"story.run {cfg['run']!r} was skipped on this corpus: {skipped.read_text().strip()}")
         return
-    model, meta, mean, std = load_trained(layout.DATA / "benchmark" / cfg["run"] / "model.pt")
+    model, meta, norm = load_trained(layout.DATA / "benchmark" / cfg["run"] / "model.pt")
     require(meta["features"] == ["glove"], f"story.run {cfg['run']!r} is not a text model (features {meta['features']})")
     settings = window_settings(section(params, "window"))
     glove = section(params, "features.glove")
@@ -96,8 +96,9 @@ def main() -> None:
     first, last = assign_words(words, starts, length)
     vectors, _ = load_word_vectors(glove["vectors"]).lookup(list(words.word), glove["oov"])
     matrices, _, _ = window_matrices(vectors, first, last, int(glove["max_words"]))
-    sequence = SessionSequence("story", "story", starts, ((matrices - mean) / std).astype(np.float32),
+    sequence = SessionSequence("story", "story", starts, matrices.astype(np.float32),
                                np.zeros((len(starts), 1), np.float32))
+    normalise([sequence], norm)
     valence = predict(model, sequence, torch.device("cpu"))[:, meta["targets"].index("valence")]
     marks = turning_words(words, last, valence, int(cfg["marked_turns"]))
     pd.DataFrame({"start": starts, "valence": valence,

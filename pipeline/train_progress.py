@@ -25,8 +25,9 @@ def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
     normalising)."""
     data = hashlib.sha256()
     for s in sequences:
-        data.update(json.dumps([s.id, s.split, list(s.x.shape), str(s.x.dtype), list(s.y.shape)]).encode())
-        for array in (s.start, s.x, s.y):
+        data.update(json.dumps([s.id, s.split, {k: [list(v.shape), str(v.dtype)] for k, v in s.x.items()},
+                                list(s.y.shape)]).encode())
+        for array in (s.start, *s.x.values(), *s.mask.values(), s.y):
             data.update(np.ascontiguousarray(array).tobytes())
     what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
             "device": str(device), "data": data.hexdigest()}

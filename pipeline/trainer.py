@@ -1,6 +1,7 @@
 """Training and evaluating one model spec: shared by the `train`, `evaluate` and `benchmark` stages.
 
-A model spec is `models.<name>` in params.yaml: the feature sets it reads, its targets
+A model spec is `models.<name>` in params.yaml: the feature sets it reads (a list: one
+input; a mapping of input names to lists: named inputs, pipeline/sequences.py), its targets
 (a list of label dimensions, or `corpus` for whatever its unit labels for its task), its
 loss (ccc | mse, for continuous targets), optionally its `unit` (a key of `units`; default
 the window stage's windows), its `task` (one of the tasks the unit's labels can train, e.g.
@@ -25,12 +26,13 @@ import torch
 from tqdm import tqdm
 
 from metrics.groups import per_group
-from models import create_model, require_registered
+from models import create_model, has_named_inputs, require_registered
 from pipeline import layout
 from pipeline.config import require, section
 from pipeline.params_check import CONTROLS
-from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, load_sequences, load_task, normalise,
-                                pick_device, predict, require_features)
+from pipeline.sequences import (DEFAULT_INPUT, CorpusMismatch, SessionSequence, feature_stages, fit_normaliser,
+                                load_sequences, load_task, model_inputs, normalise, pick_device, predict,
+                                require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
 from training.tasks import Task, best_epoch, improved, make_task
 
@@ -42,7 +44,7 @@ OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task")  # the other keys of a m
 @dataclass
 class ModelSpec:
     name: str
-    features: list[str]
+    features: list[str] | dict  # a list: one input; {input name: [stages]}: named inputs
     targets: list[str]
     loss: str
     hparams: dict = field(default_factory=dict)
@@ -64,7 +66,11 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     missing = [k for k in SPEC_KEYS if k not in entry]
     require(not missing, f"models.{name} lacks {missing}")
     unit = entry.get("unit", layout.DEFAULT_UNIT)
-    require_features(list(entry["features"]), unit)  # the most basic mismatch first: inputs the corpus lacks
+    named = isinstance(entry["features"], dict)
+    require(named == has_named_inputs(name), f"models.{name}.features must be "
+            f"{'a mapping of input names to feature stages' if has_named_inputs(name) else 'a list of feature stages'}"
+            f" (model {name} reads {'named inputs' if has_named_inputs(name) else 'one input'})")
+    require_features(feature_stages(entry["features"]), unit)  # the most basic mismatch first: inputs the corpus lacks
     task = load_task(unit)
     task_name = entry.get("task", task["task"])
     if task_name not in task["tasks"]:
@@ -74,7 +80,8 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     if task_name == "categorical" and targets != ["class"]:
         raise CorpusMismatch(f"model {name} predicts {targets}, but this corpus is categorical (classes "
                              f"{task['classes']}): give models.{name} `targets: corpus`")
-    spec = ModelSpec(name, list(entry["features"]), targets, loss or entry["loss"],
+    features = model_inputs(entry["features"]) if named else list(entry["features"])
+    spec = ModelSpec(name, features, targets, loss or entry["loss"],
                      {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
                      bool(entry.get("class_weights", False)), unit, task_name)
     try:
@@ -89,31 +96,40 @@ def spec_task(spec: ModelSpec, task: dict) -> Task:
     return make_task(spec.task, spec.targets, spec.loss, task["classes"], spec.class_weights)
 
 
-def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int):
-    """Non-overlapping chunks of `length` windows from a random offset in every session."""
-    xs, ys = [], []
+Batch = tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]  # inputs, masks, gold: (B, T, ...)
+
+
+def _stack(pieces: list[tuple[dict, dict, np.ndarray]]) -> Batch:
+    return ({k: np.stack([p[0][k] for p in pieces]) for k in pieces[0][0]},
+            {k: np.stack([p[1][k] for p in pieces]) for k in pieces[0][1]}, np.stack([p[2] for p in pieces]))
+
+
+def _piece(s: SessionSequence, a: int, b: int) -> tuple[dict, dict, np.ndarray]:
+    return {k: v[a:b] for k, v in s.x.items()}, {k: v[a:b] for k, v in s.mask.items()}, s.y[a:b]
+
+
+def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int) -> list:
+    """Non-overlapping chunks of `length` windows from a random offset in every session, shuffled."""
+    pieces = []
     for s in sequences:
-        offset = int(rng.integers(0, max(1, len(s.x) - length + 1)))
-        offset = offset % length if len(s.x) >= 2 * length else offset
-        for a in range(offset, len(s.x) - length + 1, length):
-            xs.append(s.x[a:a + length])
-            ys.append(s.y[a:a + length])
-    order = rng.permutation(len(xs))
-    return np.stack(xs)[order], np.stack(ys)[order]
+        offset = int(rng.integers(0, max(1, len(s) - length + 1)))
+        offset = offset % length if len(s) >= 2 * length else offset
+        pieces += [_piece(s, a, a + length) for a in range(offset, len(s) - length + 1, length)]
+    return [pieces[k] for k in rng.permutation(len(pieces))]
 
 
 def training_batches(rng: np.random.Generator, sequences: list[SessionSequence], chunk: int,
-                     batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+                     batch: int) -> list[Batch]:
     """One epoch's mini-batches: shuffled chunks of `chunk` consecutive units; with chunk 0,
     whole sessions, each batched with sessions of its length, so a CCC loss is one CCC per
     session (the EmoNet paper sums CCC over whole videos)."""
     if chunk:
-        xs, ys = training_chunks(rng, sequences, chunk)
-        return [(xs[a:a + batch], ys[a:a + batch]) for a in range(0, len(xs), batch)]
+        pieces = training_chunks(rng, sequences, chunk)
+        return [_stack(pieces[a:a + batch]) for a in range(0, len(pieces), batch)]
     by_length: dict[int, list[SessionSequence]] = {}
     for k in rng.permutation(len(sequences)):
-        by_length.setdefault(len(sequences[k].x), []).append(sequences[k])
-    batches = [(np.stack([s.x for s in same[a:a + batch]]), np.stack([s.y for s in same[a:a + batch]]))
+        by_length.setdefault(len(sequences[k]), []).append(sequences[k])
+    batches = [_stack([_piece(s, 0, len(s)) for s in same[a:a + batch]])
                for same in by_length.values() for a in range(0, len(same), batch)]
     return [batches[k] for k in rng.permutation(len(batches))]
 
@@ -121,12 +137,13 @@ def training_batches(rng: np.random.Generator, sequences: list[SessionSequence],
 def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[SessionSequence]) -> None:
     """Control condition: the train split's words (non-zero rows of the window word matrices)
     are permuted across all its sessions and windows, so text no longer matches ratings."""
-    if sequences[0].x.ndim != 3:
-        raise ValueError("the shuffled_words control needs word-matrix features (glove)")
-    slots = [(k, i, j) for k, s in enumerate(sequences) for i, j in zip(*np.nonzero(np.abs(s.x).sum(-1)))]
-    vectors = np.stack([sequences[k].x[i, j] for k, i, j in slots])
+    if DEFAULT_INPUT not in sequences[0].x or sequences[0].x[DEFAULT_INPUT].ndim != 3:
+        raise ValueError("the shuffled_words control needs a one-input model on word-matrix features (glove)")
+    words = [s.x[DEFAULT_INPUT] for s in sequences]
+    slots = [(k, i, j) for k, x in enumerate(words) for i, j in zip(*np.nonzero(np.abs(x).sum(-1)))]
+    vectors = np.stack([words[k][i, j] for k, i, j in slots])
     for (k, i, j), v in zip(slots, vectors[rng.permutation(len(slots))]):
-        sequences[k].x[i, j] = v
+        words[k][i, j] = v
 
 
 def predict_split(model, sequences: list[SessionSequence], device,
@@ -155,9 +172,10 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     key = run_key(spec, cfg, seed, sequences, device)  # before the sequences are shuffled or normalised
     if control == "shuffled_words":
         shuffle_words_across_sessions(rng, train)
-    mean, std = fit_normaliser(sequences)
-    normalise(sequences, mean, std)
-    input_shape = train[0].x.shape[1:]
+    norm = fit_normaliser(sequences)
+    normalise(sequences, norm)
+    shapes = {k: list(v.shape[1:]) for k, v in train[0].x.items()}
+    input_shape = shapes if isinstance(spec.features, dict) else shapes[DEFAULT_INPUT]
     task_info = load_task(spec.unit)
     independent = task_info["sequence"] == "independent"  # each segment alone: sequences of one unit
     task = spec_task(spec, task_info)
@@ -168,7 +186,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
     # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
-    chunk = 1 if independent else min(int(cfg["chunk_windows"]), min(len(s.x) for s in train))
+    chunk = 1 if independent else min(int(cfg["chunk_windows"]), min(len(s) for s in train))
     log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
              len(train), len(dev), f"chunks of {chunk} units" if chunk else "whole sessions", task.loss_name, control)
 
@@ -185,9 +203,11 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
                               total=int(cfg["epochs"]))):
         model.train()
         losses = []
-        for xs, ys in training_batches(rng, train, chunk, batch):
-            x, y = torch.from_numpy(xs).to(device), torch.from_numpy(ys).to(device)
-            loss = task.loss(model(x, teacher=y) if teacher_forcing else model(x), y)
+        for xs, masks, ys in training_batches(rng, train, chunk, batch):
+            x = {k: torch.from_numpy(v).to(device) for k, v in xs.items()}
+            mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
+            y = torch.from_numpy(ys).to(device)
+            loss = task.loss(run_model(model, x, mask, teacher=y if teacher_forcing else None), y)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -212,11 +232,12 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),
             "classes": task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
-            "hparams": spec.hparams, "control": control, "input_shape": list(input_shape),
+            "hparams": spec.hparams, "control": control, "input_shape": input_shape,
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device)}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": state["best_state"], "norm_mean": torch.from_numpy(np.asarray(mean)),
-                "norm_std": torch.from_numpy(np.asarray(std)), "meta": json.dumps(meta)}, checkpoint)
+    torch.save({"state_dict": state["best_state"], "meta": json.dumps(meta),
+                "normaliser": {k: {"mean": torch.from_numpy(np.asarray(m)), "std": torch.from_numpy(np.asarray(s))}
+                               for k, (m, s) in norm.items()}}, checkpoint)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")
     log.info("best dev score %.3f (%s) at epoch %d", best, "maximised" if task.maximise else "minimised",
@@ -231,25 +252,27 @@ def task_of(meta: dict) -> Task:
 
 
 def load_trained(checkpoint: Path):
+    """(model, meta, normaliser) of a checkpoint written by train_model."""
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     meta = json.loads(saved["meta"])
-    model = create_model(meta["model"], tuple(meta["input_shape"]), task_of(meta).n_outputs, **meta["hparams"])
+    model = create_model(meta["model"], meta["input_shape"], task_of(meta).n_outputs, **meta["hparams"])
     model.load_state_dict(saved["state_dict"])
-    return model, meta, saved["norm_mean"].numpy(), saved["norm_std"].numpy()
+    norm = {k: (v["mean"].numpy(), v["std"].numpy()) for k, v in saved["normaliser"].items()}
+    return model, meta, norm
 
 
 def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
     """Test-split metrics (with the corpus's human baseline beside them, and per speaker group
     when the test split has several) and the prediction table."""
-    model, meta, mean, std = load_trained(checkpoint)
+    model, meta, norm = load_trained(checkpoint)
     task = task_of(meta)
     test = [s for s in load_sequences(meta["features"], meta["targets"], meta["unit"]) if s.split == "test"]
     if not test:
         raise ValueError("the corpus has no test sessions")
-    normalise(test, mean, std)
+    normalise(test, norm)
     pred, gold = predict_split(model, test, torch.device("cpu"), meta["sequence"] == "independent")
-    ids = np.array([s.id for s in test for _ in range(len(s.x))])
-    groups = [s.group for s in test for _ in range(len(s.x))]
+    ids = np.array([s.id for s in test for _ in range(len(s))])
+    groups = [s.group for s in test for _ in range(len(s))]
     human = (json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
              if layout.CORPUS_REPORT.exists() else None)
 

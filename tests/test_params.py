@@ -107,6 +107,20 @@ def test_an_unknown_model_lists_the_registered_ones():
         params_check.check_params(with_value("benchmark.lstm_ccc.model", "nosuch"))
 
 
+def test_a_models_inputs_take_the_form_its_registration_says():
+    """A named-input model needs a mapping of inputs to stages, a one-input model a list."""
+    with pytest.raises(ParamsError, match=r'models.modality_lstm.features = \["egemaps"\]: model modality_lstm '
+                                          r'reads named inputs'):
+        params_check.check(with_value("models.modality_lstm.features", ["egemaps"]), "models.modality_lstm")
+    with pytest.raises(ParamsError, match=r'benchmark.lstm_ccc.features = \{"audio": \["egemaps"\]\}: model lstm '
+                                          r'reads one input'):
+        params_check.check(with_value("benchmark.lstm_ccc.features", {"audio": ["egemaps"]}), "benchmark.lstm_ccc")
+    with pytest.raises(ParamsError, match=r"models.modality_lstm.features = .*a mapping of input names"):
+        params_check.check(with_value("models.modality_lstm.features", {"audio": ["nosuch"]}), "models.modality_lstm")
+    params_check.check(with_value("benchmark.lstm_ccc", {"model": "modality_lstm", "features": {"audio": "egemaps"}}),
+                       "benchmark.lstm_ccc")  # one stage by name is a list of one
+
+
 def test_a_manifest_corpus_split_rule_is_checked():
     params = with_value("corpora.mine", {"source": "manifest", "split": {"rule": "speaker_kfold", "folds": 3,
                                                                          "fold": 3}})

@@ -141,6 +141,6 @@ def test_sequences_of_a_unit_refuse_features_of_another_unit(tmp_path, monkeypat
         (folder / "meta.json").write_text(json.dumps({"extractor": "vec", **({"unit": unit} if unit else {})}))
     [sequence] = load_sequences(["vec_sentences"], ["happiness", "sadness"], "sentences")
     np.testing.assert_allclose(sequence.y, GENERATED[["happiness", "sadness"]].to_numpy())
-    assert sequence.x.shape == (3, 3)
+    assert sequence.x["x"].shape == (3, 3)
     with pytest.raises(ValueError, match="computed on unit 'windows', but the model reads unit 'sentences'"):
         load_sequences(["vec"], ["happiness"], "sentences")

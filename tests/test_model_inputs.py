@@ -1,0 +1,138 @@
+"""Named model inputs (pipeline/sequences.py): what each input holds, its mask, a normaliser
+that masked values do not move, and a run that overrides a model's inputs training on exactly
+those inputs."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from pipeline.sequences import fit_normaliser, load_sequences, model_inputs, normalise
+from pipeline.trainer import ModelSpec, evaluate_trained, load_trained, model_spec, train_model
+
+SESSIONS = (("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test"))
+T, WORDS = 12, 4
+
+
+@pytest.fixture
+def stages(tmp_path, monkeypatch):
+    """Four sessions of 12 windows with three stages: `vec` (3-d, no mask), `face` (2-d, windows
+    2 and 5 of every session masked, stored as 1000s), `words` (4 words x 5-d, padded)."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    for name in ("vec", "face", "words"):
+        (tmp_path / "data/features" / name).mkdir(parents=True)
+    (tmp_path / "data/windows").mkdir(parents=True)
+    tables = []
+    for sid, split in SESSIONS:
+        vec = rng.normal(size=(T, 3)).astype(np.float32)
+        face = rng.normal(size=(T, 2)).astype(np.float32)
+        face_mask = np.ones(T, bool)
+        face_mask[[2, 5]] = False
+        face[~face_mask] = 1000.0
+        n_words = rng.integers(0, WORDS + 1, size=T)
+        word_mask = np.arange(WORDS)[None] < n_words[:, None]
+        words = rng.normal(size=(T, WORDS, 5)).astype(np.float32) * word_mask[..., None]
+        for name, values, mask in (("vec", vec, None), ("face", face, face_mask), ("words", words, word_mask)):
+            np.save(tmp_path / f"data/features/{name}/{sid}.npy", values)
+            if mask is not None:
+                np.save(tmp_path / f"data/features/{name}/{sid}.mask.npy", mask)
+        tables.append(pd.DataFrame({"session": sid, "split": split, "index": range(T), "start": np.arange(T * 1.0),
+                                    "end": np.arange(T * 1.0) + 1, "valence": np.tanh(vec[:, 0] + face[:, 0] * face_mask)}))
+    pd.concat(tables).to_csv(tmp_path / "data/windows/windows.csv", index=False)
+    (tmp_path / "data/windows/task.json").write_text(json.dumps({"task": "continuous", "targets": ["valence"],
+                                                                 "classes": []}))
+    return tmp_path
+
+
+def stored(root, stage: str, sid: str, mask: bool = False) -> np.ndarray:
+    return np.load(root / f"data/features/{stage}/{sid}{'.mask' if mask else ''}.npy")
+
+
+def test_each_named_input_holds_its_stages_with_their_masks(stages):
+    sequences = load_sequences({"audio": ["vec"], "video": "face", "text": ["words"]}, ["valence"])
+    assert [s.id for s in sequences] == ["a", "b", "c", "d"]
+    a = sequences[0]
+    np.testing.assert_array_equal(a.x["audio"], stored(stages, "vec", "a"))
+    np.testing.assert_array_equal(a.mask["audio"], np.ones(T, bool))  # a stage without a mask file
+    np.testing.assert_array_equal(a.x["video"], stored(stages, "face", "a"))
+    np.testing.assert_array_equal(a.mask["video"], stored(stages, "face", "a", mask=True))
+    assert a.x["text"].shape == (T, WORDS, 5)
+    np.testing.assert_array_equal(a.mask["text"], stored(stages, "words", "a", mask=True))  # per word
+    assert set(a.valid) == {"audio", "video"}  # element validity of the vector inputs only
+
+
+def test_one_input_concatenates_vectors_and_masks_a_row_where_any_part_is_masked(stages):
+    [a, *_] = load_sequences(["vec", "face"], ["valence"])
+    assert list(a.x) == ["x"] and a.x["x"].shape == (T, 5)
+    np.testing.assert_array_equal(a.x["x"], np.concatenate([stored(stages, "vec", "a"), stored(stages, "face", "a")], 1))
+    np.testing.assert_array_equal(a.mask["x"], stored(stages, "face", "a", mask=True))
+    np.testing.assert_array_equal(a.valid["x"][:, :3], True)  # the vec columns stay valid in a masked row
+    np.testing.assert_array_equal(a.valid["x"][:, 3:], np.repeat(stored(stages, "face", "a", mask=True)[:, None], 2, 1))
+    with pytest.raises(ValueError, match="only per-unit vectors can be concatenated"):
+        load_sequences(["vec", "words"], ["valence"])
+    assert model_inputs({"audio": "vec", "av": ["vec", "face"]}) == {"audio": ["vec"], "av": ["vec", "face"]}
+
+
+def test_masked_values_do_not_move_the_normaliser_and_enter_as_the_train_mean(stages):
+    sequences = load_sequences(["vec", "face"], ["valence"])
+    norm = fit_normaliser(sequences)
+    train = [s for s in sequences if s.split == "train"]
+    faces = np.concatenate([stored(stages, "face", s.id) for s in train])
+    real = faces[np.concatenate([stored(stages, "face", s.id, mask=True) for s in train])]
+    mean, std = norm["x"]
+    np.testing.assert_allclose(mean[3:], real.mean(0), rtol=1e-5)  # the 1000s left out
+    np.testing.assert_allclose(std[3:], real.std(0), rtol=1e-5)
+    vecs = np.concatenate([stored(stages, "vec", s.id) for s in train])
+    np.testing.assert_allclose(mean[:3], vecs.mean(0), rtol=1e-5)  # all rows, masked face rows included
+    normalise(sequences, norm)
+    d = sequences[3]
+    assert np.all(d.x["x"][[2, 5], 3:] == 0.0)  # masked: the train mean, not (1000 - mean) / std
+    np.testing.assert_allclose(d.x["x"][0, 3:], (stored(stages, "face", "d")[0] - mean[3:]) / std[3:], rtol=1e-5)
+    # word matrices are used as they are (zero padding included)
+    words = load_sequences({"text": "words"}, ["valence"])
+    identity = fit_normaliser(words)
+    normalise(words, identity)
+    np.testing.assert_array_equal(words[0].x["text"], stored(stages, "words", "a"))
+
+
+def test_every_train_unit_masked_is_an_error_naming_the_input(stages):
+    for sid, _ in SESSIONS:
+        np.save(stages / f"data/features/face/{sid}.mask.npy", np.zeros(T, bool))
+    with pytest.raises(ValueError, match="input 'video'.*no valid value in the train split"):
+        fit_normaliser(load_sequences({"video": ["face"]}, ["valence"]))
+
+
+CFG = {"epochs": 3, "patience": 100, "batch_size": 2, "chunk_windows": 6, "lr": 0.01, "device": "cpu",
+       "control": "none"}
+
+
+def test_a_run_overriding_the_inputs_trains_and_evaluates_on_exactly_those(stages):
+    params = {"models": {"modality_lstm": {"features": {"audio": ["vec"], "video": ["face"]}, "targets": "corpus",
+                                           "loss": "mse", "embed": 4, "hidden": 8}}}
+    both = model_spec(params, "modality_lstm")
+    audio = model_spec(params, "modality_lstm", overrides={"features": {"audio": "vec"}})
+    assert (both.features, audio.features) == ({"audio": ["vec"], "video": ["face"]}, {"audio": ["vec"]})
+    meta = train_model(audio, CFG, 1, stages / "m.pt", stages / "h.csv")
+    assert meta["features"] == {"audio": ["vec"]} and meta["input_shape"] == {"audio": [3]}
+    model, _, norm = load_trained(stages / "m.pt")
+    assert set(norm) == {"audio"} and list(model.encoders.layers) == ["audio"]  # no video encoder
+    assert model.encoders.layers["audio"][0].in_features == 3
+    # the same weights give the same test metrics whatever the face stage holds: it is not read
+    metrics, _ = evaluate_trained(stages / "m.pt")
+    for sid, _ in SESSIONS:
+        np.save(stages / f"data/features/face/{sid}.npy", np.full((T, 2), 7.0, np.float32))
+    assert evaluate_trained(stages / "m.pt")[0] == metrics
+    # a one-input model given a mapping, or a named-input model given a list, is refused by name
+    with pytest.raises(ValueError, match="models.modality_lstm.features must be a mapping"):
+        model_spec({"models": {"modality_lstm": {**params["models"]["modality_lstm"], "features": ["vec"]}}},
+                   "modality_lstm")
+
+
+def test_a_one_input_model_trains_as_before_on_a_list(stages):
+    spec = ModelSpec("lstm", ["vec", "face"], ["valence"], "mse", {"hidden": 8})
+    meta = train_model(spec, CFG, 1, stages / "m.pt", stages / "h.csv")
+    assert meta["features"] == ["vec", "face"] and meta["input_shape"] == [5]
+    saved = torch.load(stages / "m.pt", weights_only=True)
+    assert set(saved["normaliser"]) == {"x"}
