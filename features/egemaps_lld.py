@@ -4,6 +4,7 @@ Raju et al. (AVEC 2019) describe each window by "the mean and standard deviation
 4 s window" of the 25 eGeMAPS LLDs (openSMILE, 10 ms hop; see `features.lld`), rather than
 openSMILE's 88 functionals (`features.egemaps`): (n_windows, 50).
 """
+import numpy as np
 import opensmile
 import pandas as pd
 
@@ -27,4 +28,6 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
     rate = int(cfg["sample_rate"])
     frames = egemaps_lld_frames(load_audio(session, rate), rate, cfg["feature_set"])
     summary = window_mean_std(frames.values, frames.times, windows, session.id)
-    return Extracted({"features": summary}, {"frames": len(frames.times)})
+    # the frames themselves too, for models that read them (pipeline/inner_sequences.py)
+    return Extracted({"features": summary, "frames": frames.values.astype(np.float32),
+                      "frame_times": frames.times.astype(np.float64)}, {"frames": len(frames.times)})

@@ -81,12 +81,18 @@ def mfcc_frames(audio: np.ndarray, sample_rate: int, n_mfcc: int = 13) -> Frames
     return Frames(stacked.T.astype(np.float32), times, mfcc_names(n_mfcc))
 
 
+def frame_ranges(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(n, 2) index ranges [first, last) of the frames (sorted centre `times`) whose centre is in
+    [start, end): the project's one rule for the frames of a window or a segment."""
+    return np.stack([np.searchsorted(times, starts, side="left"), np.searchsorted(times, ends, side="left")],
+                    axis=1).astype(np.int64)
+
+
 def window_frame_ranges(times: np.ndarray, windows: pd.DataFrame, session_id: str | None = None) -> np.ndarray:
-    """(n_windows, 2) index ranges [first, last) of the frames whose centre is in [start, end)."""
+    """frame_ranges of every window; a window without a frame is an error naming it."""
     starts = windows["start"].to_numpy(dtype=float)
     ends = windows["end"].to_numpy(dtype=float)
-    ranges = np.stack([np.searchsorted(times, starts, side="left"),
-                       np.searchsorted(times, ends, side="left")], axis=1)
+    ranges = frame_ranges(times, starts, ends)
     empty = np.flatnonzero(ranges[:, 1] <= ranges[:, 0])
     if empty.size:
         session = session_id or _session_of(windows)

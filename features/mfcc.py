@@ -6,6 +6,7 @@ row is the mean and the std of every coefficient over the frames centred in the 
 (n_windows, 2 * 3 * n_mfcc) = 78 columns for 13 MFCCs.
 """
 import librosa
+import numpy as np
 import pandas as pd
 
 from features import Extracted
@@ -32,4 +33,6 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
     except ValueError as err:
         raise ValueError(f"session {session.id}: {err}") from err
     summary = window_mean_std(frames.values, frames.times, windows, session.id)
-    return Extracted({"features": summary}, {"frames": len(frames.times)})
+    # the frames themselves too, for models that read them (pipeline/inner_sequences.py)
+    return Extracted({"features": summary, "frames": frames.values.astype(np.float32),
+                      "frame_times": frames.times.astype(np.float64)}, {"frames": len(frames.times)})

@@ -12,6 +12,9 @@ pipeline/params_rules.py. Choices that also live in code (extractors, losses, co
 backbones, face backends, openSMILE sets) are kept in step with it by tests/test_params.py;
 this module imports nothing heavy (model names are read from models/*.py: pipeline/model_names.py).
 
+Longer than the project's other modules because it holds every group's schema in one place,
+beside the cross-group rules (inputs that name stages, units that name presets).
+
 Stage `check_params` (the first stage: `validate` depends on its output, so DVC runs it first):
 Reads:  every params group; models/ (the registry)
 Writes: data/params_checked.json, always the same bytes: the stage orders the DAG and stops it
@@ -171,11 +174,20 @@ def feature_stage_keys(params: dict) -> list[str]:
 
 def input_rules(params: dict) -> Schema:
     """`features` and `unit` of a model spec or a benchmark run: the stages and units params defines.
-    `features` is a list (one input) or a mapping of input names to a stage or a list of stages."""
+    `features` is a list (one input) or a mapping of input names to a stage or a list of stages,
+    or to the frames or words inside each unit of one stage."""
     stages = list_of(one_of(*feature_stage_keys(params)))
-    named = Rule(lambda g: f"a mapping of input names to {stages.describe(g)}",
+    inner = {"stage": one_of(*feature_stage_keys(params)), "per": one_of("frame", "word")}  # pipeline/inner_sequences.py
+
+    def one_input(x) -> bool:
+        if isinstance(x, dict):
+            return set(x) == set(inner) and all(inner[k].accepts(x[k], {}) for k in inner)
+        return stages.accepts(x, {}) or stages.accepts([x], {})
+
+    named = Rule(lambda g: f"a mapping of input names (no dots) to {stages.describe(g)}, or to "
+                           f"{{stage: one of them, per: frame | word}}",
                  lambda v, g: isinstance(v, dict) and bool(v) and all(
-                     isinstance(k, str) and (stages.accepts(x, g) or stages.accepts([x], g)) for k, x in v.items()))
+                     isinstance(k, str) and "." not in k and one_input(x) for k, x in v.items()))
     return {"features": either(stages, named), "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}
 
 

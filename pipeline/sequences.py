@@ -6,10 +6,15 @@ Each input of a session is (T, D) vectors or (T, words, D) word matrices, with i
 or (T, words), True where a value is real. A stage's `<session>.mask.npy` (face: windows
 without a face; glove: padding words) gives it; a stage without one is valid everywhere.
 
+An input may also be the frames or the words inside each unit (`{stage: frame34, per: frame}`,
+`{stage: glove, per: word}`: pipeline/inner_sequences.py), padded per batch to (T, F, D) with
+a (T, F) mask and their times as the extra input `<name>.times`.
+
 Per-unit vectors are z-scored with statistics of the train split's valid values only; a
 masked value is then set to 0 (the train mean), so it never enters a model as the zeros a
-stage stored for it, moved by the normaliser. Per-unit matrices (GloVe words of a window) are
-used as they are, zero padding included, as the papers do.
+stage stored for it, moved by the normaliser. Frames inside units are z-scored with the train
+frames inside a unit. Per-unit matrices and words (GloVe) are used as they are, zero padding
+included, as the papers do.
 """
 import json
 from dataclasses import dataclass, field
@@ -19,6 +24,7 @@ import pandas as pd
 import torch
 
 from pipeline import layout
+from pipeline.inner_sequences import PER, InnerSequence, load_inner
 
 DEFAULT_INPUT = "x"  # the input of a one-input model
 
@@ -28,7 +34,7 @@ class SessionSequence:
     id: str
     split: str
     start: np.ndarray  # (T,) window start times
-    x: dict[str, np.ndarray] | np.ndarray  # input name -> (T, *unit shape); an array: the one input
+    x: dict[str, np.ndarray | InnerSequence] | np.ndarray  # input name -> (T, *unit shape); an array: the one input
     y: np.ndarray  # (T, targets) gold labels
     group: str | None = None  # the speaker's group (e.g. culture), for per-group metrics
     mask: dict[str, np.ndarray] = field(default_factory=dict)  # input -> (T,) or (T, words); default all True
@@ -38,7 +44,10 @@ class SessionSequence:
         if not isinstance(self.x, dict):
             self.x = {DEFAULT_INPUT: self.x}
         for name, values in self.x.items():
-            self.mask.setdefault(name, np.ones(values.shape[:1] if values.ndim != 3 else values.shape[:2], bool))
+            if isinstance(values, InnerSequence):  # a unit without a frame or word is masked
+                self.mask.setdefault(name, values.lengths > 0)
+            else:
+                self.mask.setdefault(name, np.ones(values.shape[:1] if values.ndim != 3 else values.shape[:2], bool))
 
     def __len__(self) -> int:
         return len(self.y)
@@ -47,16 +56,26 @@ class SessionSequence:
 WINDOW_KEYS = ("session", "split", "group", "index", "start", "end", "word_first", "word_last")  # not labels
 
 
-def model_inputs(features: list[str] | dict) -> dict[str, list[str]]:
-    """Input name -> the feature stages concatenated into it: a list is the one input."""
-    if isinstance(features, dict):
-        return {name: [keys] if isinstance(keys, str) else list(keys) for name, keys in features.items()}
-    return {DEFAULT_INPUT: list(features)}
+def model_inputs(features: list[str] | dict) -> dict[str, list[str] | dict]:
+    """Input name -> the feature stages concatenated into it per unit, or {stage, per} for the
+    frames or words inside each unit; a list is the one input."""
+    if not isinstance(features, dict):
+        return {DEFAULT_INPUT: list(features)}
+    inputs = {}
+    for name, keys in features.items():
+        if isinstance(keys, dict):
+            if set(keys) != {"stage", "per"} or keys["per"] not in PER:
+                raise ValueError(f"input {name!r}: {keys}: give {{stage: <feature stage>, per: frame | word}}")
+            inputs[name] = {"stage": keys["stage"], "per": keys["per"]}
+        else:
+            inputs[name] = [keys] if isinstance(keys, str) else list(keys)
+    return inputs
 
 
 def feature_stages(features: list[str] | dict) -> list[str]:
     """Every feature stage a model reads, in the order its inputs name them."""
-    return [key for keys in model_inputs(features).values() for key in keys]
+    return [key for keys in model_inputs(features).values()
+            for key in ([keys["stage"]] if isinstance(keys, dict) else keys)]
 
 
 class CorpusMismatch(ValueError):
@@ -142,6 +161,9 @@ def load_sequences(features: list[str] | dict, targets: list[str], unit: str | N
         group = rows.group.iloc[0] if "group" in rows else None
         x, mask, valid = {}, {}, {}
         for name, stages in inputs.items():
+            if isinstance(stages, dict):
+                x[name] = load_inner(stages["stage"], stages["per"], str(session_id), rows)
+                continue
             x[name], mask[name], element = _session_input(str(session_id), name, stages, len(rows), unit)
             if element is not None:
                 valid[name] = element
@@ -159,7 +181,12 @@ def fit_normaliser(sequences: list[SessionSequence]) -> Normaliser:
     for matrices)."""
     train = [s for s in sequences if s.split == "train"]
     norm = {}
-    for name in train[0].x:
+    for name, first in train[0].x.items():
+        if isinstance(first, InnerSequence):
+            values = np.concatenate([s.x[name].covered() for s in train])
+            norm[name] = (values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)) if first.values.ndim == 2 \
+                and first.times.ndim == 1 else (np.zeros(1, np.float32), np.ones(1, np.float32))  # words: as they are
+            continue
         values = np.concatenate([s.x[name] for s in train])
         if values.ndim != 2:
             norm[name] = np.zeros(1, np.float32), np.ones(1, np.float32)
@@ -179,10 +206,31 @@ def fit_normaliser(sequences: list[SessionSequence]) -> Normaliser:
 def normalise(sequences: list[SessionSequence], norm: Normaliser) -> None:
     for s in sequences:
         for name, (mean, std) in norm.items():
+            if isinstance(s.x[name], InnerSequence):
+                s.x[name] = s.x[name].with_values(((s.x[name].values - mean) / std).astype(np.float32))
+                continue
             values = ((s.x[name] - mean) / std).astype(np.float32)
             if name in s.valid:
                 values[~s.valid[name]] = 0.0  # the train mean: a masked value is no information
             s.x[name] = values
+
+
+def input_shapes(sequence: SessionSequence) -> dict[str, list[int]]:
+    """Each input's shape per unit: [D], [words, D], or [-1, D] for frames or words inside a unit."""
+    return {k: [-1, v.values.shape[1]] if isinstance(v, InnerSequence) else list(v.shape[1:])
+            for k, v in sequence.x.items()}
+
+
+def as_arrays(x: dict, mask: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One session's inputs and masks as arrays: frames and words inside units padded to the
+    longest unit, with their mask and their times (`<name>.times`)."""
+    arrays, masks = {}, dict(mask)
+    for k, v in x.items():
+        if isinstance(v, InnerSequence):
+            arrays[k], masks[k], arrays[f"{k}.times"] = v.padded()
+        else:
+            arrays[k] = v
+    return arrays, masks
 
 
 def run_model(model: torch.nn.Module, x: dict[str, torch.Tensor], mask: dict[str, torch.Tensor],
@@ -208,8 +256,9 @@ def predict(model: torch.nn.Module, sequence: SessionSequence, device: torch.dev
     """(T, targets) predictions for one whole session (autoregressive models feed back their own);
     `independent`: each unit alone, as a sequence of one (segments a model sees one at a time)."""
     model.eval()
-    x = {k: torch.from_numpy(v).to(device) for k, v in sequence.x.items()}
-    mask = {k: torch.from_numpy(v).to(device) for k, v in sequence.mask.items()}
+    arrays, masks = as_arrays(sequence.x, sequence.mask)
+    x = {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
+    mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
     if independent:
         return run_model(model, {k: v[:, None] for k, v in x.items()}, {k: v[:, None] for k, v in mask.items()})[
             :, 0].cpu().numpy()

@@ -25,9 +25,11 @@ def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
     normalising)."""
     data = hashlib.sha256()
     for s in sequences:
-        data.update(json.dumps([s.id, s.split, {k: [list(v.shape), str(v.dtype)] for k, v in s.x.items()},
+        # frames or words inside units (pipeline/inner_sequences.py): their values, times and ranges
+        arrays = {k: (v.values, v.times, v.ranges) if hasattr(v, "ranges") else (v,) for k, v in s.x.items()}
+        data.update(json.dumps([s.id, s.split, {k: [[list(a.shape), str(a.dtype)] for a in v] for k, v in arrays.items()},
                                 list(s.y.shape)]).encode())
-        for array in (s.start, *s.x.values(), *s.mask.values(), s.y):
+        for array in (s.start, *(a for v in arrays.values() for a in v), *s.mask.values(), s.y):
             data.update(np.ascontiguousarray(array).tobytes())
     what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
             "device": str(device), "data": data.hexdigest()}

@@ -30,9 +30,11 @@ from models import create_model, has_named_inputs, require_registered
 from pipeline import layout
 from pipeline.config import require, section
 from pipeline.params_check import CONTROLS
+from pipeline.inner_sequences import InnerSequence
+from pipeline.inner_sequences import stack as stack_inner
 from pipeline.sequences import (DEFAULT_INPUT, CorpusMismatch, SessionSequence, feature_stages, fit_normaliser,
-                                load_sequences, load_task, model_inputs, normalise, pick_device, predict,
-                                require_features, run_model)
+                                input_shapes, load_sequences, load_task, model_inputs, normalise, pick_device,
+                                predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
 from training.tasks import Task, best_epoch, improved, make_task
 
@@ -100,8 +102,14 @@ Batch = tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]  # input
 
 
 def _stack(pieces: list[tuple[dict, dict, np.ndarray]]) -> Batch:
-    return ({k: np.stack([p[0][k] for p in pieces]) for k in pieces[0][0]},
-            {k: np.stack([p[1][k] for p in pieces]) for k in pieces[0][1]}, np.stack([p[2] for p in pieces]))
+    """A batch of equally long pieces; frames and words inside units padded to the batch's longest."""
+    x, mask = {}, {k: np.stack([p[1][k] for p in pieces]) for k in pieces[0][1]}
+    for k, first in pieces[0][0].items():
+        if isinstance(first, InnerSequence):
+            x[k], mask[k], x[f"{k}.times"] = stack_inner([p[0][k] for p in pieces])
+        else:
+            x[k] = np.stack([p[0][k] for p in pieces])
+    return x, mask, np.stack([p[2] for p in pieces])
 
 
 def _piece(s: SessionSequence, a: int, b: int) -> tuple[dict, dict, np.ndarray]:
@@ -174,7 +182,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
         shuffle_words_across_sessions(rng, train)
     norm = fit_normaliser(sequences)
     normalise(sequences, norm)
-    shapes = {k: list(v.shape[1:]) for k, v in train[0].x.items()}
+    shapes = input_shapes(train[0])
     input_shape = shapes if isinstance(spec.features, dict) else shapes[DEFAULT_INPUT]
     task_info = load_task(spec.unit)
     independent = task_info["sequence"] == "independent"  # each segment alone: sequences of one unit

@@ -59,7 +59,8 @@ def test_egemaps_lld_summary_equals_opensmile_run_directly(tmp_path, speech):
     session = write_session(tmp_path, "s1", speech)
     spans = [(0.0, 2.0), (1.0, 3.0), (2.5, 4.5)]
     cfg = {"feature_set": "eGeMAPSv02", "sample_rate": RATE}
-    rows = egemaps_lld.extract(session, windows_table("s1", spans), cfg).arrays["features"]
+    arrays = egemaps_lld.extract(session, windows_table("s1", spans), cfg).arrays
+    rows = arrays["features"]
     reference = opensmile.Smile(feature_set=opensmile.FeatureSet.eGeMAPSv02,
                                 feature_level=opensmile.FeatureLevel.LowLevelDescriptors).process_file(
         str(tmp_path / "s1.wav"))
@@ -71,6 +72,9 @@ def test_egemaps_lld_summary_equals_opensmile_run_directly(tmp_path, speech):
         np.testing.assert_allclose(row[:25], selected.mean(axis=0), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(row[25:], selected.std(axis=0), rtol=1e-3, atol=1e-4)
     assert len(egemaps_lld.feature_names(cfg)) == 50
+    # the frames are kept for models that read them (pipeline/inner_sequences.py): openSMILE's own
+    np.testing.assert_allclose(arrays["frames"], reference.to_numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(arrays["frame_times"], centres, atol=1e-6)
 
 
 def test_mfcc_summary_equals_librosa_run_directly(tmp_path, speech):

@@ -136,3 +136,74 @@ def test_a_one_input_model_trains_as_before_on_a_list(stages):
     assert meta["features"] == ["vec", "face"] and meta["input_shape"] == [5]
     saved = torch.load(stages / "m.pt", weights_only=True)
     assert set(saved["normaliser"]) == {"x"}
+
+
+@pytest.fixture
+def inner(stages):
+    """Frames (100 per second, 2-d: [time, session number]) and words (3-d) for the fixture's
+    sessions: a's frames run on to 14 s (past its last unit, valued 1000 there), b's stop at
+    10.5 s (its unit 10 holds half its frames, unit 11 none); each unit k holds words 2k, 2k+1."""
+    ends = {"a": 14.0, "b": 10.5, "c": 12.0, "d": 12.0}
+    for name in ("lld", "wordvec"):
+        (stages / "data/features" / name).mkdir()
+    table = pd.read_csv(stages / "data/windows/windows.csv")
+    table["word_first"], table["word_last"] = table["index"] * 2, table["index"] * 2 + 2
+    table.to_csv(stages / "data/windows/windows.csv", index=False)
+    for k, (sid, _) in enumerate(SESSIONS):
+        times = np.arange(0.005, ends[sid], 0.01)
+        frames = np.stack([times, np.full_like(times, k)], axis=1).astype(np.float32)
+        frames[times >= 12.0] = 1000.0
+        np.save(stages / f"data/features/lld/{sid}.frames.npy", frames)
+        np.save(stages / f"data/features/lld/{sid}.frame_times.npy", times)
+        words = np.arange(2 * T * 3, dtype=np.float32).reshape(2 * T, 3) + 100 * k
+        starts = np.arange(2 * T) * 0.5
+        np.save(stages / f"data/features/wordvec/{sid}.words.npy", words)
+        np.save(stages / f"data/features/wordvec/{sid}.word_times.npy", np.stack([starts, starts + 0.4], axis=1))
+    return stages
+
+
+def test_frames_and_words_inside_each_unit_are_padded_with_their_masks_and_times(inner):
+    from pipeline.sequences import as_arrays
+    sequences = load_sequences({"lld": {"stage": "lld", "per": "frame"}, "text": {"stage": "wordvec", "per": "word"}},
+                               ["valence"])
+    b = sequences[1]
+    x, mask = as_arrays(b.x, b.mask)
+    assert x["lld"].shape == (T, 100, 2) and mask["lld"].shape == (T, 100)
+    frames = np.load(inner / "data/features/lld/b.frames.npy")
+    np.testing.assert_array_equal(x["lld"][3], frames[300:400])  # centres in [3, 4) s
+    np.testing.assert_allclose(x["lld.times"][3], np.arange(3.005, 3.999, 0.01), atol=1e-5)
+    assert mask["lld"][10].sum() == 50 and not mask["lld"][11].any()  # half a unit, then none
+    assert list(b.mask["lld"]) == [True] * 11 + [False]  # a unit without a frame is masked as a whole
+    words = np.load(inner / "data/features/wordvec/b.words.npy")
+    assert x["text"].shape == (T, 2, 3) and mask["text"].all()
+    np.testing.assert_array_equal(x["text"][5], words[10:12])
+    np.testing.assert_allclose(x["text.times"][5], [[5.0, 5.4], [5.5, 5.9]])
+
+
+def test_frames_are_normalised_with_the_train_frames_inside_units_and_batched_lazily(inner):
+    from pipeline.trainer import training_batches
+    sequences = load_sequences({"lld": {"stage": "lld", "per": "frame"}}, ["valence"])
+    norm = fit_normaliser(sequences)
+    inside = np.concatenate([np.load(inner / f"data/features/lld/{s}.frames.npy")[:1200] for s in ("a", "b")])
+    mean, std = norm["lld"]
+    np.testing.assert_allclose(mean, inside.mean(0), rtol=1e-5)  # a's 1000s past its last unit left out
+    np.testing.assert_allclose(std, inside.std(0), rtol=1e-5)
+    normalise(sequences, norm)
+    assert sequences[0].x["lld"].values.shape == (1400, 2)  # a session's frames once, not once per window
+    batches = training_batches(np.random.default_rng(0), [s for s in sequences if s.split == "train"], 4, 3)
+    x, mask, y = batches[0]
+    assert x["lld"].shape[:3] == (len(y), 4, 100) and x["lld.times"].shape == x["lld"].shape[:3]
+    assert mask["lld"].shape == x["lld"].shape[:3]
+
+
+def test_a_named_input_model_trains_on_frames_and_words_inside_units(inner):
+    params = {"models": {"modality_lstm": {"features": {"audio": {"stage": "lld", "per": "frame"},
+                                                        "text": {"stage": "wordvec", "per": "word"}},
+                                           "targets": "corpus", "loss": "mse", "embed": 4, "hidden": 8}}}
+    spec = model_spec(params, "modality_lstm")
+    meta = train_model(spec, CFG, 1, inner / "m.pt", inner / "h.csv")
+    assert meta["input_shape"] == {"audio": [-1, 2], "text": [-1, 3]}
+    metrics, table = evaluate_trained(inner / "m.pt")
+    assert np.isfinite(metrics["valence"]["ccc"]) and len(table) == T
+    with pytest.raises(FileNotFoundError, match="features@vec keeps no frames"):
+        load_sequences({"v": {"stage": "vec", "per": "frame"}}, ["valence"])

@@ -119,6 +119,12 @@ def test_a_models_inputs_take_the_form_its_registration_says():
         params_check.check(with_value("models.modality_lstm.features", {"audio": ["nosuch"]}), "models.modality_lstm")
     params_check.check(with_value("benchmark.lstm_ccc", {"model": "modality_lstm", "features": {"audio": "egemaps"}}),
                        "benchmark.lstm_ccc")  # one stage by name is a list of one
+    params_check.check(with_value("models.modality_lstm.features", {"speech": {"stage": "frame34", "per": "frame"},
+                                                                     "text": {"stage": "glove", "per": "word"}}),
+                       "models.modality_lstm")
+    with pytest.raises(ParamsError, match="per: frame | word"):
+        params_check.check(with_value("models.modality_lstm.features", {"speech": {"stage": "frame34", "per": "segment"}}),
+                           "models.modality_lstm")
 
 
 def test_a_manifest_corpus_split_rule_is_checked():
