@@ -24,7 +24,8 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
-from pipeline.trainer import evaluate_trained, model_spec, train_model
+from pipeline.trained_model import evaluate_trained
+from pipeline.trainer import model_spec, train_model
 from training.tasks import headline
 
 log = logging.getLogger("benchmark")

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline import layout
 from pipeline.config import run_stage
 from pipeline.figures import pyplot, save_figure
-from pipeline.trainer import evaluate_trained
+from pipeline.trained_model import evaluate_trained
 from training.tasks import headline
 
 log = logging.getLogger("evaluate")

@@ -23,7 +23,7 @@ from pipeline.config import load_params, require, run_stage, section
 from pipeline.figures import pyplot, save_figure
 from pipeline.params_check import check
 from pipeline.sequences import SessionSequence, normalise, predict
-from pipeline.trainer import load_trained
+from pipeline.trained_model import load_trained
 from pipeline.window import assign_words, window_settings, window_starts
 
 log = logging.getLogger("story")

@@ -1,4 +1,5 @@
-"""Training and evaluating one model spec: shared by the `train`, `evaluate` and `benchmark` stages.
+"""Training one model spec: shared by the `train` and `benchmark` stages (a trained checkpoint is
+loaded and applied by pipeline/trained_model.py).
 
 A model spec is `models.<name>` in params.yaml: the feature sets it reads (a list: one
 input; a mapping of input names to lists: named inputs, pipeline/sequences.py), its targets
@@ -25,7 +26,6 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from metrics.groups import per_group
 from models import create_model, has_named_inputs, require_registered
 from pipeline import layout
 from pipeline.config import require, section
@@ -161,6 +161,82 @@ def predict_split(model, sequences: list[SessionSequence], device,
             np.concatenate([s.y for s in sequences]))
 
 
+@dataclass
+class TrainingData:
+    """What one training run reads, normalised with statistics of its train split."""
+    train: list[SessionSequence]
+    dev: list[SessionSequence]
+    key: str  # the run's progress key (pipeline/train_progress.py)
+    norm: dict
+    input_shape: list | dict  # the factory's input_shape: one input's, or every named input's
+    task_info: dict  # the unit's task.json
+    task: Task
+
+    @property
+    def independent(self) -> bool:  # each segment alone: sequences of one unit
+        return self.task_info["sequence"] == "independent"
+
+
+def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generator, device) -> TrainingData:
+    sequences = load_sequences(spec.features, spec.targets, spec.unit)
+    train = [s for s in sequences if s.split == "train"]
+    dev = [s for s in sequences if s.split == "dev"]
+    require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
+    key = run_key(spec, cfg, seed, sequences, device)  # before the sequences are shuffled or normalised
+    if cfg.get("control", "none") == "shuffled_words":
+        shuffle_words_across_sessions(rng, train)
+    norm = fit_normaliser(sequences)
+    normalise(sequences, norm)
+    shapes = input_shapes(train[0])
+    task_info = load_task(spec.unit)
+    task = spec_task(spec, task_info)
+    task.fit(np.concatenate([s.y for s in train]))
+    return TrainingData(train, dev, key, norm, shapes if isinstance(spec.features, dict) else shapes[DEFAULT_INPUT],
+                        task_info, task)
+
+
+def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: np.random.Generator, device,
+               progress: Path | None, chunk: int) -> dict:
+    """The epoch loop with early stopping on the dev score, resumed from `progress` when it holds
+    this run's state; returns the state: best weights and score, history, whether it stopped."""
+    task, teacher_forcing = data.task, getattr(model, "uses_teacher_forcing", False)
+    state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
+    done = 0
+    resumed = load_progress(progress, data.key, int(cfg["epochs"]), model, optimiser, rng)
+    if resumed:
+        done, state = resumed
+        log.info("resuming from epoch %d (%s)", done, progress)
+    epochs = range(done + 1, 1 + (done if state["stopped"] else int(cfg["epochs"])))
+    for epoch in (bar := tqdm(epochs, desc=f"train {name}", unit="epoch", initial=done,
+                              total=int(cfg["epochs"]))):
+        model.train()
+        losses = []
+        for xs, masks, ys in training_batches(rng, data.train, chunk, int(cfg["batch_size"])):
+            x = {k: torch.from_numpy(v).to(device) for k, v in xs.items()}
+            mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
+            y = torch.from_numpy(ys).to(device)
+            loss = task.loss(run_model(model, x, mask, teacher=y if teacher_forcing else None), y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            losses.append(loss.item())
+        scores = task.dev_scores(*predict_split(model, data.dev, device, data.independent))
+        state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)), **scores})
+        bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev=f"{scores['dev_score']:.3f}")
+        if improved(scores["dev_score"], state["best"], task.maximise):
+            state["best"], state["stale"] = scores["dev_score"], 0
+            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            state["stale"] += 1
+            state["stopped"] = state["stale"] >= int(cfg["patience"])
+        if progress is not None:
+            save_progress(progress, data.key, epoch, model, optimiser, rng, state)
+        if state["stopped"]:
+            log.info("early stop at epoch %d (no dev improvement for %d epochs)", epoch, state["stale"])
+            break
+    return state
+
+
 def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
                 progress: Path | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on the dev score; saves the best
@@ -173,124 +249,30 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     device = pick_device(cfg["device"])
-    sequences = load_sequences(spec.features, spec.targets, spec.unit)
-    train = [s for s in sequences if s.split == "train"]
-    dev = [s for s in sequences if s.split == "dev"]
-    require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
-    key = run_key(spec, cfg, seed, sequences, device)  # before the sequences are shuffled or normalised
-    if control == "shuffled_words":
-        shuffle_words_across_sessions(rng, train)
-    norm = fit_normaliser(sequences)
-    normalise(sequences, norm)
-    shapes = input_shapes(train[0])
-    input_shape = shapes if isinstance(spec.features, dict) else shapes[DEFAULT_INPUT]
-    task_info = load_task(spec.unit)
-    independent = task_info["sequence"] == "independent"  # each segment alone: sequences of one unit
-    task = spec_task(spec, task_info)
-    task.fit(np.concatenate([s.y for s in train]))
-    model = create_model(spec.name, input_shape, task.n_outputs, **spec.hparams).to(device)
-    teacher_forcing = getattr(model, "uses_teacher_forcing", False)
-    if task.logits and teacher_forcing:
+    data = training_data(spec, cfg, seed, rng, device)
+    task = data.task
+    model = create_model(spec.name, data.input_shape, task.n_outputs, **spec.hparams).to(device)
+    if task.logits and getattr(model, "uses_teacher_forcing", False):
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
     # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
-    chunk = 1 if independent else min(int(cfg["chunk_windows"]), min(len(s) for s in train))
+    chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
     log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
-             len(train), len(dev), f"chunks of {chunk} units" if chunk else "whole sessions", task.loss_name, control)
-
-    progress = progress_file(progress, key)
-    state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
-    done = 0
-    resumed = load_progress(progress, key, int(cfg["epochs"]), model, optimiser, rng)
-    if resumed:
-        done, state = resumed
-        log.info("resuming from epoch %d (%s)", done, progress)
-    batch = int(cfg["batch_size"])
-    epochs = range(done + 1, 1 + (done if state["stopped"] else int(cfg["epochs"])))
-    for epoch in (bar := tqdm(epochs, desc=f"train {spec.name}", unit="epoch", initial=done,
-                              total=int(cfg["epochs"]))):
-        model.train()
-        losses = []
-        for xs, masks, ys in training_batches(rng, train, chunk, batch):
-            x = {k: torch.from_numpy(v).to(device) for k, v in xs.items()}
-            mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
-            y = torch.from_numpy(ys).to(device)
-            loss = task.loss(run_model(model, x, mask, teacher=y if teacher_forcing else None), y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
-        scores = task.dev_scores(*predict_split(model, dev, device, independent))
-        state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)), **scores})
-        bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev=f"{scores['dev_score']:.3f}")
-        if improved(scores["dev_score"], state["best"], task.maximise):
-            state["best"], state["stale"] = scores["dev_score"], 0
-            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            state["stale"] += 1
-            state["stopped"] = state["stale"] >= int(cfg["patience"])
-        if progress is not None:
-            save_progress(progress, key, epoch, model, optimiser, rng, state)
-        if state["stopped"]:
-            log.info("early stop at epoch %d (no dev improvement for %d epochs)", epoch, state["stale"])
-            break
-
+             len(data.train), len(data.dev), f"chunks of {chunk} units" if chunk else "whole sessions",
+             task.loss_name, control)
+    state = run_epochs(spec.name, model, optimiser, data, cfg, rng, device, progress_file(progress, data.key), chunk)
     history, best = state["history"], state["best"]
-
-    meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": task_info["sequence"],
+    meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": data.task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),
-            "classes": task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
-            "hparams": spec.hparams, "control": control, "input_shape": input_shape,
+            "classes": data.task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
+            "hparams": spec.hparams, "control": control, "input_shape": data.input_shape,
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device)}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": state["best_state"], "meta": json.dumps(meta),
                 "normaliser": {k: {"mean": torch.from_numpy(np.asarray(m)), "std": torch.from_numpy(np.asarray(s))}
-                               for k, (m, s) in norm.items()}}, checkpoint)
+                               for k, (m, s) in data.norm.items()}}, checkpoint)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")
     log.info("best dev score %.3f (%s) at epoch %d", best, "maximised" if task.maximise else "minimised",
              meta["best_epoch"])
     return meta
-
-
-def task_of(meta: dict) -> Task:
-    """The task a checkpoint was trained on, from its metadata."""
-    return make_task(meta["task"], meta["targets"], meta["loss"], meta.get("classes"),
-                     meta.get("class_weights", False), meta.get("reference"))
-
-
-def load_trained(checkpoint: Path):
-    """(model, meta, normaliser) of a checkpoint written by train_model."""
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    meta = json.loads(saved["meta"])
-    model = create_model(meta["model"], meta["input_shape"], task_of(meta).n_outputs, **meta["hparams"])
-    model.load_state_dict(saved["state_dict"])
-    norm = {k: (v["mean"].numpy(), v["std"].numpy()) for k, v in saved["normaliser"].items()}
-    return model, meta, norm
-
-
-def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
-    """Test-split metrics (with the corpus's human baseline beside them, and per speaker group
-    when the test split has several) and the prediction table."""
-    model, meta, norm = load_trained(checkpoint)
-    task = task_of(meta)
-    test = [s for s in load_sequences(meta["features"], meta["targets"], meta["unit"]) if s.split == "test"]
-    if not test:
-        raise ValueError("the corpus has no test sessions")
-    normalise(test, norm)
-    pred, gold = predict_split(model, test, torch.device("cpu"), meta["sequence"] == "independent")
-    ids = np.array([s.id for s in test for _ in range(len(s))])
-    groups = [s.group for s in test for _ in range(len(s))]
-    human = (json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
-             if layout.CORPUS_REPORT.exists() else None)
-
-    def scores(pred, gold, ids, human=None) -> dict:
-        return {"sessions": len(set(ids)), "windows": len(ids), **task.test_metrics(pred, gold, ids, human)}
-
-    metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
-               "features": meta["features"], "unit": meta["unit"], "split": "test", "task": task.name, **scores(pred, gold, ids, human)}
-    if by_group := per_group(scores, groups, pred, gold, ids):
-        metrics["groups"] = by_group  # the human baseline is per split, not per group: not repeated here
-    table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),
-                          **({"group": groups} if by_group else {}), **task.prediction_columns(pred, gold)})
-    return metrics, table

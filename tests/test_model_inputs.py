@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from pipeline.sequences import fit_normaliser, load_sequences, model_inputs, normalise
-from pipeline.trainer import ModelSpec, evaluate_trained, load_trained, model_spec, train_model
+from pipeline.trained_model import evaluate_trained, load_trained
+from pipeline.trainer import ModelSpec, model_spec, train_model
 
 SESSIONS = (("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test"))
 T, WORDS = 12, 4
