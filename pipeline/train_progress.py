@@ -27,8 +27,9 @@ def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
     for s in sequences:
         # frames or words inside units (pipeline/inner_sequences.py): their values, times and ranges
         arrays = {k: (v.values, v.times, v.ranges) if hasattr(v, "ranges") else (v,) for k, v in s.x.items()}
-        data.update(json.dumps([s.id, s.split, {k: [[list(a.shape), str(a.dtype)] for a in v] for k, v in arrays.items()},
-                                list(s.y.shape)]).encode())
+        shapes = {k: [list(v[0].shape), str(v[0].dtype)] if len(v) == 1 else [[list(a.shape), str(a.dtype)] for a in v]
+                  for k, v in arrays.items()}
+        data.update(json.dumps([s.id, s.split, shapes, list(s.y.shape)]).encode())
         for array in (s.start, *(a for v in arrays.values() for a in v), *s.mask.values(), s.y):
             data.update(np.ascontiguousarray(array).tobytes())
     what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
