@@ -1,7 +1,8 @@
 """Benchmark: training throughput (windows per second) of every registered model.
 
 Runs forward + backward + Adam steps on batches shaped like the default pipeline's
-(batch 16 chunks of 20 windows; eGeMAPS vectors or 24 x 50 GloVe word matrices), on
+(batch 16 chunks of 20 windows; eGeMAPS vectors or 24 x 50 GloVe word matrices; a model with
+named inputs gets eGeMAPS and face vectors), on
 the CPU and, when torch sees one, on CUDA. Prints windows/s per device and the
 CUDA/CPU ratio.
 Run:  .venv/bin/python -m benchmarks.train_throughput [--steps 20]
@@ -11,25 +12,29 @@ import time
 
 import torch
 
-from models import create_model, input_rank, list_models
+from models import create_model, has_named_inputs, input_rank, list_models
+from pipeline.sequences import DEFAULT_INPUT, run_model
 from training.tasks import make_task
 
 SHAPES = {1: (88,), 2: (24, 50)}
+NAMED_SHAPES = {"audio": (88,), "video": (45,)}
 BATCH, CHUNK = 16, 20
 
 
 def windows_per_second(name: str, device: torch.device, steps: int) -> float:
     torch.manual_seed(0)
-    shape = SHAPES[input_rank(name)]
-    model = create_model(name, shape, n_targets=1).to(device).train()
+    named = has_named_inputs(name)
+    shapes = NAMED_SHAPES if named else {DEFAULT_INPUT: SHAPES[input_rank(name)]}
+    model = create_model(name, shapes if named else shapes[DEFAULT_INPUT], n_targets=1).to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(BATCH, CHUNK, *shape, device=device)
+    x = {k: torch.randn(BATCH, CHUNK, *s, device=device) for k, s in shapes.items()}
+    mask = {k: torch.ones(BATCH, CHUNK, dtype=torch.bool, device=device) for k in shapes}
     y = torch.randn(BATCH, CHUNK, 1, device=device)
     teacher = getattr(model, "uses_teacher_forcing", False)
     loss_fn = make_task("continuous", ["valence"], "ccc").loss
 
     def step() -> None:
-        loss = loss_fn(model(x, teacher=y) if teacher else model(x), y)
+        loss = loss_fn(run_model(model, x, mask, teacher=y if teacher else None), y)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
