@@ -4,13 +4,17 @@ A named input `{stage: frame34, per: frame}` gives a model, for every unit, the 
 that stage whose centre lies in the unit's [start, end) (features/lld.py's rule, as every
 frame-level summary of the project uses); `{stage: glove, per: word}` gives the unit's words
 (its `word_first`/`word_last` rows of the alignment, the GloVe matrices' rule) with their
-start and end times. A session's frames or words are kept once, with each unit's index
+start and end times; `{stage: egemaps_lld, per: word}` (a stage of frames) gives the unit's
+words as that stage's frames averaged over each word, weighted by their overlap with it
+(features/word_alignment.py: Williams et al.'s word-aligned audio and video). A session's frames or words are kept once, with each unit's index
 range into them, and padded only when a batch is built: overlapping windows (a 5 s window
 every 0.5 s holds 500 frames, each shared by ten windows) are never copied for a whole
 corpus.
 
 Stages that keep their frames write `<session>.frames.npy` (N, D) and `<session>.frame_times.npy`
-(N,) centre times (frame34, egemaps_lld, mfcc); GloVe writes `<session>.words.npy` (W, D) and
+(N,) centre times (frame34, egemaps_lld, mfcc); the face stage's frames are its per-frame table
+(time, face found, confidence, AUs, gaze, pose: the AUs, gaze and pose are the values, frames
+without a face are left out of word averages). GloVe writes `<session>.words.npy` (W, D) and
 `<session>.word_times.npy` (W, 2).
 """
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features.lld import frame_ranges
+from features.word_alignment import aligned_to_words
 from pipeline import layout
 
 PER = ("frame", "word")
@@ -30,26 +35,27 @@ class InnerSequence:
     values: np.ndarray  # (N, D) float32
     times: np.ndarray  # (N,) frame centres or (N, 2) word start/end, seconds
     ranges: np.ndarray  # (T, 2) int
+    present: np.ndarray | None = None  # (N,) False: an item with no value (a word no face frame overlaps)
 
     def __len__(self) -> int:
         return len(self.ranges)
 
     def __getitem__(self, units: slice) -> "InnerSequence":
-        return InnerSequence(self.values, self.times, self.ranges[units])
+        return InnerSequence(self.values, self.times, self.ranges[units], self.present)
 
     @property
     def lengths(self) -> np.ndarray:
         return self.ranges[:, 1] - self.ranges[:, 0]
 
     def covered(self) -> np.ndarray:
-        """The values inside at least one unit, each once."""
+        """The values inside at least one unit, each once (items without a value left out)."""
         inside = np.zeros(len(self.values), bool)
         for a, b in self.ranges:
             inside[a:b] = True
-        return self.values[inside]
+        return self.values[inside if self.present is None else inside & self.present]
 
     def with_values(self, values: np.ndarray) -> "InnerSequence":
-        return InnerSequence(values, self.times, self.ranges)
+        return InnerSequence(values, self.times, self.ranges, self.present)
 
     def padded(self, width: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(T, F, D) values, (T, F) mask and (T, F, ...) times, padded with zeros to `width`
@@ -60,7 +66,8 @@ class InnerSequence:
         mask = np.zeros((len(self), width), bool)
         for i, (a, b) in enumerate(self.ranges):
             n = min(b - a, width)
-            values[i, :n], times[i, :n], mask[i, :n] = self.values[a:a + n], self.times[a:a + n], True
+            values[i, :n], times[i, :n] = self.values[a:a + n], self.times[a:a + n]
+            mask[i, :n] = True if self.present is None else self.present[a:a + n]
         return values, mask, times
 
 
@@ -72,25 +79,58 @@ def stack(pieces: list[InnerSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return tuple(np.stack([p[k] for p in padded]) for k in range(3))
 
 
+def frame_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """A stage's frames of one session: (N, D) values, (N,) centre times, (N,) valid or None."""
+    folder = layout.FEATURES / stage
+    frames_path, times_path = folder / f"{session_id}.frames.npy", folder / f"{session_id}.frame_times.npy"
+    if not frames_path.exists():
+        raise FileNotFoundError(f"session {session_id}: {frames_path} missing: features@{stage} keeps no frames "
+                                f"(stages that do: frame34, egemaps_lld, mfcc, face)")
+    frames = np.load(frames_path, allow_pickle=False)
+    if times_path.exists():
+        times = np.load(times_path, allow_pickle=False).astype(np.float64)
+        if len(times) != len(frames):
+            raise ValueError(f"session {session_id}: {frames_path} has {len(frames)} rows, {times_path} {len(times)}")
+        return frames.astype(np.float32), times, None
+    from features.face import FRAME_COLUMNS  # the per-frame table of the face stages (imports MediaPipe)
+    if frames.ndim != 2 or frames.shape[1] != len(FRAME_COLUMNS):
+        raise ValueError(f"session {session_id}: {frames_path} has neither frame times nor the face stage's "
+                         f"{len(FRAME_COLUMNS)} columns")
+    first = FRAME_COLUMNS.index("confidence") + 1
+    return (frames[:, first:].astype(np.float32), frames[:, FRAME_COLUMNS.index("time")].astype(np.float64),
+            frames[:, FRAME_COLUMNS.index("face")] > 0)
+
+
 def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> InnerSequence:
     """The frames (per="frame") or words (per="word") of one session's units (rows of windows.csv,
     in order)."""
     folder = layout.FEATURES / stage
-    kind = "frames" if per == "frame" else "words"
-    values_path, times_path = folder / f"{session_id}.{kind}.npy", folder / f"{session_id}.{kind[:-1]}_times.npy"
-    for path in (values_path, times_path):
-        if not path.exists():
-            raise FileNotFoundError(f"session {session_id}: {path} missing: features@{stage} keeps no {kind} "
-                                    f"(stages that do: frame34, egemaps_lld, mfcc per frame; glove per word)")
-    values = np.load(values_path, allow_pickle=False).astype(np.float32)
-    times = np.load(times_path, allow_pickle=False).astype(np.float64)
-    if len(values) != len(times):
-        raise ValueError(f"session {session_id}: {values_path} has {len(values)} rows, {times_path} {len(times)}")
     if per == "frame":
+        values, times, valid = frame_table(stage, session_id)
+        if valid is not None:
+            values, times = values[valid], times[valid]  # frames without a face are no frames
         ranges = frame_ranges(times, units["start"].to_numpy(float), units["end"].to_numpy(float))
-    else:
+        return InnerSequence(values, times.astype(np.float32), ranges)
+    words_path = folder / f"{session_id}.words.npy"
+    if words_path.exists():  # a stage of word vectors (GloVe)
+        values = np.load(words_path, allow_pickle=False).astype(np.float32)
+        times = np.load(folder / f"{session_id}.word_times.npy", allow_pickle=False).astype(np.float64)
+    else:  # a stage of frames: averaged over each aligned word
+        words = pd.read_csv(layout.ALIGNMENT / f"{session_id}.csv", keep_default_na=False, dtype={"word": str})
+        times = words[["start", "end"]].to_numpy(np.float64)
+        frames, frame_times, valid = frame_table(stage, session_id)
+        values, present = aligned_to_words(frames, frame_times, times, valid)
         ranges = units[["word_first", "word_last"]].to_numpy(np.int64)
-        if len(ranges) and (ranges.min() < 0 or ranges.max() > len(values)):
-            raise ValueError(f"session {session_id}: the units' words {ranges.min()}-{ranges.max()} are not all "
-                             f"among the {len(values)} words of {values_path}: features@{stage} is out of date")
-    return InnerSequence(values, times.astype(np.float32), ranges)
+        return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage),
+                             present)
+    if len(values) != len(times):
+        raise ValueError(f"session {session_id}: features@{stage} has {len(values)} words and {len(times)} times")
+    ranges = units[["word_first", "word_last"]].to_numpy(np.int64)
+    return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage))
+
+
+def _checked(ranges: np.ndarray, n_words: int, session_id: str, stage: str) -> np.ndarray:
+    if len(ranges) and (ranges.min() < 0 or ranges.max() > n_words):
+        raise ValueError(f"session {session_id}: the units' words {ranges.min()}-{ranges.max()} are not all "
+                         f"among the {n_words} aligned words of features@{stage}: it is out of date")
+    return ranges

@@ -82,11 +82,13 @@ class CorpusMismatch(ValueError):
     """A model cannot run on this corpus: it reads a modality or predicts a label the corpus lacks."""
 
 
-def require_features(feature_sets: list[str], unit: str | None = None) -> None:
-    """A clear error when a feature set was skipped for this corpus (e.g. glove without transcripts),
-    or was computed on another unit than the model's."""
+def require_features(features: list[str] | dict, unit: str | None = None) -> None:
+    """A clear error when a feature set a model reads was skipped for this corpus (e.g. glove
+    without transcripts), or its rows are of another unit than the model's (frames and words
+    inside units are per session: any unit's stage serves)."""
     unit = unit or layout.DEFAULT_UNIT
-    for name in feature_sets:
+    per_session = {v["stage"] for v in model_inputs(features).values() if isinstance(v, dict)}
+    for name in feature_stages(features):
         meta = layout.FEATURES / name / "meta.json"
         if not meta.exists():
             continue
@@ -94,7 +96,7 @@ def require_features(feature_sets: list[str], unit: str | None = None) -> None:
         if "skipped" in info:
             raise CorpusMismatch(f"this model reads features {name!r}, which this corpus cannot give: "
                                  f"{info['skipped']}")
-        if info.get("unit", layout.DEFAULT_UNIT) != unit:
+        if name not in per_session and info.get("unit", layout.DEFAULT_UNIT) != unit:
             raise ValueError(f"features {name!r} are computed on unit {info.get('unit', layout.DEFAULT_UNIT)!r}, "
                              f"but the model reads unit {unit!r}: name a feature stage of that unit "
                              f"(params `unit_features`)")
@@ -149,7 +151,7 @@ def _session_input(session_id: str, name: str, stages: list[str], n_units: int,
 def load_sequences(features: list[str] | dict, targets: list[str], unit: str | None = None) -> list[SessionSequence]:
     """One sequence per session of the unit's rows (windows, segments): its inputs, masks and labels."""
     inputs = model_inputs(features)
-    require_features(feature_stages(features), unit)
+    require_features(features, unit)
     windows = pd.read_csv(layout.unit_dir(unit) / "windows.csv", dtype={"group": str})
     missing = [t for t in targets if t not in windows.columns]
     if missing:

@@ -32,7 +32,7 @@ from pipeline.config import require, section
 from pipeline.params_check import CONTROLS
 from pipeline.inner_sequences import InnerSequence
 from pipeline.inner_sequences import stack as stack_inner
-from pipeline.sequences import (DEFAULT_INPUT, CorpusMismatch, SessionSequence, feature_stages, fit_normaliser,
+from pipeline.sequences import (DEFAULT_INPUT, CorpusMismatch, SessionSequence, fit_normaliser,
                                 input_shapes, load_sequences, load_task, model_inputs, normalise, pick_device,
                                 predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
@@ -72,7 +72,7 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     require(named == has_named_inputs(name), f"models.{name}.features must be "
             f"{'a mapping of input names to feature stages' if has_named_inputs(name) else 'a list of feature stages'}"
             f" (model {name} reads {'named inputs' if has_named_inputs(name) else 'one input'})")
-    require_features(feature_stages(entry["features"]), unit)  # the most basic mismatch first: inputs the corpus lacks
+    require_features(entry["features"], unit)  # the most basic mismatch first: inputs the corpus lacks
     task = load_task(unit)
     task_name = entry.get("task", task["task"])
     if task_name not in task["tasks"]:

@@ -160,6 +160,9 @@ def inner(stages):
         starts = np.arange(2 * T) * 0.5
         np.save(stages / f"data/features/wordvec/{sid}.words.npy", words)
         np.save(stages / f"data/features/wordvec/{sid}.word_times.npy", np.stack([starts, starts + 0.4], axis=1))
+        (stages / "data/alignment").mkdir(exist_ok=True)
+        pd.DataFrame({"word": [f"w{i}" for i in range(2 * T)], "start": starts, "end": starts + 0.4}).to_csv(
+            stages / f"data/alignment/{sid}.csv", index=False)
     return stages
 
 
@@ -208,3 +211,18 @@ def test_a_named_input_model_trains_on_frames_and_words_inside_units(inner):
     assert np.isfinite(metrics["valence"]["ccc"]) and len(table) == T
     with pytest.raises(FileNotFoundError, match="features@vec keeps no frames"):
         load_sequences({"v": {"stage": "vec", "per": "frame"}}, ["valence"])
+
+
+def test_a_frame_stage_per_word_is_its_frames_averaged_over_each_aligned_word(inner):
+    from features.word_alignment import aligned_to_words
+    from pipeline.sequences import as_arrays
+    [_, b, *_] = load_sequences({"audio": {"stage": "lld", "per": "word"}}, ["valence"])
+    x, mask = as_arrays(b.x, b.mask)
+    frames = np.load(inner / "data/features/lld/b.frames.npy")
+    times = np.load(inner / "data/features/lld/b.frame_times.npy")
+    starts = np.arange(2 * T) * 0.5
+    expected, found = aligned_to_words(frames, times, np.stack([starts, starts + 0.4], axis=1))
+    np.testing.assert_array_equal(x["audio"][4], expected[8:10])  # unit 4: words 8 and 9
+    np.testing.assert_allclose(x["audio"][4][:, 0], [4.2, 4.7], atol=1e-4)  # the mean frame time of each word
+    assert not found[21:].any() and not mask["audio"][11].any()  # b's frames stop at 10.5 s: words after it
+    assert mask["audio"][:10].all()  # have no value and are masked, not zeros taken for data
