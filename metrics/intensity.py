@@ -11,6 +11,8 @@ import numpy as np
 from metrics.regression import mae, pcc
 
 MAX_INTENSITY = 3
+INTENSITY_STEP = 1 / 3  # MOSEI's 9 steps in (0, 3] ("approximately 0.33")
+RANDOM_BASELINE_SEED = 0
 
 
 def intensity_classes(values: np.ndarray) -> np.ndarray:
@@ -32,3 +34,15 @@ def intensity_metrics(pred: np.ndarray, gold: np.ndarray) -> dict:
     pred, gold = np.asarray(pred, dtype=np.float64), np.asarray(gold, dtype=np.float64)
     return {"mae": float(mae(pred, gold)), "binary_acc": binary_accuracy(pred, gold),
             "four_class_acc": four_class_accuracy(pred, gold), "pcc": float(pcc(pred, gold))}
+
+
+def random_intensities(n_units: int, n_emotions: int, rng: np.random.Generator) -> np.ndarray:
+    """Williams et al.'s random baseline (5.1, Table 1): per unit, how many labels (uniform over
+    0..n_emotions), which ones (uniform, without replacement) and each one's intensity (uniform
+    over the 9 steps of 1/3 in (0, 3]); the other emotions 0."""
+    steps = np.arange(1, round(MAX_INTENSITY / INTENSITY_STEP) + 1) * INTENSITY_STEP
+    out = np.zeros((n_units, n_emotions), np.float32)
+    for row in out:
+        chosen = rng.choice(n_emotions, size=rng.integers(0, n_emotions + 1), replace=False)
+        row[chosen] = rng.choice(steps, size=len(chosen))
+    return out

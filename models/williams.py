@@ -16,18 +16,17 @@ layers of 100 units, each with batch normalisation, ReLU and dropout; 6 outputs 
 [0, 3] by 3 * sigmoid (the paper says only "a linear activation bounded between 0 and 3"; a
 clamp would pass no gradient outside the range). The number of CNN filters is not given: 64.
 
-`random_baseline` is the paper's random predictor (5.1, Table 1).
+The paper's random baseline (5.1, Table 1) is metrics/intensity.py's `random_intensities`; every
+run of the intensity task reports it beside its own numbers (training/tasks.py).
 """
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 from models.registry import register_model
 
 MAX_INTENSITY = 3.0
-INTENSITY_STEP = 1 / 3  # the labels' 9 steps in (0, 3] ("approximately 0.33")
 
 
 @dataclass
@@ -116,15 +115,3 @@ def williams_blstm(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hp
 @register_model(named_inputs=True)
 def williams_cnn(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
     return WilliamsEarlyFusion(input_shape, n_targets, "cnn", WilliamsConfig(**hparams))
-
-
-def random_baseline(n_units: int, n_emotions: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_units, n_emotions) predictions drawn as section 5.1 does: how many labels (uniform over
-    0..n_emotions), which ones (uniform without replacement), and each one's intensity
-    (uniform over the 9 steps of 1/3 in (0, 3]); the others 0."""
-    steps = np.arange(1, round(MAX_INTENSITY / INTENSITY_STEP) + 1) * INTENSITY_STEP
-    out = np.zeros((n_units, n_emotions), np.float32)
-    for row in out:
-        chosen = rng.choice(n_emotions, size=rng.integers(0, n_emotions + 1), replace=False)
-        row[chosen] = rng.choice(steps, size=len(chosen))
-    return out

@@ -182,6 +182,12 @@ def test_reference_predictors_come_from_train_and_survive_the_checkpoint_metadat
     constant = DummyRegressor(strategy="mean").fit(np.zeros((40, 1)), train).predict(np.zeros((30, 1)))
     assert m["overall"]["train_mean_predictor_mae"] == pytest.approx(mean_absolute_error(test, constant), abs=1e-4)
     assert "train-mean predictor" in headline({**m, "task": "intensity"})
+    # the paper's random baseline on the same units: the seeded draws' MAE, whatever the predictions
+    from metrics.intensity import RANDOM_BASELINE_SEED, random_intensities
+    drawn = random_intensities(30, 2, np.random.default_rng(RANDOM_BASELINE_SEED))
+    assert m["overall"]["random_baseline_mae"] == pytest.approx(mean_absolute_error(test, drawn), abs=1e-4)
+    assert rebuilt.test_metrics(test * 0, test, np.zeros(30))["overall"]["random_baseline_mae"] == \
+        m["overall"]["random_baseline_mae"]
 
     train_y, test_y = np.array([[0], [2], [2], [1]]), np.array([[0], [1], [2], [2], [2]])
     classes = make_task("categorical", ["class"], classes=["a", "b", "c"])

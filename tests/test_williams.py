@@ -6,7 +6,8 @@ import torch
 
 from features.word_alignment import aligned_to_words, overlap_weights
 from models import create_model
-from models.williams import INTENSITY_STEP, keep_last_words, random_baseline
+from metrics.intensity import INTENSITY_STEP, random_intensities
+from models.williams import keep_last_words
 
 MODELS = ("williams_lstm", "williams_blstm", "williams_cnn")
 
@@ -60,7 +61,7 @@ def test_the_models_refuse_inputs_that_are_not_words_inside_units():
 
 
 def test_the_random_baseline_draws_as_the_paper_describes():
-    draws = random_baseline(70_000, 6, np.random.default_rng(0))
+    draws = random_intensities(70_000, 6, np.random.default_rng(0))
     counts = np.bincount((draws > 0).sum(axis=1), minlength=7) / len(draws)
     np.testing.assert_allclose(counts, 1 / 7, atol=0.01)  # 0..6 labels, uniformly
     values = draws[draws > 0]
@@ -69,4 +70,4 @@ def test_the_random_baseline_draws_as_the_paper_describes():
     assert set(np.round(steps).astype(int)) == set(range(1, 10))  # every step of (0, 3]
     np.testing.assert_allclose(np.bincount((draws > 0).argmax(axis=1)[(draws > 0).sum(1) == 1], minlength=6) /
                                ((draws > 0).sum(1) == 1).sum(), 1 / 6, atol=0.02)  # which label: uniform
-    assert np.array_equal(random_baseline(5, 6, np.random.default_rng(1)), random_baseline(5, 6, np.random.default_rng(1)))
+    assert np.array_equal(random_intensities(5, 6, np.random.default_rng(1)), random_intensities(5, 6, np.random.default_rng(1)))
