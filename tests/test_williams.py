@@ -71,3 +71,19 @@ def test_the_random_baseline_draws_as_the_paper_describes():
     np.testing.assert_allclose(np.bincount((draws > 0).argmax(axis=1)[(draws > 0).sum(1) == 1], minlength=6) /
                                ((draws > 0).sum(1) == 1).sum(), 1 / 6, atol=0.02)  # which label: uniform
     assert np.array_equal(random_intensities(5, 6, np.random.default_rng(1)), random_intensities(5, 6, np.random.default_rng(1)))
+
+
+def test_the_report_sets_each_williams_run_beside_the_papers_number_for_its_modalities():
+    from pipeline.report import williams_table
+    overall = {"mae": 0.2, "pcc_mean": 0.4, "train_mean_predictor_mae": 0.5, "random_baseline_mae": 0.9}
+    runs = [{"run": "tri", "model": "williams_blstm", "overall": overall,
+             "features": {"egemaps": {"stage": "egemaps_lld", "per": "word"}, "face": {"stage": "face", "per": "word"},
+                          "glove": {"stage": "glove", "per": "word"}}},
+            {"run": "text_video", "model": "williams_cnn", "overall": overall,
+             "features": {"glove": {"stage": "glove", "per": "word"}, "face": {"stage": "face", "per": "word"}}},
+            {"run": "other", "model": "blstm", "overall": overall, "features": ["egemaps"]},
+            {"run": "gone", "model": "williams_lstm", "skipped": "no face"}]
+    table = "\n".join(williams_table(runs))
+    assert "| tri | BLSTM | A+V+T | 0.200 | 0.400 | 0.500 | 0.900 | 0.132 |" in table  # Table 4
+    assert "| text_video | CNN | V+T | 0.200 | 0.400 | 0.500 | 0.900 | 0.149 |" in table  # Table 3, Text+Video
+    assert "other" not in table and "gone" not in table and "0.60 (Table 1)" in table
