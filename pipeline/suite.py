@@ -4,8 +4,8 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         default `evaluate`), metrics (the metrics file gathered, default reports/metrics.json),
         seeds: [...] (every run is queued once per training seed: `-S train.seed=<s>`;
         the corpus keeps the top-level `seed`), runs: {name: {params
-        to set with -S}}, optional profiles: {name: {params set on every run}}, e.g. a
-        reduced profile for CPU}; `dvc exp show --json`
+        to set with -S}}, optional params: {set on every run}, optional profiles: {name:
+        {params set on every run when chosen}}, e.g. a reduced profile for CPU}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache); gather: reports/suites/<paper>.json: per run, its params, each seed's
@@ -16,8 +16,9 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite run emonet         # all three, in this order
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
-`train.control=shuffled_words`; they are recorded with the experiment, so `dvc exp show`
-lists every run with its seed. An experiment that failed is listed under `failed` by name,
+`train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
+deletes that entry (Hydra's override syntax: an ablation drops a named input). They are
+recorded with the experiment, so `dvc exp show` lists every run with its seed. An experiment that failed is listed under `failed` by name,
 never averaged in.
 """
 import argparse
@@ -67,6 +68,10 @@ def set_args(values: dict) -> list[str]:
     """`-S key=value` for every param (YAML values: strings as they are, others as YAML)."""
     args = []
     for key, value in values.items():
+        if key.startswith("~"):  # a deletion: `-S ~a.b`
+            require(value is None, f"{key}: a deletion takes no value (got {value!r})")
+            args += ["-S", key]
+            continue
         text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True).strip()
         args += ["-S", f"{key}={text.removesuffix('...').strip()}"]
     return args
@@ -77,7 +82,7 @@ def experiment_commands(suite: dict, profile: str | None = None) -> list[tuple[s
     if profile is not None and profile not in suite["profiles"]:
         raise ParamsError(f"suites/{suite['paper']}.yaml has no profile {profile!r} "
                           f"(profiles: {', '.join(suite['profiles']) or 'none'})")
-    common = suite["profiles"].get(profile, {}) if profile else {}
+    common = {**suite.get("params", {}), **(suite["profiles"].get(profile, {}) if profile else {})}
     commands = []
     for run, values in suite["runs"].items():
         for seed in suite["seeds"]:

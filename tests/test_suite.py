@@ -31,6 +31,34 @@ def test_every_run_is_queued_once_per_seed_with_its_params(tmp_path, monkeypatch
         experiment_commands(suite, "fast")
 
 
+def test_common_params_and_deletions_reach_every_run_and_hydra_applies_them(tmp_path, monkeypatch):
+    """An ablation drops a named input with `-S ~key`; DVC's own override code applies it."""
+    from dvc.utils.hydra import apply_overrides
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "params": {"train.batch_size": 64},
+                                                "runs": {"t": {"model": "m", "~models.m.features.face": None}}})
+    [(name, command)] = experiment_commands(suite)
+    assert command[6:] == ["-S", "train.batch_size=64", "-S", "model=m", "-S", "~models.m.features.face",
+                           "-S", "train.seed=1", "evaluate"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"model": "x", "train": {"batch_size": 16, "seed": 0},
+                                                          "models": {"m": {"features": {"face": ["face"],
+                                                                                        "glove": ["glove"]}}}}))
+    apply_overrides("params.yaml", [a for a in command[6:-1] if a != "-S"])
+    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
+    assert params["model"] == "m" and params["train"] == {"batch_size": 64, "seed": 1}
+    assert params["models"]["m"]["features"] == {"glove": ["glove"]}
+    with pytest.raises(ParamsError, match="a deletion takes no value"):
+        experiment_commands({**suite, "runs": {"t": {"~a.b": 1}}})
+
+
+def test_the_williams_suite_is_the_papers_21_runs():
+    suite = load_suite("williams")
+    assert len(suite["runs"]) == 21 and suite["params"] == {"train.batch_size": 64, "train.patience": 10}
+    dropped = {run: sorted(k.rsplit(".", 1)[1] for k in values if k.startswith("~"))
+               for run, values in suite["runs"].items()}
+    assert dropped["blstm_avt"] == [] and dropped["cnn_vt"] == ["egemaps", "mfcc"]
+    assert dropped["lstm_a"] == ["face", "glove"] and dropped["blstm_t"] == ["egemaps", "face", "mfcc"]
+
+
 @pytest.mark.parametrize("suite, message", [
     ({"seeds": [1, 1], "runs": {"a": {}}}, "distinct integers"),
     ({"seeds": [1], "runs": {}}, "runs must be a mapping"),
