@@ -36,12 +36,13 @@ class InnerSequence:
     times: np.ndarray  # (N,) frame centres or (N, 2) word start/end, seconds
     ranges: np.ndarray  # (T, 2) int
     present: np.ndarray | None = None  # (N,) False: an item with no value (a word no face frame overlaps)
+    normalised: bool = True  # z-scored with the train split's statistics; word vectors (GloVe) are not
 
     def __len__(self) -> int:
         return len(self.ranges)
 
     def __getitem__(self, units: slice) -> "InnerSequence":
-        return InnerSequence(self.values, self.times, self.ranges[units], self.present)
+        return InnerSequence(self.values, self.times, self.ranges[units], self.present, self.normalised)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -55,7 +56,7 @@ class InnerSequence:
         return self.values[inside if self.present is None else inside & self.present]
 
     def with_values(self, values: np.ndarray) -> "InnerSequence":
-        return InnerSequence(values, self.times, self.ranges, self.present)
+        return InnerSequence(values, self.times, self.ranges, self.present, self.normalised)
 
     def padded(self, width: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(T, F, D) values, (T, F) mask and (T, F, ...) times, padded with zeros to `width`
@@ -126,7 +127,8 @@ def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> In
     if len(values) != len(times):
         raise ValueError(f"session {session_id}: features@{stage} has {len(values)} words and {len(times)} times")
     ranges = units[["word_first", "word_last"]].to_numpy(np.int64)
-    return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage))
+    return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage),
+                         normalised=False)
 
 
 def _checked(ranges: np.ndarray, n_words: int, session_id: str, stage: str) -> np.ndarray:

@@ -12,9 +12,9 @@ a (T, F) mask and their times as the extra input `<name>.times`.
 
 Per-unit vectors are z-scored with statistics of the train split's valid values only; a
 masked value is then set to 0 (the train mean), so it never enters a model as the zeros a
-stage stored for it, moved by the normaliser. Frames inside units are z-scored with the train
-frames inside a unit. Per-unit matrices and words (GloVe) are used as they are, zero padding
-included, as the papers do.
+stage stored for it, moved by the normaliser. Frames inside units, and frames averaged per word,
+are z-scored with the train split's values inside a unit. Per-unit matrices and word vectors
+(GloVe) are used as they are, zero padding included, as the papers do.
 """
 import json
 from dataclasses import dataclass, field
@@ -186,8 +186,8 @@ def fit_normaliser(sequences: list[SessionSequence]) -> Normaliser:
     for name, first in train[0].x.items():
         if isinstance(first, InnerSequence):
             values = np.concatenate([s.x[name].covered() for s in train])
-            norm[name] = (values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)) if first.values.ndim == 2 \
-                and first.times.ndim == 1 else (np.zeros(1, np.float32), np.ones(1, np.float32))  # words: as they are
+            norm[name] = ((values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)) if first.normalised
+                          else (np.zeros(1, np.float32), np.ones(1, np.float32)))  # word vectors: as they are
             continue
         values = np.concatenate([s.x[name] for s in train])
         if values.ndim != 2:

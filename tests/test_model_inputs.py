@@ -198,6 +198,11 @@ def test_frames_are_normalised_with_the_train_frames_inside_units_and_batched_la
     x, mask, y = batches[0]
     assert x["lld"].shape[:3] == (len(y), 4, 100) and x["lld.times"].shape == x["lld"].shape[:3]
     assert mask["lld"].shape == x["lld"].shape[:3]
+    # frames averaged per word are z-scored like frames; word vectors are used as they are
+    aligned = load_sequences({"a": {"stage": "lld", "per": "word"}, "w": {"stage": "wordvec", "per": "word"}},
+                             ["valence"])
+    aligned_norm = fit_normaliser(aligned)
+    assert np.all(aligned_norm["w"][1] == 1) and not np.allclose(aligned_norm["a"][0], 0)
 
 
 def test_a_named_input_model_trains_on_frames_and_words_inside_units(inner):
