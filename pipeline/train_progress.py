@@ -2,9 +2,12 @@
 
 Kept in the scratch cache (pipeline/scratch.py), not in a DVC output, as train/<run key>.pt.
 The run key is a checksum of everything that shapes the run except `epochs` (so a run can
-also be extended): the model spec, the `train` settings, the seed, the device and the
-content of every session's features and labels. Two runs share a progress file only when
-they would compute the same epochs, whichever workspace they run in.
+also be extended): the model spec, the `train` settings, the seed, the device, the
+content of every session's features and labels, and the source of the code that turns them
+into epochs (TRAINING_CODE: the models, the data layer and its normaliser, the tasks and the
+trainer; a run of changed code starts over instead of resuming a state the old code made).
+Two runs share a progress file only when they would compute the same epochs, whichever
+workspace they run in.
 """
 import hashlib
 import json
@@ -18,6 +21,20 @@ import torch
 from pipeline.scratch import STAGING_PREFIX
 
 log = logging.getLogger("trainer")
+REPO = Path(__file__).resolve().parents[1]
+TRAINING_CODE = ("models", "training", "metrics", "pipeline/trainer.py", "pipeline/sequences.py",
+                 "pipeline/inner_sequences.py", "pipeline/train_progress.py", "features/lld.py",
+                 "features/word_alignment.py")
+
+
+def code_digest() -> str:
+    """sha256 over the Python sources of TRAINING_CODE, by path relative to the repository."""
+    digest = hashlib.sha256()
+    for entry in TRAINING_CODE:
+        path = REPO / entry
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(source.relative_to(REPO)).encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
@@ -33,7 +50,7 @@ def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
         for array in (s.start, *(a for v in arrays.values() for a in v), *s.mask.values(), s.y):
             data.update(np.ascontiguousarray(array).tobytes())
     what = {"spec": vars(spec), "cfg": {k: v for k, v in cfg.items() if k != "epochs"}, "seed": seed,
-            "device": str(device), "data": data.hexdigest()}
+            "device": str(device), "data": data.hexdigest(), "code": code_digest()}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()
 
 

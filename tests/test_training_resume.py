@@ -67,6 +67,34 @@ def test_progress_is_keyed_by_the_data_content(dataset):
     assert len(list((dataset / "progress").glob("*.pt"))) == 2
 
 
+def test_progress_is_keyed_by_the_training_code(dataset, tmp_path, monkeypatch):
+    """A changed model, normaliser or trainer starts over: a state made by other code is never resumed."""
+    import shutil
+    from pipeline import train_progress
+    copy = tmp_path / "repo"
+    for entry in train_progress.TRAINING_CODE:
+        source, target = train_progress.REPO / entry, copy / entry
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    (copy / "pipeline/report.py").write_text("# not training code\n")
+    monkeypatch.setattr(train_progress, "REPO", copy)
+    before = train_progress.code_digest()
+    assert before == train_progress.code_digest()  # stable
+    (copy / "pipeline/report.py").write_text("# still not training code\n")
+    assert train_progress.code_digest() == before
+    with open(copy / "pipeline/sequences.py", "a") as f:
+        f.write("\n# a change to the data layer\n")
+    assert train_progress.code_digest() != before
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    with open(copy / "models/baselines.py", "a") as f:
+        f.write("\n# a change to a model\n")
+    train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
+    assert len(list((dataset / "progress").glob("*.pt"))) == 2  # a second run key: started over
+
+
 def test_a_shorter_run_does_not_reuse_a_longer_runs_progress(dataset):
     train_model(SPEC, {**CFG, "epochs": 4}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
     train_model(SPEC, {**CFG, "epochs": 2}, 3, dataset / "m.pt", dataset / "h.csv", dataset / "progress")
