@@ -4,8 +4,9 @@ Williams et al. use to put audio and video on the words' time base).
 A frame with centre c at hop h covers [c - h/2, c + h/2); its weight for a word [start, end)
 is the length of their overlap. A word's aligned vector is the weighted mean of the frames
 that overlap it, so a frame straddling two words counts in both, by its overlap with each.
-The weights are one function, `overlap_weights`, for every use (Xu et al.'s hard alignment
-averages encoder states over the same intervals).
+The overlap is one function, `overlap_seconds`, for every use: the sparse weights here and
+Xu et al.'s hard alignment (models/xu.py), which averages speech-encoder states over each
+word's frames with the same weights, in torch.
 """
 import numpy as np
 from scipy import sparse
@@ -18,6 +19,13 @@ def frame_hop(times: np.ndarray) -> float:
     return float(np.median(np.diff(times)))
 
 
+def overlap_seconds(centres, hop: float, start, end, xp=np):
+    """Seconds of overlap (>= 0) between frames [centre - hop/2, centre + hop/2) and words
+    [start, end), broadcast; `xp`: numpy or torch (both have minimum, maximum and clip)."""
+    overlap = xp.minimum(end, centres + hop / 2) - xp.maximum(start, centres - hop / 2)
+    return overlap.clip(min=0)
+
+
 def overlap_weights(frame_times: np.ndarray, hop: float, word_times: np.ndarray) -> sparse.csr_matrix:
     """(W, N) sparse seconds of overlap between each word [start, end) and each frame
     [centre - hop/2, centre + hop/2); `frame_times` sorted. Only the frames near a word are
@@ -26,8 +34,7 @@ def overlap_weights(frame_times: np.ndarray, hop: float, word_times: np.ndarray)
     last = np.searchsorted(frame_times, word_times[:, 1] + hop / 2, side="right")
     rows, cols, values = [], [], []
     for w, (a, b) in enumerate(zip(first, last)):
-        centres = frame_times[a:b]
-        overlap = np.minimum(word_times[w, 1], centres + hop / 2) - np.maximum(word_times[w, 0], centres - hop / 2)
+        overlap = overlap_seconds(frame_times[a:b], hop, word_times[w, 0], word_times[w, 1])
         keep = overlap > 0
         rows.append(np.full(int(keep.sum()), w))
         cols.append(np.arange(a, b)[keep])
