@@ -2,11 +2,13 @@
 
 Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hparams: overrides of
         the model's hyperparameters, e.g. an ablation of one architectural option; optional
-        features, unit, task: overrides of the model's inputs, unit and task, e.g. an ablation
-        of modalities or the same network on sentence segments; optional train: overrides of
+        features, unit, task, folds: overrides of the model's inputs, unit, task and protocol, e.g.
+        an ablation of modalities, the same network on sentence segments, speaker k-fold
+        cross-validation (pipeline/protocols.py); optional train: overrides of
         the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`
         (train.seed); data/windows, data/units, data/features, reports/corpus.json
-Writes: data/benchmark/<run>/model.pt, reports/benchmark/<run>/metrics.json,
+Writes: data/benchmark/<run>/model.pt (k folds: fold<k>/model.pt and protocol.json),
+        reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
 Run:    python -m pipeline.benchmark emonet_transformer_ccc
@@ -24,8 +26,8 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
-from pipeline.trained_model import evaluate_trained
-from pipeline.trainer import model_spec, train_model
+from pipeline.protocols import evaluate_protocol, train_protocol
+from pipeline.trainer import model_spec
 from training.tasks import headline
 
 log = logging.getLogger("benchmark")
@@ -39,19 +41,19 @@ def main(argv: list[str]) -> None:
     check(params, "train", f"benchmark.{run}")  # before any data is read; the run's model first,
     entry = section(params, f"benchmark.{run}")
     check(params, f"models.{entry['model']}")  # then its entry
-    checkpoint = layout.DATA / "benchmark" / run / "model.pt"
+    folder = layout.DATA / "benchmark" / run
     out = layout.REPORTS / "benchmark" / run
     train_cfg = {**section(params, "train"), **(entry.get("train") or {}),
                  **({"control": entry["control"]} if "control" in entry else {})}
     try:
         spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
-        meta = train_model(spec, train_cfg, int(train_cfg["seed"]), checkpoint, out / "train_history.csv",
-                           progress=scratch_root() / "train")
+        meta = train_protocol(spec, train_cfg, int(train_cfg["seed"]), folder, out / "train_history.csv",
+                              progress=scratch_root() / "train")
     except CorpusMismatch as reason:
         write_skipped(run, entry["model"], str(reason), out)
         return
-    metrics, _ = evaluate_trained(checkpoint)
+    metrics, _ = evaluate_protocol(folder)
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("benchmark %s: %s", run, headline(metrics))

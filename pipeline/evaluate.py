@@ -5,7 +5,8 @@ Writes: reports/metrics.json: the task's test metrics (training/tasks.py; contin
         tracks: per target CCC, PCC, MSE over the concatenated test windows, per-session CCC
         mean/std and the human-baseline CCC, itself per session; categorical: WA, UA,
         per-class recall, support and the confusion matrix), and under `groups` the same
-        per speaker group when the test split has several;
+        per speaker group when the test split has several; a k-fold model: pooled over the
+        folds' test predictions, with each fold's and their mean and sd (pipeline/protocols.py);
         reports/test_predictions.csv, reports/plots/test_predictions.png (tracks, the
         confusion matrix, or predicted against gold per target)
 Run:    python -m pipeline.evaluate   (or `dvc repro evaluate`)
@@ -18,7 +19,7 @@ import pandas as pd
 from pipeline import layout
 from pipeline.config import run_stage
 from pipeline.figures import pyplot, save_figure
-from pipeline.trained_model import evaluate_trained
+from pipeline.protocols import evaluate_protocol
 from training.tasks import headline
 
 log = logging.getLogger("evaluate")
@@ -75,7 +76,7 @@ def plot_scatter(table: pd.DataFrame, targets: list[str], title: str, path=PLOT)
 
 
 def main() -> None:
-    metrics, table = evaluate_trained(layout.TRAIN / "model.pt")
+    metrics, table = evaluate_protocol(layout.TRAIN)
     layout.METRICS.write_text(json.dumps(metrics, indent=2) + "\n")
     table.to_csv(PREDICTIONS, index=False, float_format="%.4f")
     targets = [c[:-5] for c in table.columns if c.endswith("_gold")]

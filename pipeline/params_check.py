@@ -93,10 +93,11 @@ SPLIT_RULE: dict[str, Schema] = {
                       "fold": optional(integer(0, below="folds")), "seed": optional(integer(0))},
 }
 TASKS = ("continuous", "categorical", "intensity", "utterance")  # training/tasks.py
+FOLDS = either(integer(3), one_of(0, "speakers"))  # pipeline/protocols.py: 0 = the corpus's split
 MODEL_SPEC: Schema = {"targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
                       "lr": optional(number(above=0)), "hidden": optional(integer(1)), "layers": optional(integer(1)),
                       "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()),
-                      "task": optional(one_of(*TASKS)), OPEN: ANY}
+                      "task": optional(one_of(*TASKS)), "folds": optional(FOLDS), OPEN: ANY}
 UNIT_KINDS = ("window", "segment", "session")
 UNIT: dict[str, Schema] = {  # pipeline/units.py
     "window": {"kind": one_of(*UNIT_KINDS), **WINDOW_PRESET},
@@ -259,10 +260,10 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     entry, missing = _entry(params, head, name)
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
               "hparams": optional(HYPERPARAMETERS),  # overrides of the model's hyperparameters
-              # overrides of the model's inputs, unit, task and targets (pipeline/trainer.py RUN_OVERRIDES)
+              # overrides of the model's inputs, unit, task, targets, protocol (pipeline/trainer.py RUN_OVERRIDES)
               "features": optional(input_rules(params)["features"]), "unit": input_rules(params)["unit"],
               "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
-              "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
+              "folds": optional(FOLDS), "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
     if missing:
         return missing
     return problems_of(entry, schema, f"benchmark.{name}") or _input_form(

@@ -3,7 +3,8 @@
 Reads:  data/windows (or the model's unit in data/units), data/features/<the model's feature
         sets>; params `model`, `models.<model>` (features, targets, loss, unit, task,
         hyperparameters), `train` (train.seed: initialisation and batch order)
-Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only),
+Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only; a model
+        with `folds: K`: fold<k>/model.pt and protocol.json, pipeline/protocols.py),
         reports/train_history.csv (loss and dev CCC per epoch; a DVC plot); the state after
         each epoch in the scratch cache (pipeline/train_progress.py: an interrupted run resumes)
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
@@ -17,7 +18,8 @@ from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
-from pipeline.trainer import model_spec, train_model
+from pipeline.protocols import train_protocol
+from pipeline.trainer import model_spec
 
 HISTORY = layout.REPORTS / "train_history.csv"
 
@@ -28,8 +30,7 @@ def main() -> None:
     check(params, f"models.{params['model']}")  # then its entry
     spec = model_spec(params, section(params, "model"))
     cfg = section(params, "train")
-    train_model(spec, cfg, int(cfg["seed"]), layout.TRAIN / "model.pt", HISTORY,
-                progress=scratch_root() / "train")
+    train_protocol(spec, cfg, int(cfg["seed"]), layout.TRAIN, HISTORY, progress=scratch_root() / "train")
 
 
 if __name__ == "__main__":

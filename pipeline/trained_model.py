@@ -1,8 +1,9 @@
 """A trained checkpoint (written by pipeline/trainer.py's train_model) loaded and applied: its
 model, task and normaliser, and its metrics and prediction table on the test split. Used by
-the `evaluate`, `benchmark` and `story` stages.
+the `evaluate`, `benchmark` and `story` stages, and per fold by pipeline/protocols.py.
 """
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from metrics.groups import per_group
 from models import create_model
 from pipeline import layout
 from pipeline.sequences import load_sequences, normalise
-from pipeline.trainer import predict_split
+from pipeline.trainer import assign_splits, predict_split
 from training.tasks import Task, make_task
 
 
@@ -33,28 +34,61 @@ def load_trained(checkpoint: Path):
     return model, meta, norm
 
 
-def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
-    """Test-split metrics (with the corpus's human baseline beside them, and per speaker group
-    when the test split has several) and the prediction table."""
+@dataclass
+class TestPredictions:
+    """A checkpoint's outputs on its test sessions, one row per unit."""
+    meta: dict
+    task: Task
+    pred: np.ndarray  # raw model outputs (logits for a categorical task)
+    gold: np.ndarray
+    ids: np.ndarray  # the session of each unit
+    groups: list  # the speaker group of each unit (None without groups)
+    start: np.ndarray
+
+
+def test_predictions(checkpoint: Path) -> TestPredictions:
+    """The checkpoint applied to its test sessions: the corpus's test split, or those its
+    training run was given (a fold of pipeline/protocols.py, saved as meta `splits`)."""
     model, meta, norm = load_trained(checkpoint)
-    task = task_of(meta)
-    test = [s for s in load_sequences(meta["features"], meta["targets"], meta["unit"]) if s.split == "test"]
+    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"])
+    if meta.get("splits"):
+        assign_splits(sequences, meta["splits"])
+    test = [s for s in sequences if s.split == "test"]
     if not test:
-        raise ValueError("the corpus has no test sessions")
+        raise ValueError(f"{checkpoint}: no test sessions")
     normalise(test, norm)
     pred, gold = predict_split(model, test, torch.device("cpu"), meta["sequence"] == "independent")
-    ids = np.array([s.id for s in test for _ in range(len(s))])
-    groups = [s.group for s in test for _ in range(len(s))]
-    human = (json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
-             if layout.CORPUS_REPORT.exists() else None)
+    return TestPredictions(meta, task_of(meta), pred, gold, np.array([s.id for s in test for _ in range(len(s))]),
+                           [s.group for s in test for _ in range(len(s))],
+                           np.concatenate([s.start for s in test]))
 
+
+def human_baseline(split: str = "test") -> dict | None:
+    """The corpus's human baseline on `split` (reports/corpus.json), keyed as the tasks read it:
+    {target: {"test": ...}}; `all` for predictions pooled over every session (cross-validation)."""
+    if not layout.CORPUS_REPORT.exists():
+        return None
+    human = json.loads(layout.CORPUS_REPORT.read_text())["human_baseline"]
+    return {target: {"test": by_split[split]} for target, by_split in (human or {}).items() if split in by_split}
+
+
+def scored(p: TestPredictions, human: dict | None) -> tuple[dict, pd.DataFrame]:
+    """Metrics (with the human baseline beside them, and per speaker group when the sessions
+    have several) and the prediction table."""
     def scores(pred, gold, ids, human=None) -> dict:
-        return {"sessions": len(set(ids)), "windows": len(ids), **task.test_metrics(pred, gold, ids, human)}
+        return {"sessions": len(set(ids)), "windows": len(ids), **p.task.test_metrics(pred, gold, ids, human)}
 
+    meta = p.meta
     metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
-               "features": meta["features"], "unit": meta["unit"], "split": "test", "task": task.name, **scores(pred, gold, ids, human)}
-    if by_group := per_group(scores, groups, pred, gold, ids):
+               "features": meta["features"], "unit": meta["unit"], "split": "test", "task": p.task.name,
+               **scores(p.pred, p.gold, p.ids, human)}
+    if by_group := per_group(scores, p.groups, p.pred, p.gold, p.ids):
         metrics["groups"] = by_group  # the human baseline is per split, not per group: not repeated here
-    table = pd.DataFrame({"session": ids, "start": np.concatenate([s.start for s in test]),
-                          **({"group": groups} if by_group else {}), **task.prediction_columns(pred, gold)})
+    table = pd.DataFrame({"session": p.ids, "start": p.start, **({"group": p.groups} if by_group else {}),
+                          **p.task.prediction_columns(p.pred, p.gold)})
     return metrics, table
+
+
+def evaluate_trained(checkpoint: Path) -> tuple[dict, pd.DataFrame]:
+    """Test-split metrics and the prediction table of one checkpoint (`scored`)."""
+    return scored(test_predictions(checkpoint), human_baseline())

@@ -40,7 +40,7 @@ from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
 SPEC_KEYS = ("features", "targets", "loss")
-OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task")  # the other keys of a model's entry are its hyperparameters
+OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds")  # the other keys of a model's entry are its hyperparameters
 
 
 @dataclass
@@ -54,9 +54,10 @@ class ModelSpec:
     class_weights: bool = False  # categorical task: cross-entropy weighted by inverse train-class frequency
     unit: str = layout.DEFAULT_UNIT  # a key of `units`, or the window stage's windows
     task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
+    folds: int | str = 0  # 0: the corpus's split; K or "speakers": speaker k-fold (pipeline/protocols.py)
 
 
-RUN_OVERRIDES = ("features", "unit", "task", "targets")  # what a benchmark run may set instead of its model's entry
+RUN_OVERRIDES = ("features", "unit", "task", "targets", "folds")  # what a benchmark run may set instead of its model's entry
 
 
 def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:
@@ -85,7 +86,7 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     features = model_inputs(entry["features"]) if named else list(entry["features"])
     spec = ModelSpec(name, features, targets, loss or entry["loss"],
                      {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
-                     bool(entry.get("class_weights", False)), unit, task_name)
+                     bool(entry.get("class_weights", False)), unit, task_name, entry.get("folds") or 0)
     try:
         spec_task(spec, task)
     except ValueError as err:
@@ -177,8 +178,20 @@ class TrainingData:
         return self.task_info["sequence"] == "independent"
 
 
-def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generator, device) -> TrainingData:
+def assign_splits(sequences: list[SessionSequence], split_of: dict[str, str]) -> None:
+    """Gives each sequence its split from `split_of` (session id -> split: a fold's)."""
+    missing = sorted({s.id for s in sequences} - set(split_of))
+    if missing:
+        raise ValueError(f"sessions {missing[:5]} have no split in the fold assignment (the corpus changed?)")
+    for s in sequences:
+        s.split = split_of[s.id]
+
+
+def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generator, device,
+                  split_of: dict[str, str] | None = None) -> TrainingData:
     sequences = load_sequences(spec.features, spec.targets, spec.unit)
+    if split_of:
+        assign_splits(sequences, split_of)
     train = [s for s in sequences if s.split == "train"]
     dev = [s for s in sequences if s.split == "dev"]
     require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
@@ -238,18 +251,19 @@ def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: 
 
 
 def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
-                progress: Path | None = None) -> dict:
+                progress: Path | None = None, split_of: dict[str, str] | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on the dev score; saves the best
     weights with the normaliser and spec (loadable with torch.load(weights_only=True)).
     With `progress` (a folder, e.g. the scratch cache's train/), the state after every epoch
     is kept there under the run's key, and a run with the same key continues from it (an
-    interrupted `train` resumes; see pipeline/train_progress.py)."""
+    interrupted `train` resumes; see pipeline/train_progress.py). `split_of` (session id ->
+    split) replaces the corpus's split (a fold of pipeline/protocols.py); the checkpoint keeps it."""
     control = cfg.get("control", "none")
     require(control in CONTROLS, f"train.control must be one of {CONTROLS} (got {control!r})")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     device = pick_device(cfg["device"])
-    data = training_data(spec, cfg, seed, rng, device)
+    data = training_data(spec, cfg, seed, rng, device, split_of)
     task = data.task
     model = create_model(spec.name, data.input_shape, task.n_outputs, **spec.hparams).to(device)
     if task.logits and getattr(model, "uses_teacher_forcing", False):
@@ -266,7 +280,8 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
             "lr": float(spec.lr or cfg["lr"]),
             "classes": data.task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
             "hparams": spec.hparams, "control": control, "input_shape": data.input_shape,
-            "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device)}
+            "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device),
+            **({"splits": split_of} if split_of else {})}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": state["best_state"], "meta": json.dumps(meta),
                 "normaliser": {k: {"mean": torch.from_numpy(np.asarray(m)), "std": torch.from_numpy(np.asarray(s))}

@@ -33,7 +33,8 @@ UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
 # shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
 # (the train stage runs the lstm)
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal")
-BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in BENCHMARK_RUNS), "report", "story"}
+FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}}  # Xu et al.'s text baseline, leave-one-speaker-out
+BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN)), "report", "story"}
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
 
 
@@ -82,7 +83,7 @@ def project(tmp_path_factory) -> Path:
         if isinstance(spec["features"], dict):
             spec["features"] = {k: v for k, v in spec["features"].items()
                                 if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
-    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS}
+    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
     params["story"]["run"] = "emonet_lstm_ccc"
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # the default corpus's lock: its stale entries (stages not in this DAG) would stay in the tiny
@@ -139,6 +140,14 @@ def test_repro_writes_sane_outputs(project):
     assert williams["unit"] == "sentences" and williams["task"] == "intensity" and williams["windows"] == len(segments)
     assert set(williams["features"]) == {"face", "glove"}  # face frames and GloVe per word
     assert 0 <= williams["overall"]["mae"] <= 3
+    folds = json.loads((project / "reports/benchmark/xu_text_folds/metrics.json").read_text())
+    all_segments = pd.concat(pd.read_csv(project / "data/corpus/sessions" / s / "segments.csv")
+                             for split in ("train", "dev", "test") for s in session_ids(project, split))
+    assert folds["protocol"]["folds"] == len(folds["folds"]) == 3
+    assert sorted(sp for fold in folds["protocol"]["test_speakers"] for sp in fold) == ["spk01", "spk02", "spk03"]
+    assert folds["windows"] == sum(f["windows"] for f in folds["folds"]) == len(all_segments)  # each tested once
+    assert 0 <= folds["class"]["ua"] <= 1 and "ua" in folds["fold_mean"]["class"] and "ua" in folds["fold_sd"]["class"]
+    assert "speaker 3-fold" in report
     face = features["face"]
     assert face["face_found_rate"] >= 0.95 and face["latent_pearson_r_test"]["AU12_mean~valence"] >= 0.5
 
