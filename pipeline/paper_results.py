@@ -36,3 +36,14 @@ def modalities(features: list | dict) -> str:
     stages = [s for v in entries for s in ([v["stage"]] if isinstance(v, dict) else [v] if isinstance(v, str) else v)]
     used = {WILLIAMS_MODALITY.get(s, "?") for s in stages}
     return "+".join(m for m in ("A", "V", "T", "?") if m in used)
+
+# Xu et al. (IEMOCAP), Tables 1-2: test (WA, UA) in %, by model and text source (speech-only reads no text).
+XU_WA_UA = {
+    "xu_speech": {"oracle": (63.4, 57.4), "asr": (63.4, 57.4)},
+    "xu_text": {"oracle": (63.3, 57.8), "asr": (60.3, 54.8)},
+    "xu_concat": {"oracle": (71.0, 67.7), "asr": (68.1, 66.0)},
+    "xu_hard_align": {"oracle": (71.5, 68.6)},
+    "xu_attention_align": {"oracle": (72.5, 70.9), "asr": (70.4, 69.5)},
+}
+XU_METHOD = {"xu_speech": "Speech-only LSTM+Attn", "xu_text": "Text-only LSTM+Attn", "xu_concat": "Concat",
+             "xu_hard_align": "Hard alignment", "xu_attention_align": "Proposed (learned alignment)"}

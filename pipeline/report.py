@@ -11,7 +11,8 @@ import logging
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
-from pipeline.paper_results import PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, modalities
+from pipeline.paper_results import (PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, XU_METHOD, XU_WA_UA,
+                                   modalities)
 from training.tasks import headline
 
 log = logging.getLogger("report")
@@ -81,6 +82,51 @@ def williams_table(runs: list[dict]) -> list[str]:
             "| paper MAE |", "|" + "---|" * 8, *rows, ""]
 
 
+def _wa_ua(m: dict) -> tuple[str, str]:
+    """WA and UA of a categorical run: mean +- sd over folds (with the pooled value) for a k-fold
+    run, else the test split's."""
+    if "fold_mean" in m:
+        return tuple(f"{m['fold_mean']['class'][k]:.3f} +- {m['fold_sd']['class'][k]:.3f} (pooled {m['class'][k]:.3f})"
+                     for k in ("wa", "ua"))
+    return tuple(f"{m['class'][k]:.3f}" for k in ("wa", "ua"))
+
+
+def _paper_wa_ua(model: str) -> str:
+    paper = XU_WA_UA.get(model, {})
+    return " / ".join(f"{src} {wa:.1f} / {ua:.1f}" for src, (wa, ua) in paper.items())
+
+
+def xu_table(runs: list[dict]) -> list[str]:
+    """Xu et al.'s Tables 1-2 beside ours: WA and UA of four classes, oracle text (ours)."""
+    rows = []
+    for m in runs:
+        if "skipped" in m or m["model"] not in XU_METHOD:
+            continue
+        folds = m.get("protocol", {}).get("folds")
+        wa, ua = _wa_ua(m)
+        rows.append(f"| {XU_METHOD[m['model']]} | {m['run']} | {f'speaker {folds}-fold' if folds else 'corpus split'} "
+                    f"| {wa} | {ua} | {m['class']['chance_ua']:.2f} | {_paper_wa_ua(m['model'])} |")
+    suite_path = layout.REPORTS / "suites" / "xu.json"
+    if suite_path.exists():
+        suite = json.loads(suite_path.read_text())
+        for run, r in suite["runs"].items():
+            model = r["params"].get("model")
+            mean, sd = r["mean"], r["sd"]
+            if model not in XU_METHOD or "fold_mean.class.ua" not in mean:
+                continue
+            wa, ua = (f"{mean[f'fold_mean.class.{k}']:.3f} +- {sd.get(f'fold_mean.class.{k}') or 0:.3f}" for k in ("wa", "ua"))
+            rows.append(f"| {XU_METHOD[model]} | suite xu/{run} ({len(r['seeds'])} seeds) | speaker k-fold, "
+                        f"mean over folds | {wa} | {ua} | 0.25 | {_paper_wa_ua(model)} |")
+    if not rows:
+        return []
+    return ["## Xu et al. (IEMOCAP): four classes, WA and UA", "",
+            "Paper: Tables 1 (ASR text) and 2 (oracle text), leave-one-session-out on IEMOCAP, in %. Ours: oracle "
+            "text (the corpus's words with their forced alignment), the synthetic corpus's sentences; a k-fold run "
+            "gives the mean +- sd over its speaker folds and the metric over all folds' pooled test predictions; a "
+            "suite row gives the mean over folds, mean +- sd over seeds.", "",
+            "| method | run | protocol | WA | UA | chance UA | paper WA / UA |", "|" + "---|" * 7, *rows, ""]
+
+
 def headline_numbers(mean: dict, sd: dict) -> list[str]:
     """The headline metrics of a gathered run, mean +- sd over its seeds (dotted metric paths)."""
     keys = [k for k in mean if k.endswith((".ccc", ".ua", ".wa")) or k in ("overall.mae", "overall.pcc_mean")]
@@ -127,6 +173,7 @@ def main() -> None:
     lines += [*others, ""] if others else []
     lines += group_table(runs)
     lines += williams_table(runs)
+    lines += xu_table(runs)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
