@@ -52,11 +52,8 @@ def blstm(input_shape: tuple[int, ...], n_targets: int, **hparams) -> nn.Module:
 
 
 @dataclass
-class ModalityConfig:
-    embed: int = 32
-    hidden: int = 64
-    dropout: float = 0.1
-    bidirectional: bool = False
+class ModalityConfig(RecurrentConfig):
+    embed: int = 32  # each modality's dense layer
 
 
 class ModalityEncoders(nn.Module):
@@ -86,18 +83,15 @@ class ModalityEncoders(nn.Module):
 
 
 class ModalityRecurrent(nn.Module):
-    """Per-modality encoders -> concatenation -> (B)LSTM -> linear head per time step."""
+    """Per-modality encoders -> concatenation -> the baseline recurrent regressor."""
 
     def __init__(self, input_shapes: dict[str, tuple[int, ...]], n_targets: int, cfg: ModalityConfig):
         super().__init__()
         self.encoders = ModalityEncoders(input_shapes, cfg.embed)
-        self.dropout = nn.Dropout(cfg.dropout)
-        self.rnn = nn.LSTM(self.encoders.out_dim, cfg.hidden, batch_first=True, bidirectional=cfg.bidirectional)
-        self.head = nn.Linear(cfg.hidden * (2 if cfg.bidirectional else 1), n_targets)
+        self.recurrent = RecurrentRegressor(self.encoders.out_dim, n_targets, cfg)
 
     def forward(self, inputs: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
-        h, _ = self.rnn(self.dropout(self.encoders(inputs, masks)))
-        return self.head(h)
+        return self.recurrent(self.encoders(inputs, masks))
 
 
 @register_model(named_inputs=True)

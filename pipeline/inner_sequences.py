@@ -1,15 +1,16 @@
 """Sequences inside a unit: the frames or the words of each unit of a session.
 
 A named input `{stage: frame34, per: frame}` gives a model, for every unit, the frames of
-that stage whose centre lies in the unit's [start, end) (features/lld.py's rule, as every
-frame-level summary of the project uses); `{stage: glove, per: word}` gives the unit's words
-(its `word_first`/`word_last` rows of the alignment, the GloVe matrices' rule) with their
-start and end times; `{stage: egemaps_lld, per: word}` (a stage of frames) gives the unit's
-words as that stage's frames averaged over each word, weighted by their overlap with it
-(features/word_alignment.py: Williams et al.'s word-aligned audio and video). A session's frames or words are kept once, with each unit's index
-range into them, and padded only when a batch is built: overlapping windows (a 5 s window
-every 0.5 s holds 500 frames, each shared by ten windows) are never copied for a whole
-corpus.
+that stage whose centre lies in the unit's [start, end) (features/lld.py's rule, which the
+audio stages' window summaries use too; the face stages summarise windows by their own);
+`{stage: glove, per: word}` gives the unit's words (its `word_first`/`word_last` rows of the
+alignment, the GloVe matrices' rule) with their start and end times; `{stage: egemaps_lld,
+per: word}` (a stage of frames) gives the unit's words as that stage's frames averaged over
+each word, weighted by their overlap with it (features/word_alignment.py: Williams et al.'s
+word-aligned audio and video). A session's frames or words are kept once, with each unit's
+index range into them, and padded only when a batch is built: overlapping windows (a 5 s
+window every 0.5 s holds 500 frames, each shared by ten windows) are never copied for a
+whole corpus.
 
 Stages that keep their frames write `<session>.frames.npy` (N, D) and `<session>.frame_times.npy`
 (N,) centre times (frame34, egemaps_lld, mfcc); the face stage's frames are its per-frame table
@@ -26,7 +27,6 @@ from features.lld import frame_ranges
 from features.word_alignment import aligned_to_words
 from pipeline import layout
 
-PER = ("frame", "word")
 
 
 @dataclass
@@ -113,22 +113,20 @@ def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> In
         ranges = frame_ranges(times, units["start"].to_numpy(float), units["end"].to_numpy(float))
         return InnerSequence(values, times.astype(np.float32), ranges)
     words_path = folder / f"{session_id}.words.npy"
-    if words_path.exists():  # a stage of word vectors (GloVe)
+    present, normalised = None, True
+    if words_path.exists():  # a stage of word vectors (GloVe): used as they are
         values = np.load(words_path, allow_pickle=False).astype(np.float32)
         times = np.load(folder / f"{session_id}.word_times.npy", allow_pickle=False).astype(np.float64)
+        if len(values) != len(times):
+            raise ValueError(f"session {session_id}: features@{stage} has {len(values)} words and {len(times)} times")
+        normalised = False
     else:  # a stage of frames: averaged over each aligned word
         words = pd.read_csv(layout.ALIGNMENT / f"{session_id}.csv", keep_default_na=False, dtype={"word": str})
         times = words[["start", "end"]].to_numpy(np.float64)
         frames, frame_times, valid = frame_table(stage, session_id)
         values, present = aligned_to_words(frames, frame_times, times, valid)
-        ranges = units[["word_first", "word_last"]].to_numpy(np.int64)
-        return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage),
-                             present)
-    if len(values) != len(times):
-        raise ValueError(f"session {session_id}: features@{stage} has {len(values)} words and {len(times)} times")
-    ranges = units[["word_first", "word_last"]].to_numpy(np.int64)
-    return InnerSequence(values, times.astype(np.float32), _checked(ranges, len(values), session_id, stage),
-                         normalised=False)
+    ranges = _checked(units[["word_first", "word_last"]].to_numpy(np.int64), len(values), session_id, stage)
+    return InnerSequence(values, times.astype(np.float32), ranges, present, normalised)
 
 
 def _checked(ranges: np.ndarray, n_words: int, session_id: str, stage: str) -> np.ndarray:

@@ -3,6 +3,7 @@
 Each comes from the paper's own (real) corpus: a reference point, not a target the synthetic
 corpus can confirm.
 """
+from pipeline.model_inputs import feature_stages
 
 # EmoNet (SENDv1): test-set valence CCC, keyed by model; None where the paper gives it only in a figure.
 PAPER_RESULTS = {
@@ -32,9 +33,7 @@ WILLIAMS_MODALITY = {"egemaps_lld": "A", "mfcc": "A", "face": "V", "glove": "T"}
 
 def modalities(features: list | dict) -> str:
     """A Williams run's modalities in the order A, V, T, e.g. "A+V+T", from its feature stages."""
-    entries = features.values() if isinstance(features, dict) else features
-    stages = [s for v in entries for s in ([v["stage"]] if isinstance(v, dict) else [v] if isinstance(v, str) else v)]
-    used = {WILLIAMS_MODALITY.get(s, "?") for s in stages}
+    used = {WILLIAMS_MODALITY.get(s, "?") for s in feature_stages(features)}
     return "+".join(m for m in ("A", "V", "T", "?") if m in used)
 
 # Xu et al. (IEMOCAP), Tables 1-2: test (WA, UA) in %, by model and text source (speech-only reads no text).

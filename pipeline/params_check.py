@@ -192,7 +192,7 @@ def input_rules(params: dict) -> Schema:
     return {"features": either(stages, named), "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}
 
 
-def _input_form(model: Any, features: Any, where: str) -> list[str]:
+def input_form_problems(model: Any, features: Any, where: str) -> list[str]:
     """A named-input model needs a mapping of inputs, a one-input model a list (models/registry.py)."""
     if features is None or model not in registered_models():
         return []
@@ -208,7 +208,7 @@ def _model_spec(params: dict, head: str, name: str) -> list[str]:
     if missing:
         return missing
     found = problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
-    return found or _input_form(name, spec.get("features"), f"models.{name}")
+    return found or input_form_problems(name, spec.get("features"), f"models.{name}")
 
 
 def _unit(params: dict, head: str, name: str) -> list[str]:
@@ -266,7 +266,7 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
               "folds": optional(FOLDS), "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
     if missing:
         return missing
-    return problems_of(entry, schema, f"benchmark.{name}") or _input_form(
+    return problems_of(entry, schema, f"benchmark.{name}") or input_form_problems(
         entry.get("model"), entry.get("features"), f"benchmark.{name}")
 
 

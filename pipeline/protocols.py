@@ -31,7 +31,7 @@ import pandas as pd
 
 from pipeline import layout
 from pipeline.config import require
-from pipeline.sequences import feature_stages
+from pipeline.model_inputs import feature_stages
 from pipeline.sessions import load_corpus
 from pipeline.splits import speaker_groups
 from pipeline.trained_model import TestPredictions, human_baseline, scored, test_predictions

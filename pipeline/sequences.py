@@ -24,9 +24,9 @@ import pandas as pd
 import torch
 
 from pipeline import layout
-from pipeline.inner_sequences import PER, InnerSequence, load_inner
+from pipeline.inner_sequences import InnerSequence, load_inner
+from pipeline.model_inputs import DEFAULT_INPUT, feature_stages, model_inputs
 
-DEFAULT_INPUT = "x"  # the input of a one-input model
 
 
 @dataclass
@@ -47,35 +47,18 @@ class SessionSequence:
             if isinstance(values, InnerSequence):  # a unit without a frame or word is masked
                 self.mask.setdefault(name, values.lengths > 0)
             else:
-                self.mask.setdefault(name, np.ones(values.shape[:1] if values.ndim != 3 else values.shape[:2], bool))
+                self.mask.setdefault(name, all_valid(values))
 
     def __len__(self) -> int:
         return len(self.y)
 
 
+def all_valid(block: np.ndarray) -> np.ndarray:
+    """The mask of an input without one: every unit (T,), or every word of a word matrix (T, words)."""
+    return np.ones(block.shape[:1] if block.ndim != 3 else block.shape[:2], bool)
+
+
 WINDOW_KEYS = ("session", "split", "group", "index", "start", "end", "word_first", "word_last")  # not labels
-
-
-def model_inputs(features: list[str] | dict) -> dict[str, list[str] | dict]:
-    """Input name -> the feature stages concatenated into it per unit, or {stage, per} for the
-    frames or words inside each unit; a list is the one input."""
-    if not isinstance(features, dict):
-        return {DEFAULT_INPUT: list(features)}
-    inputs = {}
-    for name, keys in features.items():
-        if isinstance(keys, dict):
-            if set(keys) != {"stage", "per"} or keys["per"] not in PER:
-                raise ValueError(f"input {name!r}: {keys}: give {{stage: <feature stage>, per: frame | word}}")
-            inputs[name] = {"stage": keys["stage"], "per": keys["per"]}
-        else:
-            inputs[name] = [keys] if isinstance(keys, str) else list(keys)
-    return inputs
-
-
-def feature_stages(features: list[str] | dict) -> list[str]:
-    """Every feature stage a model reads, in the order its inputs name them."""
-    return [key for keys in model_inputs(features).values()
-            for key in ([keys["stage"]] if isinstance(keys, dict) else keys)]
 
 
 class CorpusMismatch(ValueError):
@@ -127,7 +110,7 @@ def _stage_block(session_id: str, name: str, n_units: int, unit: str | None) -> 
                          f"or before the unit stage last ran")
     mask_path = path.with_suffix(".mask.npy")
     mask = (np.load(mask_path, allow_pickle=False).astype(bool) if mask_path.exists()
-            else np.ones(block.shape[:1] if block.ndim != 3 else block.shape[:2], bool))
+            else all_valid(block))
     if mask.shape != block.shape[:mask.ndim] or mask.ndim not in (1, 2):
         raise ValueError(f"session {session_id}: {mask_path} has shape {mask.shape} for features {block.shape}")
     return block, mask

@@ -23,8 +23,8 @@ from pipeline.scratch import STAGING_PREFIX
 log = logging.getLogger("trainer")
 REPO = Path(__file__).resolve().parents[1]
 TRAINING_CODE = ("models", "training", "metrics", "pipeline/trainer.py", "pipeline/sequences.py",
-                 "pipeline/inner_sequences.py", "pipeline/train_progress.py", "features/lld.py",
-                 "features/word_alignment.py")
+                 "pipeline/model_inputs.py", "pipeline/inner_sequences.py", "pipeline/train_progress.py",
+                 "features/lld.py", "features/word_alignment.py")
 
 
 def code_digest() -> str:

@@ -26,15 +26,15 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from models import create_model, has_named_inputs, require_registered
+from models import create_model, require_registered
 from pipeline import layout
 from pipeline.config import require, section
-from pipeline.params_check import CONTROLS
+from pipeline.params_check import CONTROLS, input_form_problems
 from pipeline.inner_sequences import InnerSequence
 from pipeline.inner_sequences import stack as stack_inner
-from pipeline.sequences import (DEFAULT_INPUT, CorpusMismatch, SessionSequence, fit_normaliser,
-                                input_shapes, load_sequences, load_task, model_inputs, normalise, pick_device,
-                                predict, require_features, run_model)
+from pipeline.model_inputs import DEFAULT_INPUT, model_inputs
+from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
+                                load_task, normalise, pick_device, predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
 from training.tasks import Task, best_epoch, improved, make_task
 
@@ -69,10 +69,9 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     missing = [k for k in SPEC_KEYS if k not in entry]
     require(not missing, f"models.{name} lacks {missing}")
     unit = entry.get("unit", layout.DEFAULT_UNIT)
+    form = input_form_problems(name, entry["features"], f"models.{name}")
+    require(not form, "; ".join(form))
     named = isinstance(entry["features"], dict)
-    require(named == has_named_inputs(name), f"models.{name}.features must be "
-            f"{'a mapping of input names to feature stages' if has_named_inputs(name) else 'a list of feature stages'}"
-            f" (model {name} reads {'named inputs' if has_named_inputs(name) else 'one input'})")
     require_features(entry["features"], unit)  # the most basic mismatch first: inputs the corpus lacks
     task = load_task(unit)
     task_name = entry.get("task", task["task"])

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from pipeline.sequences import fit_normaliser, load_sequences, model_inputs, normalise
+from pipeline.model_inputs import model_inputs
+from pipeline.sequences import fit_normaliser, load_sequences, normalise
 from pipeline.trained_model import evaluate_trained, load_trained
 from pipeline.trainer import ModelSpec, model_spec, train_model
 
@@ -126,7 +127,7 @@ def test_a_run_overriding_the_inputs_trains_and_evaluates_on_exactly_those(stage
         np.save(stages / f"data/features/face/{sid}.npy", np.full((T, 2), 7.0, np.float32))
     assert evaluate_trained(stages / "m.pt")[0] == metrics
     # a one-input model given a mapping, or a named-input model given a list, is refused by name
-    with pytest.raises(ValueError, match="models.modality_lstm.features must be a mapping"):
+    with pytest.raises(ValueError, match="models.modality_lstm.features = .*reads named inputs"):
         model_spec({"models": {"modality_lstm": {**params["models"]["modality_lstm"], "features": ["vec"]}}},
                    "modality_lstm")
 
