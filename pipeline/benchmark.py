@@ -7,7 +7,8 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hpara
         cross-validation (pipeline/protocols.py); optional train: overrides of
         the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`
         (train.seed); data/windows, data/units, data/features, reports/corpus.json
-Writes: data/benchmark/<run>/model.pt (k folds: fold<k>/model.pt and protocol.json),
+Writes: data/benchmark/<run>/model.pt (k folds: fold<k>/model.pt and protocol.json; a model
+        that aligns words to frames: attention.png, pipeline/attention_figure.py),
         reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
@@ -26,7 +27,8 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
-from pipeline.protocols import evaluate_protocol, train_protocol
+from pipeline.attention_figure import plot_alignment
+from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
 from pipeline.trainer import model_spec
 from training.tasks import headline
 
@@ -54,6 +56,7 @@ def main(argv: list[str]) -> None:
         write_skipped(run, entry["model"], str(reason), out)
         return
     metrics, _ = evaluate_protocol(folder)
+    plot_alignment(checkpoints(folder)[0], folder / "attention.png")  # models that align words to frames
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("benchmark %s: %s", run, headline(metrics))

@@ -4,7 +4,8 @@ Reads:  data/windows (or the model's unit in data/units), data/features/<the mod
         sets>; params `model`, `models.<model>` (features, targets, loss, unit, task,
         hyperparameters), `train` (train.seed: initialisation and batch order)
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only; a model
-        with `folds: K`: fold<k>/model.pt and protocol.json, pipeline/protocols.py),
+        with `folds: K`: fold<k>/model.pt and protocol.json, pipeline/protocols.py; a model that
+        aligns words to frames: attention.png of a few test utterances),
         reports/train_history.csv (loss and dev CCC per epoch; a DVC plot); the state after
         each epoch in the scratch cache (pipeline/train_progress.py: an interrupted run resumes)
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
@@ -18,7 +19,8 @@ from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
-from pipeline.protocols import train_protocol
+from pipeline.attention_figure import plot_alignment
+from pipeline.protocols import checkpoints, train_protocol
 from pipeline.trainer import model_spec
 
 HISTORY = layout.REPORTS / "train_history.csv"
@@ -31,6 +33,7 @@ def main() -> None:
     spec = model_spec(params, section(params, "model"))
     cfg = section(params, "train")
     train_protocol(spec, cfg, int(cfg["seed"]), layout.TRAIN, HISTORY, progress=scratch_root() / "train")
+    plot_alignment(checkpoints(layout.TRAIN)[0], layout.TRAIN / "attention.png")  # Xu et al.'s alignment models
 
 
 if __name__ == "__main__":
