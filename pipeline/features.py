@@ -43,7 +43,7 @@ from features import Extracted, extractor_module
 from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
-from pipeline.feature_cache import FeatureCache
+from pipeline.feature_cache import FeatureCache, extractor_inputs
 from pipeline.params_check import check, check_extractor
 from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
@@ -52,7 +52,7 @@ log = logging.getLogger("features")
 # the corpus modalities that can provide each extractor input; a stage runs when its corpus
 # has at least one of the modalities its inputs need (face: video or OpenFace CSVs)
 MODALITIES_OF_INPUT = {"audio": ("audio",), "video": ("video",), "openface": ("openface",),
-                       "alignment": ("transcript",), "face_frames": ("video", "openface")}
+                       "alignment": ("transcript",), "recognised": ("audio",), "face_frames": ("video", "openface")}
 
 
 def missing_modality(corpus, inputs: tuple[str, ...]) -> str | None:
@@ -210,7 +210,8 @@ def main(argv: list[str]) -> None:
         raise FileNotFoundError(f"{units_csv} missing: run the stage of unit {stage.unit!r} first")
     windows = pd.read_csv(units_csv)
     out.mkdir(parents=True, exist_ok=True)
-    if reason := unit_skipped(stage.unit) or missing_modality(corpus, tuple(module.INPUTS)):
+    if reason := (unit_skipped(stage.unit) or missing_modality(corpus, extractor_inputs(module, cfg))
+                  or (module.skipped(cfg) if hasattr(module, "skipped") else None)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
                                                    "sessions": len(corpus.sessions)}, indent=1))

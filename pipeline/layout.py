@@ -6,6 +6,7 @@ PARAMS_CHECKED = DATA / "params_checked.json"  # written once params.yaml passes
 VALIDATED = DATA / "validated.json"  # the corpus as the `validate` stage passed it
 CORPUS = DATA / "corpus"  # manifest.json + sessions/<id>/...
 ALIGNMENT = DATA / "alignment"  # <session>.csv: word, start, end, pronunciation, score
+RECOGNISED = DATA / "recognised"  # <session>.csv: word, start, end (speech recognition, pipeline/recognise.py)
 WINDOWS = DATA / "windows"  # windows.csv + task.json: the default unit (the `window` stage)
 UNITS = DATA / "units"  # <unit spec>/windows.csv + task.json (stages units@<name>)
 DEFAULT_UNIT = "windows"  # the unit a model reads when its spec names none
@@ -15,6 +16,7 @@ REPORTS = Path("reports")
 CORPUS_REPORT = REPORTS / "corpus.json"
 METRICS = REPORTS / "metrics.json"
 ALIGNMENT_REPORT = REPORTS / "alignment.json"
+RECOGNITION_REPORT = REPORTS / "recognition.json"
 FEATURES_REPORT = REPORTS / "features.json"
 
 

@@ -55,7 +55,8 @@ FEATURES: dict[str, Schema] = {
     "boaw": {"lld": one_of("egemaps", "mfcc"), **BAG_OF_WORDS, "sample_rate": SAMPLE_RATE},
     "deep_spectrum": {**CNN, "n_mels": integer(8), "colour_map": text(), "sample_rate": SAMPLE_RATE},
     "frame34": AUDIO,
-    "glove": {"vectors": text(), "max_words": integer(1), "oov": one_of("zero", "mean"), "workers": WORKERS},
+    "glove": {"vectors": text(), "max_words": integer(1), "oov": one_of("zero", "mean"),
+              "words": optional(one_of("alignment", "recognised")), "workers": WORKERS},
     "botw": {"min_count": integer(1), "log_weighting": flag(), "idf": flag(), "workers": WORKERS},
     # features/face.py has defaults for these
     "face": {"min_face_fraction": optional(number(0, 1)), "min_detection_confidence": optional(number(0, 1)),
@@ -71,6 +72,7 @@ TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": int
                  "chunk_windows": integer(0), "lr": number(above=0), "seed": integer(0), "device": device(),
                  "control": one_of(*CONTROLS)}
 ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
+RECOGNISE: Schema = {"enabled": flag(), **ALIGN}  # pipeline/recognise.py
 WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),
                          "label_aggregation": one_of("mean", "center")}
 SYNTHETIC: Schema = {"sample_rate": SAMPLE_RATE, "rating_hz": number(above=0), "video_fps": number(above=0),
@@ -301,7 +303,7 @@ def _story(params: dict, head: str, name: str) -> list[str]:
 
 
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
-    "train": _fixed(TRAIN), "align": _fixed(ALIGN), "synthetic": _fixed(SYNTHETIC), "window": _window,
+    "train": _fixed(TRAIN), "align": _fixed(ALIGN), "recognise": _fixed(RECOGNISE), "synthetic": _fixed(SYNTHETIC), "window": _window,
     "story": _story, "features": _extractor, "derived_features": _extractor, "models": _model_spec,
     "benchmark": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }
@@ -330,7 +332,7 @@ def check_extractor(name: str, cfg: dict) -> None:
 
 def check_params(params: dict) -> None:
     """Every group of params.yaml, and that `model` and every benchmark run's model are registered."""
-    groups = ["seed", "corpus", "model", "train", "align", "synthetic", "window.*", "story", "benchmark"]
+    groups = ["seed", "corpus", "model", "train", "align", "recognise", "synthetic", "window.*", "story", "benchmark"]
     groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "units", "unit_features",
                                              "models")
                for name in (params.get(head) or {})]

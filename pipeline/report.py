@@ -11,6 +11,7 @@ import logging
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.model_inputs import feature_stages
 from pipeline.paper_results import (PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, XU_METHOD, XU_WA_UA,
                                    modalities)
 from training.tasks import headline
@@ -91,21 +92,42 @@ def _wa_ua(m: dict) -> tuple[str, str]:
     return tuple(f"{m['class'][k]:.3f}" for k in ("wa", "ua"))
 
 
-def _paper_wa_ua(model: str) -> str:
-    paper = XU_WA_UA.get(model, {})
-    return " / ".join(f"{src} {wa:.1f} / {ua:.1f}" for src, (wa, ua) in paper.items())
+def text_source(features, params: dict) -> str:
+    """"ASR" when a run reads a text stage over the recogniser's words, else "oracle"."""
+    for stage in feature_stages(features):
+        entry = (params.get("unit_features") or {}).get(stage)
+        cfg = (entry.get("config") or {}) if entry else (params.get("features") or {}).get(stage) or {}
+        if cfg.get("words") == "recognised":
+            return "ASR"
+    return "oracle"
 
 
-def xu_table(runs: list[dict]) -> list[str]:
-    """Xu et al.'s Tables 1-2 beside ours: WA and UA of four classes, oracle text (ours)."""
+def _paper_wa_ua(model: str, source: str) -> str:
+    wa_ua = XU_WA_UA.get(model, {}).get("asr" if source == "ASR" else "oracle")
+    return f"{wa_ua[0]:.1f} / {wa_ua[1]:.1f}" if wa_ua else "-"
+
+
+def recognition_line() -> list[str]:
+    if not layout.RECOGNITION_REPORT.exists():
+        return []
+    r = json.loads(layout.RECOGNITION_REPORT.read_text())
+    if "skipped" in r:
+        return [f"Recognised (ASR) text: not computed ({r['skipped']}).", ""]
+    return [f"Recognised (ASR) text: word error rate {r['wer']:.3f} over {r['reference_words']} transcript words "
+            f"({r['recogniser']}; the paper's recogniser: 0.147 on IEMOCAP).", ""]
+
+
+def xu_table(runs: list[dict], params: dict) -> list[str]:
+    """Xu et al.'s Tables 1-2 beside ours: WA and UA of four classes, oracle or recognised text."""
     rows = []
     for m in runs:
         if "skipped" in m or m["model"] not in XU_METHOD:
             continue
-        folds = m.get("protocol", {}).get("folds")
+        folds, source = m.get("protocol", {}).get("folds"), text_source(m["features"], params)
         wa, ua = _wa_ua(m)
-        rows.append(f"| {XU_METHOD[m['model']]} | {m['run']} | {f'speaker {folds}-fold' if folds else 'corpus split'} "
-                    f"| {wa} | {ua} | {m['class']['chance_ua']:.2f} | {_paper_wa_ua(m['model'])} |")
+        rows.append(f"| {XU_METHOD[m['model']]} | {source} | {m['run']} | "
+                    f"{f'speaker {folds}-fold' if folds else 'corpus split'} | {wa} | {ua} | "
+                    f"{m['class']['chance_ua']:.2f} | {_paper_wa_ua(m['model'], source)} |")
     suite_path = layout.REPORTS / "suites" / "xu.json"
     if suite_path.exists():
         suite = json.loads(suite_path.read_text())
@@ -115,16 +137,20 @@ def xu_table(runs: list[dict]) -> list[str]:
             if model not in XU_METHOD or "fold_mean.class.ua" not in mean:
                 continue
             wa, ua = (f"{mean[f'fold_mean.class.{k}']:.3f} +- {sd.get(f'fold_mean.class.{k}') or 0:.3f}" for k in ("wa", "ua"))
-            rows.append(f"| {XU_METHOD[model]} | suite xu/{run} ({len(r['seeds'])} seeds) | speaker k-fold, "
-                        f"mean over folds | {wa} | {ua} | 0.25 | {_paper_wa_ua(model)} |")
+            overridden = {k: v for k, v in r["params"].items() if ".features." in k and v}  # e.g. its text input
+            source = "ASR" if any(text_source({"input": v}, params) == "ASR" for v in overridden.values()) else "oracle"
+            rows.append(f"| {XU_METHOD[model]} | {source} | suite xu/{run} ({len(r['seeds'])} seeds) | speaker "
+                        f"k-fold, mean over folds | {wa} | {ua} | 0.25 | {_paper_wa_ua(model, source)} |")
     if not rows:
         return []
     return ["## Xu et al. (IEMOCAP): four classes, WA and UA", "",
-            "Paper: Tables 1 (ASR text) and 2 (oracle text), leave-one-session-out on IEMOCAP, in %. Ours: oracle "
-            "text (the corpus's words with their forced alignment), the synthetic corpus's sentences; a k-fold run "
-            "gives the mean +- sd over its speaker folds and the metric over all folds' pooled test predictions; a "
-            "suite row gives the mean over folds, mean +- sd over seeds.", "",
-            "| method | run | protocol | WA | UA | chance UA | paper WA / UA |", "|" + "---|" * 7, *rows, ""]
+            "Paper: Tables 1 (ASR text) and 2 (oracle text), leave-one-session-out on IEMOCAP, in %. Ours: the "
+            "synthetic corpus's sentences with oracle text (the transcript's words and their forced alignment) or ASR "
+            "text (the recognise stage's words); a k-fold run gives the mean +- sd over its speaker folds and the "
+            "metric over all folds' pooled test predictions; a suite row gives the mean over folds, mean +- sd over "
+            "seeds.", "", *recognition_line(),
+            "| method | text | run | protocol | WA | UA | chance UA | paper WA / UA (same text) |", "|" + "---|" * 8,
+            *rows, ""]
 
 
 def headline_numbers(mean: dict, sd: dict) -> list[str]:
@@ -173,7 +199,7 @@ def main() -> None:
     lines += [*others, ""] if others else []
     lines += group_table(runs)
     lines += williams_table(runs)
-    lines += xu_table(runs)
+    lines += xu_table(runs, params)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
