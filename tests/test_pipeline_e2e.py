@@ -97,10 +97,15 @@ def project(tmp_path_factory) -> Path:
 
 def test_repro_writes_sane_outputs(project):
     result = run(["dvc", "repro"], project)
-    assert stages_run(result.stdout) == {"check_params", "validate", "corpus", "align", "window", *FEATURE_STAGES,
+    assert stages_run(result.stdout) == {"check_params", "validate", "corpus", "align", "recognise", "window",
+                                         *FEATURE_STAGES,
                                          *UNIT_STAGES, *MODEL_STAGES}
     corpus = json.loads((project / "reports/corpus.json").read_text())
     assert corpus["sessions"] == 6 and set(corpus["splits"]) == {"train", "dev", "test"}
+    recognition = json.loads((project / "reports/recognition.json").read_text())
+    assert "recognise.enabled is false" in recognition["skipped"]  # off by default: the ASR text stage says why
+    asr = json.loads((project / "data/features/glove_sentences_asr/meta.json").read_text())
+    assert "no recognised words" in asr["skipped"]
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
     alignment = json.loads((project / "reports/alignment.json").read_text())
     assert alignment["sessions_scored"] == 6 and alignment["words"] > 100
@@ -314,8 +319,9 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
     result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
     ran = stages_run(result.stdout)
     # report/story re-run only if the retrained models' outputs changed (DVC compares content)
+    text_stages = {"features@glove", "unit_features@glove_sentences", "unit_features@glove_sentences_asr"}
     assert {"features@glove", "unit_features@glove_sentences", "feature_report", "train", "evaluate"} <= ran
-    assert ran <= {"check_params", "features@glove", "unit_features@glove_sentences", "feature_report", *MODEL_STAGES}
+    assert ran <= {"check_params", *text_stages, "feature_report", *MODEL_STAGES}
     glove = json.loads((project / "reports/features.json").read_text())["glove"]
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 
