@@ -83,6 +83,7 @@ def project(tmp_path_factory) -> Path:
         if isinstance(spec["features"], dict):
             spec["features"] = {k: v for k, v in spec["features"].items()
                                 if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
+    params["models"] = {k: v for k, v in params["models"].items() if v["features"]}  # Xu's speech-only: none left
     params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
     params["story"]["run"] = "emonet_lstm_ccc"
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
