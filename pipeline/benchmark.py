@@ -28,7 +28,7 @@ from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
 from pipeline.attention_figure import plot_alignment
-from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
+from pipeline.protocols import checkpoints, evaluate_protocol, require_unit, train_protocol
 from pipeline.trainer import model_spec
 from training.tasks import headline
 
@@ -48,6 +48,7 @@ def main(argv: list[str]) -> None:
     train_cfg = {**section(params, "train"), **(entry.get("train") or {}),
                  **({"control": entry["control"]} if "control" in entry else {})}
     try:
+        require_unit(params, entry["model"], entry)
         spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
         meta = train_protocol(spec, train_cfg, int(train_cfg["seed"]), folder, out / "train_history.csv",

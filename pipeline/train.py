@@ -20,7 +20,7 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.attention_figure import plot_alignment
-from pipeline.protocols import checkpoints, train_protocol
+from pipeline.protocols import checkpoints, require_unit, train_protocol
 from pipeline.trainer import model_spec
 
 HISTORY = layout.REPORTS / "train_history.csv"
@@ -30,6 +30,7 @@ def main() -> None:
     params = load_params()
     check(params, "model", "train")  # before any data is read; the model's name first,
     check(params, f"models.{params['model']}")  # then its entry
+    require_unit(params, section(params, "model"))
     spec = model_spec(params, section(params, "model"))
     cfg = section(params, "train")
     train_protocol(spec, cfg, int(cfg["seed"]), layout.TRAIN, HISTORY, progress=scratch_root() / "train")
