@@ -26,9 +26,11 @@ def aligns_words(model) -> bool:
 
 def plot_alignment(checkpoint: Path, path: Path, utterances: int = UTTERANCES) -> bool:
     """Draws the first `utterances` test units of the checkpoint's first test session; False
-    (nothing written) when the model aligns no words to frames."""
+    (nothing written) when the model aligns no words to frames, or its words have no times
+    (the recognised words as a per-sentence matrix)."""
     model, meta, norm = load_trained(checkpoint)
-    if not aligns_words(model):
+    text = (meta["features"] or {}).get("text") if isinstance(meta["features"], dict) else None
+    if not aligns_words(model) or not isinstance(text, dict):  # ASR text: a word matrix, without word times
         return False
     sequences = load_sequences(meta["features"], meta["targets"], meta["unit"])
     if meta.get("splits"):
