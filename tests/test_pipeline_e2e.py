@@ -369,9 +369,10 @@ def test_audio_only_categorical_corpus_end_to_end(manifest_project):
     assert "glove" in skipped["skipped"] and "no transcript" in skipped["skipped"]
     report = (manifest_project / "reports/report.md").read_text()
     assert "`emonet_lstm_ccc` (emonet_lstm): skipped" in report
-    assert "`williams_blstm_trimodal` (williams_blstm): skipped: this model reads features 'face'" in report
-    assert "`blstm_sentences_class` (blstm): skipped: this model reads features 'egemaps_sentences'" in report
-    assert "has no segments files" in report
+    # the most basic mismatch first: no segments files, so no sentences (it has no face either)
+    assert ("`williams_blstm_trimodal` (williams_blstm): skipped: model williams_blstm trains on unit 'sentences': "
+            "corpus 'tiny_emotions' has no segments files") in report
+    assert "`blstm_sentences_class` (blstm): skipped: model blstm trains on unit 'sentences'" in report
 
 
 def test_text_audio_continuous_corpus_end_to_end(manifest_project):
