@@ -199,7 +199,10 @@ def main() -> None:
     lines += [*others, ""] if others else []
     lines += group_table(runs)
     lines += williams_table(runs)
-    lines += xu_table(runs, params)
+    selected = json.loads(layout.METRICS.read_text()) if layout.METRICS.exists() else {}
+    if selected.get("model") in XU_METHOD:  # `dvc exp run -S model=xu_...`: the train/evaluate stages' run too
+        selected["run"] = "model (train/evaluate)"
+    lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))
