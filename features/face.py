@@ -8,7 +8,8 @@ Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 wi
           `time`, `face` (a face was found), `confidence`, 16 action-unit proxies, gaze and
           head pose. Per window (`extract`), the mean and std (ddof 0) of every per-frame
           feature over the frames whose time lies in [start, end) and that have a face, plus
-          the window's face fraction: "features" (windows, 45) float32 and "mask" (windows,)
+          the window's face fraction: "features" (windows, 45) float32 (39 with `head_pose: false`,
+          which leaves out the head pose) and "mask" (windows,)
           bool, with counts of frames and masked windows; and "frames", the per-frame table
           (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises.
 
@@ -125,7 +126,7 @@ from pipeline.params_check import check_extractor
 log = logging.getLogger("features.face")
 
 DEFAULTS = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5, "backend": "mediapipe",
-            "pyfeat_batch_size": 16, "device": "auto", "on_no_face": "error"}
+            "pyfeat_batch_size": 16, "device": "auto", "on_no_face": "error", "head_pose": True}
 
 ACTION_UNITS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
                 "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45")
@@ -133,8 +134,13 @@ GAZE = ("gaze_x", "gaze_y")
 POSE = ("pose_pitch", "pose_yaw", "pose_roll")
 # the per-frame table of per_frame_features (and of features.openface_import)
 FRAME_COLUMNS = ("time", "face", "confidence", *ACTION_UNITS, *GAZE, *POSE)
-# the per-frame values summarised per window (mean and std over face frames)
+# the per-frame values summarised per window (mean and std over face frames); `head_pose: false`
+# leaves out POSE (Raju et al. summarise action units and gaze only)
 SUMMARISED = ("confidence", *ACTION_UNITS, *GAZE, *POSE)
+
+
+def summarised(cfg: dict) -> tuple[str, ...]:
+    return SUMMARISED if cfg.get("head_pose", True) else tuple(c for c in SUMMARISED if c not in POSE)
 
 # Vertices of MediaPipe's canonical face model (cm; x right, y up, z towards the viewer),
 # only those used here; the index is the FaceMesh landmark index.
@@ -460,7 +466,7 @@ def allow_faceless(session_id: str, err: ValueError, on_no_face: str) -> None:
 # ---------------------------------------------------------------- windows
 
 def feature_names(cfg: dict, fitted=None) -> list[str]:
-    return [f"{name}_{stat}" for name in SUMMARISED for stat in ("mean", "std")] + ["face_fraction"]
+    return [f"{name}_{stat}" for name in summarised(cfg) for stat in ("mean", "std")] + ["face_fraction"]
 
 
 def _window_row(face_values: np.ndarray, n_frames: int) -> np.ndarray:
@@ -470,7 +476,7 @@ def _window_row(face_values: np.ndarray, n_frames: int) -> np.ndarray:
 
 
 def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_fraction: float,
-                      fps: float) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+                      fps: float, columns: tuple[str, ...] = SUMMARISED) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """(features (windows, D) float32, mask (windows,) bool, counts) from a per-frame table.
 
     A frame belongs to a window when start <= time < end (1 microsecond tolerance for float
@@ -479,9 +485,9 @@ def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_frac
     """
     times = frames["time"].to_numpy()
     faces = frames["face"].to_numpy(dtype=bool)
-    values = frames[list(SUMMARISED)].to_numpy(dtype=np.float64)
+    values = frames[list(columns)].to_numpy(dtype=np.float64)
     video_end = times[-1] + 1.0 / fps
-    features = np.zeros((len(windows), len(feature_names({}))), dtype=np.float32)
+    features = np.zeros((len(windows), 2 * len(columns) + 1), dtype=np.float32)
     mask = np.zeros(len(windows), dtype=bool)
     beyond = without_face = 0
     tolerance = 1e-6
@@ -552,7 +558,7 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
     except ValueError as err:
         raise ValueError(f"session {session.id}: {err}") from err
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
-                                               frames.attrs["fps"])
+                                               frames.attrs["fps"], summarised(cfg))
     counts["sessions_without_face"] = [] if frames["face"].any() else [session.id]
     if cfg["backend"] == "pyfeat":
         counts["aus_not_estimated"] = len(frames.attrs["aus_not_estimated"])

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
-from features.face import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, allow_faceless, summarise_windows
+from features.face import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, allow_faceless, summarise_windows, summarised
 
 log = logging.getLogger("features.openface_import")
 
@@ -124,7 +124,7 @@ def window_features(csv_path: str | PathLike, windows: pd.DataFrame, cfg: dict,
         allow_faceless(session_id, ValueError(f"OpenFace found no face in any of the {len(frames)} frames of "
                                               f"{csv_path}"), cfg["on_no_face"])
     features, mask, counts = summarise_windows(frames, windows, float(cfg["min_face_fraction"]),
-                                               frames.attrs["fps"])
+                                               frames.attrs["fps"], summarised(cfg))
     counts["frames_unread"] = 0
     counts["sessions_without_face"] = [] if frames["face"].any() else [session_id]
     # per-frame table as the video path keeps it; frames without a face are flagged by `face`

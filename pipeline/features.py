@@ -5,7 +5,8 @@ every session.
 Reads:  data/corpus, data/alignment, the unit's windows.csv (data/windows, or
         data/units/<unit> for `unit_features.<key>.unit`); params `features.<extractor>`
         (`unit_features.<key>`: {extractor, unit, optional config: overrides of
-        features.<extractor>}; `derived_features.<key>`)
+        features.<extractor>}; `derived_features.<key>`: {extractor, optional unit (default: the
+        window stage's windows), the extractor's params})
 Writes: data/features/<key>/<session>.npy  (first axis = the session's units, in
         windows.csv order), <session>.<extra>.npy for per-session extras (e.g. a mask),
         fitted.json when the extractor learns state (fit on the train split only), and
@@ -89,8 +90,13 @@ def feature_stage(params: dict, key: str) -> FeatureStage:
         entry = params["unit_features"][key]
         cfg = {**section(params, f"features.{entry['extractor']}"), **(entry.get("config") or {})}
         return FeatureStage("unit_features", key, entry["extractor"], cfg, entry["unit"])
-    group = "derived_features" if key in (params.get("derived_features") or {}) else "features"
-    return FeatureStage(group, key, key, section(params, f"{group}.{key}"))
+    if key in (params.get("derived_features") or {}):
+        entry = section(params, f"derived_features.{key}")
+        check(params, f"derived_features.{key}")
+        # the extractor's params: the entry without its stage keys
+        cfg = {k: v for k, v in entry.items() if k not in ("extractor", "unit")}
+        return FeatureStage("derived_features", key, entry["extractor"], cfg, entry.get("unit", layout.DEFAULT_UNIT))
+    return FeatureStage("features", key, key, section(params, f"features.{key}"))
 
 
 def unit_skipped(unit: str) -> str | None:

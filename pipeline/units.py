@@ -1,7 +1,8 @@
 """Stage `units@<name>`: the units of one named unit spec (params `units.<name>`), beside the
 default window unit that the `window` stage cuts (data/windows).
 
-Reads:  data/corpus, data/alignment; params `units.<name>`
+Reads:  data/corpus, data/alignment; params `units.<name>`, and `model`, `models`, `benchmark`
+        (a unit with `enabled: auto` is cut only when the model or a benchmark run trains on it)
 Writes: data/units/<name>/windows.csv: one row per unit, the same columns as the window
         stage's (session, split, index, start, end, word_first, word_last, group, labels),
         so every extractor computes one row per unit of any kind;
@@ -22,6 +23,10 @@ A unit is what one label belongs to (DESIGN.md, "Units, inputs, tasks, suites"):
   `sequence: session` a model sees a session's segments in order as one sequence; with
   `independent`, each segment alone (Williams et al., Xu et al.);
 - `session`: {kind: session}: one unit per session spanning it, labelled with its class.
+Any kind may say `enabled: auto` (cut only when `model` or a benchmark run trains on this
+unit: Raju et al.'s 100 ms windows cost the default corpus ~20 minutes of features that the
+default run never reads), `true` (the default) or `false`. A unit not cut writes outputs that
+say why; the feature stages on it skip, and a run reading it is skipped with that reason.
 A word belongs to the unit that contains its midpoint, as in the window stage.
 """
 import json
@@ -127,6 +132,24 @@ def missing_segments(corpus: Corpus, spec: dict) -> str | None:
     return None
 
 
+def trains_on(params: dict, unit: str) -> bool:
+    """Whether `model` or a benchmark run trains on `unit` (its model entry's or the run's `unit`)."""
+    models = params.get("models") or {}
+    runs = [{"model": params.get("model")}, *(params.get("benchmark") or {}).values()]
+    return any((run.get("unit") or (models.get(run.get("model")) or {}).get("unit")) == unit for run in runs)
+
+
+def disabled(params: dict, name: str, spec: dict) -> str | None:
+    """Why the unit is not cut (`enabled: false`, or `auto` and nothing trains on it), or None."""
+    enabled = spec.get("enabled", True)
+    if enabled is False:
+        return f"units.{name}.enabled is false"
+    if enabled == "auto" and not trains_on(params, name):
+        return (f"units.{name}.enabled is auto and neither `model` nor a benchmark run trains on it "
+                f"(e.g. dvc exp run -S model=<a model with unit: {name}>)")
+    return None
+
+
 def write_skipped(folder, reason: str) -> None:
     """Outputs saying the unit could not be made: feature stages on it and runs reading it skip too."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -142,12 +165,12 @@ def main(argv: list[str]) -> None:
     check(params, f"units.{name}")
     spec = section(params, f"units.{name}")
     corpus = load_corpus()
-    if reason := missing_segments(corpus, spec):
+    if reason := (disabled(params, name, spec) or missing_segments(corpus, spec)):
         write_skipped(layout.unit_dir(name), reason)
         log.warning("units@%s skipped: %s", name, reason)
         return
-    units, task = make_units(corpus, spec, params)
-    write_units(layout.unit_dir(name), units, task, corpus)
+    units, task = make_units(corpus, {k: v for k, v in spec.items() if k != "enabled"}, params)
+    task = write_units(layout.unit_dir(name), units, task, corpus)
     log.info("units@%s: %d %s units over %d sessions; tasks %s", name, len(units), spec["kind"],
              units.session.nunique(), json.dumps(task["tasks"]))
 

@@ -83,10 +83,10 @@ def utterance_windows(corpus) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def write_units(folder, windows: pd.DataFrame, task: dict, corpus) -> None:
+def write_units(folder, windows: pd.DataFrame, task: dict, corpus) -> dict:
     """windows.csv (with each session's speaker `group` when the corpus has groups) and task.json.
     task.json: the unit's default `task` and `targets`, its `classes`, and `tasks`: every task
-    its labels can train (name -> targets), which a model spec may pick with `task:`."""
+    its labels can train (name -> targets), which a model spec may pick with `task:`. Returns it."""
     if corpus.has_groups:
         groups = {s.id: s.group for s in corpus.sessions}
         windows.insert(windows.columns.get_loc("word_last") + 1, "group", windows.session.map(groups))
@@ -94,6 +94,7 @@ def write_units(folder, windows: pd.DataFrame, task: dict, corpus) -> None:
     windows.to_csv(folder / "windows.csv", index=False, float_format="%.5f")
     task = {"tasks": {task["task"]: task["targets"]}, "sequence": "session", **task}
     (folder / "task.json").write_text(json.dumps(task, indent=1) + "\n")
+    return task
 
 
 def cut_windows(corpus, settings: dict) -> tuple[pd.DataFrame, dict]:

@@ -25,7 +25,10 @@ import yaml
 
 from features.face import (
     FRAME_COLUMNS,
+    POSE,
     SUMMARISED,
+    summarise_windows,
+    summarised,
     checked_frame_rate,
     extract,
     feature_names,
@@ -168,6 +171,19 @@ def test_window_summaries_match_a_hand_computation(tmp_path):
     assert out.counts == {"frames": N_FRAMES, "frames_with_face": int(frames["face"].sum()),
                           "windows_without_face": 0, "windows_beyond_video": 0, "frames_unread": 0,
                           "sessions_without_face": []}
+
+
+def test_without_head_pose_the_summary_keeps_every_other_column():
+    """Raju et al.'s face stream (`head_pose: false`): AUs, gaze and confidence, no pose."""
+    rng = np.random.default_rng(0)
+    frames = pd.DataFrame(rng.standard_normal((50, len(FRAME_COLUMNS))), columns=list(FRAME_COLUMNS))
+    frames["time"], frames["face"] = np.arange(50) / 25, True
+    windows = _windows([(0.0, 1.0), (0.5, 1.9)])
+    full, _, _ = summarise_windows(frames, windows, 0.5, 25.0)
+    no_pose, _, _ = summarise_windows(frames, windows, 0.5, 25.0, summarised({"head_pose": False}))
+    names, kept = feature_names(CFG), feature_names({**CFG, "head_pose": False})
+    assert len(kept) == len(names) - 2 * len(POSE) and not any(p in n for n in kept for p in POSE)
+    np.testing.assert_array_equal(no_pose, full[:, [names.index(n) for n in kept]])
 
 
 def test_windows_with_too_few_face_frames_are_zero_and_counted(tmp_path):

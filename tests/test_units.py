@@ -11,7 +11,7 @@ from pipeline.config import ParamsError
 from pipeline.params_check import check
 from pipeline.sequences import load_sequences, load_task
 from pipeline.sessions import Corpus, Session
-from pipeline.units import make_units, missing_segments, segment_units, write_skipped
+from pipeline.units import disabled, make_units, missing_segments, segment_units, write_skipped
 from pipeline.window import write_units
 
 WORDS = pd.DataFrame({"word": ["i", "am", "glad", "so", "sad", "now"],
@@ -112,6 +112,17 @@ def test_a_window_unit_cuts_its_own_preset(tmp_path, monkeypatch):
     units, task = make_units(corpus, spec, params)
     assert units.start.tolist() == [0.0, 2.0] and units.end.tolist() == [4.0, 6.0]  # its own, not window.preset p
     assert task["task"] == "continuous"
+
+
+def test_an_auto_unit_is_cut_only_when_the_model_or_a_benchmark_run_trains_on_it():
+    params = {"model": "lstm", "models": {"lstm": {}, "raju_aed": {"unit": "r"}, "blstm": {}},
+              "benchmark": {"b": {"model": "blstm"}}}
+    spec = {"kind": "window", "enabled": "auto"}
+    assert "neither `model` nor a benchmark run trains on it" in disabled(params, "r", spec)
+    assert disabled({**params, "model": "raju_aed"}, "r", spec) is None
+    assert disabled({**params, "benchmark": {"b": {"model": "blstm", "unit": "r"}}}, "r", spec) is None
+    assert disabled(params, "r", {"kind": "window"}) is None  # enabled by default
+    assert disabled({**params, "model": "raju_aed"}, "r", {**spec, "enabled": False}) == "units.r.enabled is false"
 
 
 def test_unit_params_are_checked(tmp_path):
