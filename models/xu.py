@@ -193,6 +193,11 @@ class XuModel(nn.Module):
         if self.kind == "attention_align":
             return self.attention.weights(states["speech"], flat["speech"], states["text"])
         if self.kind == "hard_align":
+            missing = [k for k in ("speech.times", "text.times") if k not in inputs]
+            if missing:
+                raise ValueError(f"xu_hard_align needs the times of frames and words ({missing} missing): give speech "
+                                 "and text as {stage, per: frame | word}; a word matrix per unit such as "
+                                 "glove_sentences_asr (recognised words) carries no times")
             return hard_alignment_weights(inputs["speech.times"].flatten(0, 1), flat["speech"],
                                           inputs["text.times"].flatten(0, 1))[:, None]
         raise ValueError(f"xu_{self.kind} aligns no words to frames")

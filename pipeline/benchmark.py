@@ -28,8 +28,8 @@ from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
 from pipeline.attention_figure import plot_alignment
-from pipeline.protocols import checkpoints, evaluate_protocol, require_unit, train_protocol
-from pipeline.trainer import model_spec
+from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
+from pipeline.trainer import model_spec, train_settings
 from training.tasks import headline
 
 log = logging.getLogger("benchmark")
@@ -45,12 +45,10 @@ def main(argv: list[str]) -> None:
     check(params, f"models.{entry['model']}")  # then its entry
     folder = layout.DATA / "benchmark" / run
     out = layout.REPORTS / "benchmark" / run
-    train_cfg = {**section(params, "train"), **(entry.get("train") or {}),
-                 **({"control": entry["control"]} if "control" in entry else {})}
     try:
-        require_unit(params, entry["model"], entry)
         spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
+        train_cfg = train_settings(params, spec, entry)
         meta = train_protocol(spec, train_cfg, int(train_cfg["seed"]), folder, out / "train_history.csv",
                               progress=scratch_root() / "train")
     except CorpusMismatch as reason:

@@ -30,10 +30,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline import layout
-from pipeline.config import require, section
-from pipeline.features import unit_skipped
+from pipeline.config import require
 from pipeline.model_inputs import feature_stages
-from pipeline.sequences import CorpusMismatch
 from pipeline.sessions import load_corpus
 from pipeline.splits import speaker_groups
 from pipeline.trained_model import TestPredictions, human_baseline, scored, test_predictions
@@ -65,14 +63,6 @@ def fold_splits(folds: int | str) -> list[dict[str, str]]:
         split_of = {sp: name for name, members in groups.items() for sp in members}
         assignments.append({s.id: split_of[s.speaker] for s in sorted(corpus.sessions, key=lambda s: s.id)})
     return assignments
-
-
-def require_unit(params: dict, model: str, overrides: dict | None = None) -> None:
-    """A model on a unit this corpus could not make (sentences without segments files) cannot
-    work on it: a CorpusMismatch saying why (the benchmark stage then records the run as skipped)."""
-    unit = (overrides or {}).get("unit") or (section(params, f"models.{model}") or {}).get("unit")
-    if reason := unit_skipped(unit or layout.DEFAULT_UNIT):
-        raise CorpusMismatch(f"model {model} trains on {reason}")
 
 
 def require_unfitted_inputs(spec: ModelSpec) -> None:
@@ -120,7 +110,11 @@ def evaluate_protocol(folder: Path) -> tuple[dict, pd.DataFrame]:
     """Metrics and the prediction table (with a `fold` column for k folds) of `folder`'s run."""
     paths = checkpoints(folder)
     if len(paths) == 1:
-        return scored(test_predictions(paths[0]), human_baseline())
+        predictions = test_predictions(paths[0])
+        metrics, table = scored(predictions, human_baseline())
+        if "best_dev_score" in predictions.meta:  # what model selection compares (suites: the run chosen on dev)
+            metrics["dev_score"] = round(float(predictions.meta["best_dev_score"]), 4)
+        return metrics, table
     parts = [test_predictions(p) for p in paths]
     per_fold = [scored(p, None) for p in parts]
     metrics, table = scored(pooled(parts), human_baseline("all"))

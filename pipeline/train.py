@@ -2,7 +2,7 @@
 
 Reads:  data/windows (or the model's unit in data/units), data/features/<the model's feature
         sets>; params `model`, `models.<model>` (features, targets, loss, unit, task,
-        hyperparameters), `train` (train.seed: initialisation and batch order)
+        hyperparameters, optional `train` overrides), `train` (train.seed: initialisation and batch order)
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only; a model
         with `folds: K`: fold<k>/model.pt and protocol.json, pipeline/protocols.py; a model that
         aligns words to frames: attention.png of a few test utterances),
@@ -20,8 +20,8 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.attention_figure import plot_alignment
-from pipeline.protocols import checkpoints, require_unit, train_protocol
-from pipeline.trainer import model_spec
+from pipeline.protocols import checkpoints, train_protocol
+from pipeline.trainer import model_spec, train_settings
 
 HISTORY = layout.REPORTS / "train_history.csv"
 
@@ -30,9 +30,8 @@ def main() -> None:
     params = load_params()
     check(params, "model", "train")  # before any data is read; the model's name first,
     check(params, f"models.{params['model']}")  # then its entry
-    require_unit(params, section(params, "model"))
     spec = model_spec(params, section(params, "model"))
-    cfg = section(params, "train")
+    cfg = train_settings(params, spec)
     train_protocol(spec, cfg, int(cfg["seed"]), layout.TRAIN, HISTORY, progress=scratch_root() / "train")
     plot_alignment(checkpoints(layout.TRAIN)[0], layout.TRAIN / "attention.png")  # Xu et al.'s alignment models
 

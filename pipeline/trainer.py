@@ -40,7 +40,7 @@ from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
 SPEC_KEYS = ("features", "targets", "loss")
-OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds")  # the other keys of a model's entry are its hyperparameters
+OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds", "train")  # the other keys of a model's entry are its hyperparameters
 
 
 @dataclass
@@ -55,6 +55,7 @@ class ModelSpec:
     unit: str = layout.DEFAULT_UNIT  # a key of `units`, or the window stage's windows
     task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
     folds: int | str = 0  # 0: the corpus's split; K or "speakers": speaker k-fold (pipeline/protocols.py)
+    train: dict = field(default_factory=dict)  # the model's overrides of the `train` group (e.g. chunk_windows)
 
 
 RUN_OVERRIDES = ("features", "unit", "task", "targets", "folds")  # what a benchmark run may set instead of its model's entry
@@ -72,8 +73,10 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     form = input_form_problems(name, entry["features"], f"models.{name}")
     require(not form, "; ".join(form))
     named = isinstance(entry["features"], dict)
-    require_features(entry["features"], unit)  # the most basic mismatch first: inputs the corpus lacks
     task = load_task(unit)
+    if "skipped" in task:  # a unit this corpus could not make, or one not cut (units.<unit>.enabled)
+        raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['skipped']}")
+    require_features(entry["features"], unit)  # the most basic mismatch first: inputs the corpus lacks
     task_name = entry.get("task", task["task"])
     if task_name not in task["tasks"]:
         raise CorpusMismatch(f"model {name} trains the {task_name} task, but unit {unit!r} of this corpus has "
@@ -85,12 +88,20 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     features = model_inputs(entry["features"]) if named else list(entry["features"])
     spec = ModelSpec(name, features, targets, loss or entry["loss"],
                      {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
-                     bool(entry.get("class_weights", False)), unit, task_name, entry.get("folds") or 0)
+                     bool(entry.get("class_weights", False)), unit, task_name, entry.get("folds") or 0,
+                     dict(entry.get("train") or {}))
     try:
         spec_task(spec, task)
     except ValueError as err:
         require(False, f"models.{name}: {err}")
     return spec
+
+
+def train_settings(params: dict, spec: ModelSpec, run: dict | None = None) -> dict:
+    """The `train` group, then the model entry's `train` overrides, then a benchmark run's."""
+    run = run or {}
+    return {**section(params, "train"), **spec.train, **(run.get("train") or {}),
+            **({"control": run["control"]} if "control" in run else {})}
 
 
 def spec_task(spec: ModelSpec, task: dict) -> Task:
