@@ -46,3 +46,20 @@ XU_WA_UA = {
 }
 XU_METHOD = {"xu_speech": "Speech-only LSTM+Attn", "xu_text": "Text-only LSTM+Attn", "xu_concat": "Concat",
              "xu_hard_align": "Hard alignment", "xu_attention_align": "Proposed (learned alignment)"}
+
+# Raju et al. (AVEC 2019), Table I: CCC on the AVEC 2019 development partition (their test set), by
+# dimension and culture; columns: AVEC 2019 baseline [24], the challenge entrants [45] and [46], then
+# their EAF, EMAFN and AED.
+RAJU_COLUMNS = ("baseline [24]", "[45]", "[46]", "EAF", "EMAFN", "AED")
+RAJU_CCC = {
+    ("arousal", "German"): (0.629, 0.789, 0.791, 0.486, 0.132, 0.635),
+    ("arousal", "Hungarian"): (0.583, 0.583, 0.585, 0.222, 0.181, 0.638),
+    ("arousal", "German + Hungarian"): (0.614, 0.724, 0.737, 0.365, 0.155, 0.637),
+    ("valence", "German"): (0.684, 0.794, 0.778, 0.510, 0.659, 0.676),
+    ("valence", "Hungarian"): (0.508, 0.572, 0.463, 0.152, 0.586, 0.708),
+    ("valence", "German + Hungarian"): (0.615, 0.708, 0.653, 0.345, 0.631, 0.689),
+    ("liking", "German"): (0.048, 0.352, 0.441, 0.160, 0.386, -0.129),
+    ("liking", "Hungarian"): (0.260, 0.311, 0.208, 0.261, 0.803, 0.224),
+    ("liking", "German + Hungarian"): (0.222, 0.320, 0.425, 0.215, 0.625, 0.062),
+}
+RAJU_METHOD = {"raju_eaf": "EAF", "raju_emafn": "EMAFN", "raju_aed": "AED"}

@@ -61,7 +61,8 @@ FEATURES: dict[str, Schema] = {
     # features/face.py has defaults for these
     "face": {"min_face_fraction": optional(number(0, 1)), "min_detection_confidence": optional(number(0, 1)),
              "backend": optional(one_of(*FACE_BACKENDS)), "pyfeat_batch_size": optional(integer(1)),
-             "device": optional(device()), "on_no_face": optional(one_of(*ON_NO_FACE)), "workers": WORKERS},
+             "device": optional(device()), "on_no_face": optional(one_of(*ON_NO_FACE)), "head_pose": optional(flag()),
+             "workers": WORKERS},
     "face_deep": {**CNN, "sample_fps": number(above=0), "min_detection_confidence": number(0, 1),
                   "on_no_face": optional(one_of(*ON_NO_FACE))},
 }
@@ -71,6 +72,9 @@ DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_W
 TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": integer(1),
                  "chunk_windows": integer(0), "lr": number(above=0), "seed": integer(0), "device": device(),
                  "control": one_of(*CONTROLS)}
+TRAIN_OVERRIDES = Rule(lambda g: f"a mapping of train settings ({', '.join(TRAIN)}) to values the train group accepts",
+                       lambda v, g: isinstance(v, dict) and all(k in TRAIN and TRAIN[k].accepts(x, v)
+                                                                for k, x in v.items()))
 ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
 RECOGNISE: Schema = {"enabled": flag(), **ALIGN}  # pipeline/recognise.py
 WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),
@@ -99,13 +103,15 @@ FOLDS = either(integer(3), one_of(0, "speakers"))  # pipeline/protocols.py: 0 = 
 MODEL_SPEC: Schema = {"targets": either(one_of("corpus"), list_of(text())), "loss": one_of(*LOSSES),
                       "lr": optional(number(above=0)), "hidden": optional(integer(1)), "layers": optional(integer(1)),
                       "dropout": optional(number(0, 0.99)), "class_weights": optional(flag()),
-                      "task": optional(one_of(*TASKS)), "folds": optional(FOLDS), OPEN: ANY}
+                      "task": optional(one_of(*TASKS)), "folds": optional(FOLDS),
+                      "train": optional(TRAIN_OVERRIDES), OPEN: ANY}
 UNIT_KINDS = ("window", "segment", "session")
+UNIT_ENABLED = optional(either(flag(), one_of("auto")))  # pipeline/units.py: auto = when a run trains on it
 UNIT: dict[str, Schema] = {  # pipeline/units.py
-    "window": {"kind": one_of(*UNIT_KINDS), **WINDOW_PRESET},
-    "segment": {"kind": one_of(*UNIT_KINDS), "values": optional(one_of("intensity", "utterance")),
+    "window": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED, **WINDOW_PRESET},
+    "segment": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED, "values": optional(one_of("intensity", "utterance")),
                 "sequence": optional(one_of("session", "independent")), "classes": optional(list_of(text()))},
-    "session": {"kind": one_of(*UNIT_KINDS)},
+    "session": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED},
 }
 
 
@@ -168,6 +174,25 @@ def _extractor(params: dict, head: str, name: str) -> list[str]:
     if name not in schemas:
         return [f"{head}.{name}: unknown extractor (known: {', '.join(schemas)})"]
     return problems_of(cfg, schemas[name], f"{head}.{name}")
+
+
+def _derived(params: dict, head: str, name: str) -> list[str]:
+    """A derived stage: `extractor` (e.g. face_boaw), optional `unit` (default: the window stage's
+    windows) and the extractor's params, e.g. face_boaw on Raju et al.'s windows."""
+    entry, missing = _entry(params, head, name)
+    if missing:
+        return missing
+    if not isinstance(entry, dict):
+        return [f"{head}.{name} = {format_value(entry)}: must be a mapping of the extractor's params"]
+    where = f"{head}.{name}"
+    found = problems_of({k: entry[k] for k in ("extractor", "unit") if k in entry},
+                        {"extractor": one_of(*DERIVED),
+                         "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}, where)
+    if found:
+        return found
+    extractor = entry["extractor"]
+    cfg = {k: v for k, v in entry.items() if k not in ("extractor", "unit")}
+    return [p.replace(f"{head}.{extractor}", where) for p in _extractor({head: {extractor: cfg}}, head, extractor)]
 
 
 def feature_stage_keys(params: dict) -> list[str]:
@@ -248,9 +273,6 @@ HYPERPARAMETERS = Rule(lambda g: "a mapping of the model's hyperparameters to va
                        lambda v, g: isinstance(v, dict) and all(isinstance(k, str) for k in v))
 
 
-TRAIN_OVERRIDES = Rule(lambda g: f"a mapping of train settings ({', '.join(TRAIN)}) to values the train group accepts",
-                       lambda v, g: isinstance(v, dict) and all(k in TRAIN and TRAIN[k].accepts(x, v)
-                                                                for k, x in v.items()))
 
 
 def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
@@ -304,7 +326,7 @@ def _story(params: dict, head: str, name: str) -> list[str]:
 
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
     "train": _fixed(TRAIN), "align": _fixed(ALIGN), "recognise": _fixed(RECOGNISE), "synthetic": _fixed(SYNTHETIC), "window": _window,
-    "story": _story, "features": _extractor, "derived_features": _extractor, "models": _model_spec,
+    "story": _story, "features": _extractor, "derived_features": _derived, "models": _model_spec,
     "benchmark": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }
 

@@ -1,7 +1,8 @@
 """Stage `report`: one table of every benchmark run beside the papers' numbers.
 
 Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json,
-        reports/suites/<paper>.json (gathered suites: pipeline/suite.py)
+        reports/metrics.json (the `model` run: its paper's table shows it too), reports/suites/<paper>.json
+        (gathered suites: pipeline/suite.py); Raju et al.'s section: pipeline/raju_report.py
 Writes: reports/report.md
 Run:    python -m pipeline.report
 """
@@ -12,6 +13,7 @@ from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.model_inputs import feature_stages
+from pipeline.raju_report import raju_section
 from pipeline.paper_results import (PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, XU_METHOD, XU_WA_UA,
                                    modalities)
 from training.tasks import headline
@@ -203,6 +205,7 @@ def main() -> None:
     if selected.get("model") in XU_METHOD:  # `dvc exp run -S model=xu_...`: the train/evaluate stages' run too
         selected["run"] = "model (train/evaluate)"
     lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params)
+    lines += raju_section(runs, selected)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))

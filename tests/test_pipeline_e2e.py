@@ -28,8 +28,9 @@ PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 EXTRACTORS = ("egemaps", "glove", "botw", "face")
 FEATURE_STAGES = {*(f"features@{name}" for name in EXTRACTORS),
                   *(f"derived_features@{name}" for name in PARAMS["derived_features"]), "feature_report"}
+UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items() if v["extractor"] in EXTRACTORS}
 UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
-               *(f"unit_features@{name}" for name in PARAMS["unit_features"])}
+               *(f"unit_features@{name}" for name in UNIT_FEATURES)}
 # shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
 # (the train stage runs the lstm)
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal")
@@ -79,6 +80,7 @@ def project(tmp_path_factory) -> Path:
     params["corpus"] = "tiny"
     params["train"].update(epochs=15, patience=15)
     params["features"] = {name: params["features"][name] for name in EXTRACTORS}
+    params["unit_features"] = UNIT_FEATURES
     for spec in params["models"].values():  # named inputs of stages left out: dropped (Williams: face and words)
         if isinstance(spec["features"], dict):
             spec["features"] = {k: v for k, v in spec["features"].items()
@@ -107,6 +109,9 @@ def test_repro_writes_sane_outputs(project):
     assert "recognise.enabled is false" in recognition["skipped"]  # off by default: the ASR text stage says why
     asr = json.loads((project / "data/features/glove_sentences_asr/meta.json").read_text())
     assert "no recognised words" in asr["skipped"]
+    # Raju et al.'s 100 ms windows: not cut while no run trains on them, and the stages on them say so
+    assert "enabled is auto" in json.loads((project / "data/units/raju/task.json").read_text())["skipped"]
+    assert "unit 'raju'" in json.loads((project / "data/features/face_boaw_raju/meta.json").read_text())["skipped"]
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
     alignment = json.loads((project / "reports/alignment.json").read_text())
     assert alignment["sessions_scored"] == 6 and alignment["words"] > 100
@@ -276,8 +281,11 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "lstm results", "--allow-empty"], project)  # committed by the remote test
     result = run(["dvc", "exp", "run", "-S", "model=blstm"], project)
-    # the params check is ~1 s; the report reads reports/metrics.json (Xu et al.'s table shows an Xu `model`)
-    assert stages_run(result.stdout) == {"check_params", "train", "evaluate", "report"}
+    # the params check is ~1 s; the report reads reports/metrics.json (Xu et al.'s table shows an Xu `model`);
+    # the units read `model` (Raju et al.'s `enabled: auto` unit is cut when the model trains on it): ~1 s each,
+    # their outputs unchanged
+    assert stages_run(result.stdout) == {"check_params", *(f"units@{u}" for u in PARAMS["units"]), "train",
+                                         "evaluate", "report"}
     assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"
     diff = run(["dvc", "metrics", "diff", "--json"], project).stdout
     assert "reports/metrics.json" in json.loads(diff)
