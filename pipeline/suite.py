@@ -14,6 +14,7 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite wait emonet        # until its experiments have finished
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
         python -m pipeline.suite run emonet         # all three, in this order
+        python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
@@ -77,14 +78,20 @@ def set_args(values: dict) -> list[str]:
     return args
 
 
-def experiment_commands(suite: dict, profile: str | None = None) -> list[tuple[str, list[str]]]:
-    """(experiment name, `dvc exp run --queue` command) for every run and seed."""
+def experiment_commands(suite: dict, profile: str | None = None,
+                        only: list[str] | None = None) -> list[tuple[str, list[str]]]:
+    """(experiment name, `dvc exp run --queue` command) for every run (or the runs `only` names) and seed."""
+    unknown = sorted(set(only or []) - set(suite["runs"]))
+    if unknown:
+        raise ParamsError(f"suites/{suite['paper']}.yaml has no runs {unknown} (runs: {', '.join(suite['runs'])})")
     if profile is not None and profile not in suite["profiles"]:
         raise ParamsError(f"suites/{suite['paper']}.yaml has no profile {profile!r} "
                           f"(profiles: {', '.join(suite['profiles']) or 'none'})")
     common = {**suite.get("params", {}), **(suite["profiles"].get(profile, {}) if profile else {})}
     commands = []
     for run, values in suite["runs"].items():
+        if only and run not in only:
+            continue
         for seed in suite["seeds"]:
             name = experiment_name(suite["paper"], run, seed)
             commands.append((name, ["dvc", "exp", "run", "--queue", "-n", name,
@@ -105,8 +112,8 @@ def dvc(*args: str) -> str:
     return text
 
 
-def queue(suite: dict, profile: str | None, jobs: int) -> None:
-    commands = experiment_commands(suite, profile)
+def queue(suite: dict, profile: str | None, jobs: int, only: list[str] | None = None) -> None:
+    commands = experiment_commands(suite, profile, only)
     existing = sorted(set(experiments(json.loads(dvc("exp", "show", "--json") or "[]")))
                       & {name for name, _ in commands})
     if existing:  # DVC would not run an experiment whose name exists on this commit
@@ -227,10 +234,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("paper", help="a suite in suites/<paper>.yaml")
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
     parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
+    parser.add_argument("--runs", help="queue only these runs, comma-separated (gather reads them all)")
     args = parser.parse_args(argv)
     suite = load_suite(args.paper)
     if args.action in ("queue", "run"):
-        queue(suite, args.profile, args.jobs)
+        queue(suite, args.profile, args.jobs, args.runs.split(",") if args.runs else None)
     if args.action in ("wait", "run"):
         wait(suite)
     if args.action in ("gather", "run"):

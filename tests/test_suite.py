@@ -29,6 +29,9 @@ def test_every_run_is_queued_once_per_seed_with_its_params(tmp_path, monkeypatch
                            "-S", "train.seed=1", "evaluate"]
     with pytest.raises(ParamsError, match="no profile 'fast'"):
         experiment_commands(suite, "fast")
+    assert [name for name, _ in experiment_commands(suite, only=["b"])] == ["p-b-s1", "p-b-s2"]
+    with pytest.raises(ParamsError, match=r"no runs \['c'\]"):
+        experiment_commands(suite, only=["c"])
 
 
 def test_common_params_and_deletions_reach_every_run_and_hydra_applies_them(tmp_path, monkeypatch):
