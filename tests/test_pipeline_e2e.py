@@ -312,9 +312,14 @@ def test_window_params_are_read_by_the_window_stage_and_none_before_it(project):
 def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
     result = run(["dvc", "exp", "run", "-S", "units.sentences.sequence=session"], project)
     ran = stages_run(result.stdout)
-    # model stages depend on the whole data/units folder (DVC cannot list a param-defined set);
-    # those on other units find their finished training in the scratch cache and only re-evaluate
-    assert UNIT_STAGES <= ran <= {"check_params", *UNIT_STAGES, *MODEL_STAGES}  # no window or features@ stage
+    sentences = {"units@sentences",
+                 *(f"unit_features@{k}" for k, v in UNIT_FEATURES.items() if v["unit"] == "sentences")}
+    # model and derived feature stages depend on the whole data/units folder (DVC cannot list a
+    # param-defined set); they find their work in the scratch cache: models on other units only
+    # re-evaluate, derived stages copy their sessions
+    derived = {f"derived_features@{name}" for name in PARAMS["derived_features"]}
+    assert sentences <= ran <= {"check_params", *sentences, *derived, *MODEL_STAGES}  # no window or features@ stage
+    assert not ran & {"units@raju", "unit_features@face_raju"}  # the other unit's stages stay
     task = json.loads((project / "data/units/sentences/task.json").read_text())
     assert task["sequence"] == "session"
 
