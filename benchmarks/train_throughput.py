@@ -23,7 +23,9 @@ SHAPES = {1: (88,), 2: (24, 50)}
 NAMED_SHAPES = {"modality_lstm": {"audio": (88,), "video": (45,)},  # per unit; chunks of CHUNK windows
                 # per utterance (chunks of one unit): words or frames inside it
                 "williams": {"egemaps": (17, 25), "mfcc": (17, 78), "face": (17, 45), "glove": (17, 50)},
-                "xu": {"speech": (630, 34), "text": (13, 50)}}
+                "xu": {"speech": (630, 34), "text": (13, 50)},
+                # Raju et al.'s default streams per 4 s window (MFCC, Deep Spectrum, face + its bag of words)
+                "raju": {"audio": (78,), "deep_audio": (1280,), "video": (139,)}}
 XU_INPUTS = {"xu_speech": ("speech",), "xu_text": ("text",)}
 BATCH, CHUNK = 16, 20
 
