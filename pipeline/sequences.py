@@ -93,6 +93,8 @@ def load_task(unit: str | None = None) -> dict:
         stage = "window" if unit in (None, layout.DEFAULT_UNIT) else f"units@{unit}"
         raise FileNotFoundError(f"{path} missing: run the {stage} stage")
     task = json.loads(path.read_text())
+    if "skipped" in task:  # a unit this corpus could not make (or one not cut): {"skipped": why}
+        return task
     task.setdefault("tasks", {task["task"]: task["targets"]})
     task.setdefault("sequence", "session")
     return task

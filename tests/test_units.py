@@ -155,3 +155,13 @@ def test_sequences_of_a_unit_refuse_features_of_another_unit(tmp_path, monkeypat
     assert sequence.x["x"].shape == (3, 3)
     with pytest.raises(ValueError, match="computed on unit 'windows', but the model reads unit 'sentences'"):
         load_sequences(["vec"], ["happiness"], "sentences")
+
+
+def test_a_model_on_a_unit_not_made_is_refused_saying_why(tmp_path, monkeypatch):
+    from pipeline.sequences import CorpusMismatch
+    from pipeline.trainer import model_spec
+    monkeypatch.chdir(tmp_path)
+    write_skipped(layout.unit_dir("sentences"), "corpus 'c' has no segments files")
+    params = {"models": {"blstm": {"features": ["egemaps"], "targets": "corpus", "loss": "ccc", "unit": "sentences"}}}
+    with pytest.raises(CorpusMismatch, match="model blstm trains on unit 'sentences': corpus 'c' has no segments"):
+        model_spec(params, "blstm")
