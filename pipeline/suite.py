@@ -191,9 +191,10 @@ def summarise(suite: dict, found: dict[str, dict]) -> dict:
             "seeds": suite["seeds"], "runs": runs, "missing": missing, "failed": failed}
 
 
-def gather(suite: dict) -> Path:
-    # the experiments of the current commit: a name may repeat on other baselines
-    found = experiments(json.loads(dvc("exp", "show", "--json") or "[]"))
+def gather(suite: dict, all_commits: bool = False) -> Path:
+    # the experiments of the current commit: a name may repeat on other baselines. In a git
+    # worktree DVC may take another commit for HEAD; --all-commits reads every baseline
+    found = experiments(json.loads(dvc("exp", "show", "--json", *(["-A"] if all_commits else [])) or "[]"))
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"
@@ -235,6 +236,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
     parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
     parser.add_argument("--runs", help="queue only these runs, comma-separated (gather reads them all)")
+    parser.add_argument("--all-commits", action="store_true",
+                        help="gather: look for the experiments on every commit, not only HEAD's")
     args = parser.parse_args(argv)
     suite = load_suite(args.paper)
     if args.action in ("queue", "run"):
@@ -242,7 +245,7 @@ def main(argv: list[str]) -> None:
     if args.action in ("wait", "run"):
         wait(suite)
     if args.action in ("gather", "run"):
-        gather(suite)
+        gather(suite, args.all_commits)
 
 
 if __name__ == "__main__":
