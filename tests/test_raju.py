@@ -108,7 +108,7 @@ def test_modality_attention_learns_to_follow_the_cleaner_stream():
     model = create_model("raju_eaf", {"a": (2,), "b": (2,)}, 1, hidden=16, embed=16, layers=1, dropout=0.0)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
     y = torch.tensor(target)[..., None]
-    for _ in range(100):
+    for _ in range(60):
         optimiser.zero_grad()
         loss = (model(x, masks) - y).pow(2).mean()
         loss.backward()
@@ -118,8 +118,8 @@ def test_modality_attention_learns_to_follow_the_cleaner_stream():
         model(x, masks)
     weight_a = model.modality_weights()[..., 0].numpy()  # streams in sorted order: a, b
     assert weight_a.std() > 0.1  # not a constant
-    assert weight_a[:, ~a_noisy].mean() > weight_a[:, a_noisy].mean() + 0.3
-    assert loss.item() < 0.3  # it learned the target (variance 1)
+    assert weight_a[:, ~a_noisy].mean() > weight_a[:, a_noisy].mean() + 0.5
+    assert loss.item() < 0.1  # it learned the target (variance 1)
 
 
 def test_streams_must_be_vectors():
