@@ -26,7 +26,7 @@ def feature_seconds(repo: Path) -> tuple[float, list[str]]:
     return sum(log["seconds"] for log in logs.values()), lines
 
 
-def seconds_per_epoch(params: dict, run: dict, epochs: int) -> float:
+def seconds_per_epoch(params: dict, suite: dict, run: dict, epochs: int) -> float:
     from pipeline.trainer import RUN_OVERRIDES, model_spec, train_model, train_settings  # torch: after the arguments
 
     model = run["model"]
@@ -34,7 +34,9 @@ def seconds_per_epoch(params: dict, run: dict, epochs: int) -> float:
               if k.lstrip("+").startswith(f"models.{model}.")}
     spec = model_spec(params, model, None, {k: v for k, v in fields.items() if k in RUN_OVERRIDES})
     spec.hparams.update({k: v for k, v in fields.items() if k not in RUN_OVERRIDES})
-    cfg = {**train_settings(params, spec), "chunk_windows": 100, "lr": 0.001, "epochs": epochs, "patience": epochs}
+    # the suite's own train settings (sequence length, learning rate), as its experiments set them
+    suite_train = {k.removeprefix("train."): v for k, v in suite.get("params", {}).items() if k.startswith("train.")}
+    cfg = {**train_settings(params, spec), **suite_train, "epochs": epochs, "patience": epochs}
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         train_model(spec, cfg, 7, Path(tmp) / "model.pt", Path(tmp) / "history.csv", progress=None)
@@ -57,7 +59,7 @@ def main() -> None:
     for name, run in suite["runs"].items():
         if "~" in "".join(run):  # an ablation: as fast as its model, less one stream
             continue
-        per_epoch = seconds_per_epoch(params, run, args.epochs)
+        per_epoch = seconds_per_epoch(params, suite, run, args.epochs)
         runs = 1 + sum(1 for other in suite["runs"].values() if other["model"] == run["model"] and other is not run)
         training += per_epoch * epochs * runs * len(suite["seeds"])
         print(f"  {name:<12}{per_epoch:>7.2f} s/epoch x {epochs} epochs x {runs} run(s) x {len(suite['seeds'])} seeds")

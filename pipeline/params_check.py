@@ -273,8 +273,6 @@ HYPERPARAMETERS = Rule(lambda g: "a mapping of the model's hyperparameters to va
                        lambda v, g: isinstance(v, dict) and all(isinstance(k, str) for k in v))
 
 
-
-
 def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     if not name:  # the whole table (the report stage)
         runs = params.get("benchmark")

@@ -24,8 +24,8 @@ A unit is what one label belongs to (DESIGN.md, "Units, inputs, tasks, suites"):
   `independent`, each segment alone (Williams et al., Xu et al.);
 - `session`: {kind: session}: one unit per session spanning it, labelled with its class.
 Any kind may say `enabled: auto` (cut only when `model` or a benchmark run trains on this
-unit: Raju et al.'s 100 ms windows cost the default corpus ~20 minutes of features that the
-default run never reads), `true` (the default) or `false`. A unit not cut writes outputs that
+unit: Raju et al.'s 100 ms windows cost the default corpus about an hour of features on 2
+cores that the default run never reads), `true` (the default) or `false`. A unit not cut writes outputs that
 say why; the feature stages on it skip, and a run reading it is skipped with that reason.
 A word belongs to the unit that contains its midpoint, as in the window stage.
 """
@@ -169,7 +169,7 @@ def main(argv: list[str]) -> None:
         write_skipped(layout.unit_dir(name), reason)
         log.warning("units@%s skipped: %s", name, reason)
         return
-    units, task = make_units(corpus, {k: v for k, v in spec.items() if k != "enabled"}, params)
+    units, task = make_units(corpus, spec, params)
     task = write_units(layout.unit_dir(name), units, task, corpus)
     log.info("units@%s: %d %s units over %d sessions; tasks %s", name, len(units), spec["kind"],
              units.session.nunique(), json.dumps(task["tasks"]))
