@@ -1,4 +1,4 @@
-"""Building blocks shared by the paper models: highway layer, local attention."""
+"""Building blocks shared by the paper models: highway layer, local attention, masked softmax."""
 import torch
 import torch.nn as nn
 
@@ -39,3 +39,10 @@ class LocalAttention(nn.Module):
         past = torch.stack([padded[:, self.length - 1 - j: self.length - 1 - j + h.shape[1]]
                             for j in range(self.length)], dim=2)  # (B, T, l, H)
         return (a.unsqueeze(-1) * past).sum(dim=2)  # (B, T, H)
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis where `mask` (broadcast) is True; all-masked rows give zeros."""
+    scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    return torch.nan_to_num(weights, nan=0.0)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from models.blocks import masked_softmax
 from models.registry import register_model
 
 
@@ -60,12 +61,6 @@ def stream_shapes(name: str, input_shape: dict[str, tuple[int, ...]]) -> dict[st
         raise ValueError(f"{name} reads one feature vector per window in every named stream (e.g. {{audio: "
                          f"[mfcc_raju], video: [face_raju, face_boaw_raju]}}), got shapes {input_shape}")
     return {k: s[0] for k, s in input_shape.items()}
-
-
-def masked_softmax(scores: torch.Tensor, mask: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """Softmax over `dim` of the entries `mask` allows; all zeros where it allows none."""
-    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=dim)
-    return torch.nan_to_num(weights, nan=0.0)
 
 
 class ModalityAttention(nn.Module):
@@ -109,11 +104,11 @@ class ConcatenatedStreams(nn.Module):
         return torch.tanh(self.project(self.dropout(x)))
 
 
-def additive_scores(query: torch.Tensor, keys: torch.Tensor, w_query: nn.Linear, w_keys: torch.Tensor,
+def additive_scores(query: torch.Tensor, w_query: nn.Linear, projected_keys: torch.Tensor,
                     v: nn.Linear) -> torch.Tensor:
-    """Bahdanau's e_j = v . tanh(W s + U h_j): query (B, Q), keys (B, T, H) with U h_j already
-    computed as `w_keys` (B, T, A) -> (B, T) scores."""
-    return v(torch.tanh(w_query(query).unsqueeze(1) + w_keys)).squeeze(-1)
+    """Bahdanau's e_j = v . tanh(W s + U h_j): query s (B, Q) and the keys already projected,
+    U h_j (B, T, A) -> (B, T) scores."""
+    return v(torch.tanh(w_query(query).unsqueeze(1) + projected_keys)).squeeze(-1)
 
 
 class AttentionEncoderDecoder(nn.Module):
@@ -141,7 +136,7 @@ class AttentionEncoderDecoder(nn.Module):
         cell = torch.zeros_like(state)
         outputs, attention = [], []
         for t in range(encoded.shape[1]):
-            alpha = torch.softmax(additive_scores(state, encoded, self.w_query, keys, self.v), dim=-1)  # (B, T)
+            alpha = torch.softmax(additive_scores(state, self.w_query, keys, self.v), dim=-1)  # (B, T)
             context = torch.einsum("bt,bth->bh", alpha, encoded)
             state, cell = self.decoder(torch.cat([context, encoded[:, t]], dim=-1), (state, cell))
             outputs.append(self.head(torch.cat([self.dropout(state), context], dim=-1)))

@@ -41,6 +41,7 @@ import torch
 import torch.nn as nn
 
 from features.word_alignment import overlap_seconds
+from models.blocks import masked_softmax
 from models.registry import register_model
 
 KINDS = ("attention_align", "hard_align", "concat", "speech", "text")
@@ -82,13 +83,6 @@ class BiLSTM(nn.Module):
         behind, _ = self.backward_rnn(reverse_padded(x, lengths))
         out = torch.cat([ahead, reverse_padded(behind, lengths)], dim=-1)
         return out * mask[..., None].to(out.dtype)
-
-
-def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last axis where `mask` (broadcast) is True; all-masked rows give zeros."""
-    scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)
-    return torch.nan_to_num(weights, nan=0.0)
 
 
 class AlignmentAttention(nn.Module):

@@ -76,7 +76,7 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     task = load_task(unit)
     if "skipped" in task:  # a unit this corpus could not make, or one not cut (units.<unit>.enabled)
         raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['skipped']}")
-    require_features(entry["features"], unit)  # the most basic mismatch first: inputs the corpus lacks
+    require_features(entry["features"], unit)  # then the next most basic: inputs the corpus lacks
     task_name = entry.get("task", task["task"])
     if task_name not in task["tasks"]:
         raise CorpusMismatch(f"model {name} trains the {task_name} task, but unit {unit!r} of this corpus has "

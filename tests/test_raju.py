@@ -63,7 +63,7 @@ def test_additive_attention_by_hand():
         v.weight.copy_(torch.tensor([[2.0, 1.0]]))
     s = torch.tensor([[0.5]])
     keys_u = torch.tensor([[[0.0, 0.0], [1.0, 0.5]]])  # U h_1, U h_2
-    scores = additive_scores(s, keys_u, w_query, keys_u, v)
+    scores = additive_scores(s, w_query, keys_u, v)
     # W s = (0.5, -0.5); e_1 = 2 tanh(0.5) + tanh(-0.5) = tanh(0.5); e_2 = 2 tanh(1.5) + tanh(0)
     expected = torch.tensor([[np.tanh(0.5), 2 * np.tanh(1.5)]], dtype=torch.float32)
     torch.testing.assert_close(scores, expected)
