@@ -1,4 +1,7 @@
-"""Feature extractors: one module per extractor, each giving one row per window of a session.
+"""Feature extractors: one module per extractor, each giving one row per window of a session
+(features/registry.py names them; this module holds only what every extractor imports, so adding
+an extractor changes no other extractor's cache key: pipeline/feature_cache.py hashes the
+sources an extractor imports).
 
 An extractor module exposes
 - `INPUTS`: the per-session files it reads ("audio", "video", "segments", ... or "alignment"
@@ -12,13 +15,9 @@ An extractor module exposes
 - optionally `preflight(cfg)`: raises, before any session is extracted, when a tool or model
   the configuration needs is not installed (the face stage's pyfeat backend).
 """
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
-
-EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face",
-              "face_deep", "face_boaw")
 
 
 @dataclass
@@ -26,9 +25,3 @@ class Extracted:
     arrays: dict[str, np.ndarray]  # "features": (windows, ...); other keys saved as <session>.<key>.npy
     # summed per split into meta.json; a list (of session ids, e.g. "sessions_without_face") is merged
     counts: dict[str, int | list[str]] = field(default_factory=dict)
-
-
-def extractor_module(name: str):
-    if name not in EXTRACTORS:
-        raise KeyError(f"unknown feature extractor {name!r}; known: {', '.join(EXTRACTORS)}")
-    return importlib.import_module(f"features.{name}")

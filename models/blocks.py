@@ -1,19 +1,24 @@
 """Building blocks shared by the paper models: highway layer, local attention, masked softmax."""
+from typing import Callable
+
 import torch
 import torch.nn as nn
 
 
 class Highway(nn.Module):
-    """y = g * H(x) + (1 - g) * x with a linear H (no ReLU: GloVe inputs are signed, EmoNet 3.3)."""
+    """y = g * H(x) + (1 - g) * x with H = activation(linear(x)); no activation by default (no
+    ReLU: GloVe inputs are signed, EmoNet 3.3); Tzirakis et al.'s eq. 2 uses tanh."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, activation: Callable[[torch.Tensor], torch.Tensor] | None = None):
         super().__init__()
         self.transform = nn.Linear(dim, dim)
         self.gate = nn.Linear(dim, dim)
+        self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         g = torch.sigmoid(self.gate(x))
-        return g * self.transform(x) + (1 - g) * x
+        h = self.transform(x)
+        return g * (h if self.activation is None else self.activation(h)) + (1 - g) * x
 
 
 class LocalAttention(nn.Module):

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from features import Extracted, extractor_module
+from features import Extracted
+from features.registry import extractor_module
 from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
@@ -75,8 +76,9 @@ class FeatureStage:
     group: str  # features | derived_features | unit_features
     key: str  # the stage key and output folder data/features/<key>
     extractor: str
-    config: dict
+    config: dict  # the extractor's params (without `enabled`)
     unit: str = layout.DEFAULT_UNIT
+    enabled: bool = True  # false: the stage writes only why it computed nothing
 
     @property
     def name(self) -> str:
@@ -89,14 +91,24 @@ def feature_stage(params: dict, key: str) -> FeatureStage:
         check(params, f"unit_features.{key}")
         entry = params["unit_features"][key]
         cfg = {**section(params, f"features.{entry['extractor']}"), **(entry.get("config") or {})}
-        return FeatureStage("unit_features", key, entry["extractor"], cfg, entry["unit"])
+        config, enabled = _enabled(cfg)
+        return FeatureStage("unit_features", key, entry["extractor"], config, entry["unit"], enabled)
     if key in (params.get("derived_features") or {}):
         entry = section(params, f"derived_features.{key}")
         check(params, f"derived_features.{key}")
         # the extractor's params: the entry without its stage keys
         cfg = {k: v for k, v in entry.items() if k not in ("extractor", "unit")}
-        return FeatureStage("derived_features", key, entry["extractor"], cfg, entry.get("unit", layout.DEFAULT_UNIT))
-    return FeatureStage("features", key, key, section(params, f"features.{key}"))
+        config, enabled = _enabled(cfg)
+        return FeatureStage("derived_features", key, entry["extractor"], config,
+                            entry.get("unit", layout.DEFAULT_UNIT), enabled)
+    config, enabled = _enabled(section(params, f"features.{key}"))
+    return FeatureStage("features", key, key, config, enabled=enabled)
+
+
+def _enabled(cfg: dict) -> tuple[dict, bool]:
+    """The extractor's params without `enabled`, and whether the stage computes (default true:
+    `enabled: false` makes a base config that only unit stages compute, e.g. raw waveforms)."""
+    return {k: v for k, v in cfg.items() if k != "enabled"}, cfg.get("enabled", True) is not False
 
 
 def unit_skipped(unit: str) -> str | None:
@@ -216,7 +228,9 @@ def main(argv: list[str]) -> None:
         raise FileNotFoundError(f"{units_csv} missing: run the stage of unit {stage.unit!r} first")
     windows = pd.read_csv(units_csv)
     out.mkdir(parents=True, exist_ok=True)
-    if reason := (unit_skipped(stage.unit) or missing_modality(corpus, extractor_inputs(module, cfg))
+    off = None if stage.enabled else (f"{stage.name} has enabled: false (a base config; the unit_features "
+                                      f"stages on `{name}` set enabled: true)")
+    if reason := (off or unit_skipped(stage.unit) or missing_modality(corpus, extractor_inputs(module, cfg))
                   or (module.skipped(cfg) if hasattr(module, "skipped") else None)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,

@@ -1,12 +1,12 @@
 """What a model's `features` param names: its inputs and the feature stages they read.
 
 `features` is a list of stages (one input, named `x`, the stages' vectors concatenated per
-unit) or a mapping of input names to a stage, a list of stages, or `{stage, per: frame | word}`
-(the frames or words inside each unit: pipeline/inner_sequences.py). Torch-free, so the params
-check and the report read inputs the way training does.
+unit) or a mapping of input names to a stage, a list of stages, or `{stage, per: frame | word |
+sample}` (the frames, words or raw samples inside each unit: pipeline/inner_sequences.py).
+Torch-free, so the params check and the report read inputs the way training does.
 """
 DEFAULT_INPUT = "x"  # the input of a one-input model
-PER = ("frame", "word")  # the granularities inside a unit
+PER = ("frame", "word", "sample")  # the granularities inside a unit
 
 
 def model_inputs(features: list[str] | dict) -> dict[str, list[str] | dict]:
@@ -18,7 +18,7 @@ def model_inputs(features: list[str] | dict) -> dict[str, list[str] | dict]:
     for name, keys in features.items():
         if isinstance(keys, dict):
             if set(keys) != {"stage", "per"} or keys["per"] not in PER:
-                raise ValueError(f"input {name!r}: {keys}: give {{stage: <feature stage>, per: frame | word}}")
+                raise ValueError(f"input {name!r}: {keys}: give {{stage: <feature stage>, per: {' | '.join(PER)}}}")
             inputs[name] = {"stage": keys["stage"], "per": keys["per"]}
         else:
             inputs[name] = [keys] if isinstance(keys, str) else list(keys)

@@ -25,6 +25,7 @@ Run:    python -m pipeline.params_check
 from typing import Any, Callable
 
 from pipeline.layout import DEFAULT_UNIT
+from pipeline.model_inputs import PER
 from pipeline.params_rules import (ANY, OPEN, Rule, Schema, device, either, flag, format_value, integer, is_int,
                                    list_of, nullable, number, one_of, optional, problems_of, raise_if, text)
 
@@ -65,7 +66,11 @@ FEATURES: dict[str, Schema] = {
              "workers": WORKERS},
     "face_deep": {**CNN, "sample_fps": number(above=0), "min_detection_confidence": number(0, 1),
                   "on_no_face": optional(one_of(*ON_NO_FACE))},
+    "waveform": AUDIO,
+    "contextual_words": {"model": text(), "max_tokens": integer(16), "batch_size": integer(1), "device": device(),
+                         "workers": WORKERS},
 }
+STAGE_ENABLED = optional(flag())  # pipeline/features.py: false = the stage computes nothing (a base config)
 # derived extractors read another feature stage's per-frame table (`source`)
 DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_WORDS}}
 
@@ -108,7 +113,8 @@ MODEL_SPEC: Schema = {"targets": either(one_of("corpus"), list_of(text())), "los
 UNIT_KINDS = ("window", "segment", "session")
 UNIT_ENABLED = optional(either(flag(), one_of("auto")))  # pipeline/units.py: auto = when a run trains on it
 UNIT: dict[str, Schema] = {  # pipeline/units.py
-    "window": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED, **WINDOW_PRESET},
+    "window": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED, **WINDOW_PRESET,
+               "words": optional(one_of("window", "sentence"))},  # pipeline/window.py
     "segment": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED, "values": optional(one_of("intensity", "utterance")),
                 "sequence": optional(one_of("session", "independent")), "classes": optional(list_of(text()))},
     "session": {"kind": one_of(*UNIT_KINDS), "enabled": UNIT_ENABLED},
@@ -173,7 +179,7 @@ def _extractor(params: dict, head: str, name: str) -> list[str]:
         return missing
     if name not in schemas:
         return [f"{head}.{name}: unknown extractor (known: {', '.join(schemas)})"]
-    return problems_of(cfg, schemas[name], f"{head}.{name}")
+    return problems_of(cfg, {**schemas[name], "enabled": STAGE_ENABLED}, f"{head}.{name}")
 
 
 def _derived(params: dict, head: str, name: str) -> list[str]:
@@ -205,7 +211,7 @@ def input_rules(params: dict) -> Schema:
     `features` is a list (one input) or a mapping of input names to a stage or a list of stages,
     or to the frames or words inside each unit of one stage."""
     stages = list_of(one_of(*feature_stage_keys(params)))
-    inner = {"stage": one_of(*feature_stage_keys(params)), "per": one_of("frame", "word")}  # pipeline/inner_sequences.py
+    inner = {"stage": one_of(*feature_stage_keys(params)), "per": one_of(*PER)}  # pipeline/inner_sequences.py
 
     def one_input(x) -> bool:
         if isinstance(x, dict):
@@ -213,7 +219,7 @@ def input_rules(params: dict) -> Schema:
         return stages.accepts(x, {}) or stages.accepts([x], {})
 
     named = Rule(lambda g: f"a mapping of input names (no dots) to {stages.describe(g)}, or to "
-                           f"{{stage: one of them, per: frame | word}}",
+                           f"{{stage: one of them, per: {' | '.join(PER)}}}",
                  lambda v, g: isinstance(v, dict) and bool(v) and all(
                      isinstance(k, str) and "." not in k and one_input(x) for k, x in v.items()))
     return {"features": either(stages, named), "unit": optional(one_of(DEFAULT_UNIT, *(params.get("units") or {})))}

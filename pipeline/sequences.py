@@ -6,18 +6,21 @@ Each input of a session is (T, D) vectors or (T, words, D) word matrices, with i
 or (T, words), True where a value is real. A stage's `<session>.mask.npy` (face: windows
 without a face; glove: padding words) gives it; a stage without one is valid everywhere.
 
-An input may also be the frames or the words inside each unit (`{stage: frame34, per: frame}`,
-`{stage: glove, per: word}`: pipeline/inner_sequences.py), padded per batch to (T, F, D) with
-a (T, F) mask and their times as the extra input `<name>.times`.
+An input may also be the frames, the words or the raw samples inside each unit (`{stage:
+frame34, per: frame}`, `{stage: glove, per: word}`, `{stage: waveform_tzirakis, per: sample}`:
+pipeline/inner_sequences.py), padded per batch to (T, F, D) with a (T, F) mask and, for frames
+and words, their times as the extra input `<name>.times`.
 
 Per-unit vectors are z-scored with statistics of the train split's valid values only; a
 masked value is then set to 0 (the train mean), so it never enters a model as the zeros a
 stage stored for it, moved by the normaliser. Frames inside units, and frames averaged per word,
 are z-scored with the train split's values inside a unit. Per-unit matrices and word vectors
-(GloVe) are used as they are, zero padding included, as the papers do.
+(GloVe) are used as they are, zero padding included, as the papers do. Raw samples are
+standardised with one mean and std of the train split's samples inside units, applied as each
+batch is built (they stay memory-mapped).
 """
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -165,15 +168,21 @@ Normaliser = dict[str, tuple[np.ndarray, np.ndarray]]  # input name -> (mean, st
 
 def fit_normaliser(sequences: list[SessionSequence]) -> Normaliser:
     """Per input: mean and std of every feature over the train split's valid values (identity
-    for matrices)."""
+    for matrices; none for word vectors inside units, used as they are; one scalar mean and std
+    for raw samples, applied as their batches are built)."""
     train = [s for s in sequences if s.split == "train"]
     norm = {}
     for name, first in train[0].x.items():
         if isinstance(first, InnerSequence):
-            values = np.concatenate([s.x[name].covered() for s in train])
-            norm[name] = ((values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)) if first.normalised
-                          else (np.zeros(1, np.float32), np.ones(1, np.float32)))  # word vectors: as they are
-            continue
+            if first.standardise == "scalar":  # raw samples: one mean and std, summed a unit at a time
+                n, total, squares = np.sum([s.x[name].covered_moments() for s in train], axis=0)
+                mean = total / max(n, 1)
+                std = np.sqrt(max(squares / max(n, 1) - mean ** 2, 0.0))
+                norm[name] = np.float32([mean]), np.float32([max(std, 1e-6)])
+            elif first.standardise == "columns":
+                values = np.concatenate([s.x[name].covered() for s in train])
+                norm[name] = values.mean(axis=0), np.maximum(values.std(axis=0), 1e-6)
+            continue  # "none": word vectors, as they are
         values = np.concatenate([s.x[name] for s in train])
         if values.ndim != 2:
             norm[name] = np.zeros(1, np.float32), np.ones(1, np.float32)
@@ -194,7 +203,9 @@ def normalise(sequences: list[SessionSequence], norm: Normaliser) -> None:
     for s in sequences:
         for name, (mean, std) in norm.items():
             if isinstance(s.x[name], InnerSequence):
-                s.x[name] = s.x[name].with_values(((s.x[name].values - mean) / std).astype(np.float32))
+                inner = s.x[name]
+                s.x[name] = (replace(inner, scale=(mean, std)) if inner.standardise == "scalar"
+                             else inner.with_values(((inner.values - mean) / std).astype(np.float32)))
                 continue
             values = ((s.x[name] - mean) / std).astype(np.float32)
             if name in s.valid:
@@ -209,12 +220,14 @@ def input_shapes(sequence: SessionSequence) -> dict[str, list[int]]:
 
 
 def as_arrays(x: dict, mask: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """One session's inputs and masks as arrays: frames and words inside units padded to the
-    longest unit, with their mask and their times (`<name>.times`)."""
+    """One session's inputs and masks as arrays: frames, words and samples inside units padded
+    to the longest unit, with their mask and their times (`<name>.times`; samples have none)."""
     arrays, masks = {}, dict(mask)
     for k, v in x.items():
         if isinstance(v, InnerSequence):
-            arrays[k], masks[k], arrays[f"{k}.times"] = v.padded()
+            arrays[k], masks[k], times = v.padded()
+            if times is not None:
+                arrays[f"{k}.times"] = times
         else:
             arrays[k] = v
     return arrays, masks

@@ -42,8 +42,9 @@ def run_key(spec, cfg: dict, seed: int, sequences, device) -> str:
     normalising)."""
     data = hashlib.sha256()
     for s in sequences:
-        # frames or words inside units (pipeline/inner_sequences.py): their values, times and ranges
-        arrays = {k: (v.values, v.times, v.ranges) if hasattr(v, "ranges") else (v,) for k, v in s.x.items()}
+        # frames, words or samples inside units (pipeline/inner_sequences.py): values, times (samples: none), ranges
+        arrays = {k: tuple(a for a in (v.values, v.times, v.ranges) if a is not None) if hasattr(v, "ranges")
+                  else (v,) for k, v in s.x.items()}
         shapes = {k: [list(v[0].shape), str(v[0].dtype)] if len(v) == 1 else [[list(a.shape), str(a.dtype)] for a in v]
                   for k, v in arrays.items()}
         data.update(json.dumps([s.id, s.split, shapes, list(s.y.shape)]).encode())

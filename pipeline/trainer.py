@@ -18,6 +18,7 @@ speaker group among the test sessions, metrics.json also holds each group's metr
 """
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def _stack(pieces: list[tuple[dict, dict, np.ndarray]]) -> Batch:
     x, mask = {}, {k: np.stack([p[1][k] for p in pieces]) for k in pieces[0][1]}
     for k, first in pieces[0][0].items():
         if isinstance(first, InnerSequence):
-            x[k], mask[k], x[f"{k}.times"] = stack_inner([p[0][k] for p in pieces])
+            x[k], mask[k], times = stack_inner([p[0][k] for p in pieces])
+            if times is not None:
+                x[f"{k}.times"] = times
         else:
             x[k] = np.stack([p[0][k] for p in pieces])
     return x, mask, np.stack([p[2] for p in pieces])
@@ -138,13 +141,13 @@ def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], 
 
 
 def training_batches(rng: np.random.Generator, sequences: list[SessionSequence], chunk: int,
-                     batch: int) -> list[Batch]:
+                     batch: int) -> Iterable[Batch]:
     """One epoch's mini-batches: shuffled chunks of `chunk` consecutive units; with chunk 0,
     whole sessions, each batched with sessions of its length, so a CCC loss is one CCC per
     session (the EmoNet paper sums CCC over whole videos)."""
     if chunk:
-        pieces = training_chunks(rng, sequences, chunk)
-        return [_stack(pieces[a:a + batch]) for a in range(0, len(pieces), batch)]
+        pieces = training_chunks(rng, sequences, chunk)  # stacked as the epoch reaches them: raw samples
+        return (_stack(pieces[a:a + batch]) for a in range(0, len(pieces), batch))  # are read lazily
     by_length: dict[int, list[SessionSequence]] = {}
     for k in rng.permutation(len(sequences)):
         by_length.setdefault(len(sequences[k]), []).append(sequences[k])

@@ -17,7 +17,10 @@ stage computes one row per window of this table, so all modalities line up.
 Annotators react late: the label of window [s, e] is read from the gold track over
 [s + shift, e + shift]; windows whose shifted span would run past the end of the track
 are not made (counted in the log), so no label is extrapolated. A word belongs to every
-window that contains its midpoint, so each word of a non-overlapping tiling is counted once.
+window that contains its midpoint, so each word of a non-overlapping tiling is counted once;
+a unit spec with `words: sentence` gives each window instead the words of the sentence being
+spoken at its centre (none between sentences: Tzirakis et al.'s 100 ms steps read the whole
+sentence around them; features/session_words.py says what a sentence is).
 """
 import json
 import logging
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from features.session_words import sentence_at
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
@@ -118,7 +122,10 @@ def cut_windows(corpus, settings: dict) -> tuple[pd.DataFrame, dict]:
             raise ValueError(f"session {session.id}: gold track {session.path('gold')} has gaps "
                              f"(NaN label in {int(np.isnan(labels).any(axis=1).sum())} windows)")
         words = pd.read_csv(layout.ALIGNMENT / f"{session.id}.csv")
-        first, last = assign_words(words, starts, length)
+        if settings.get("words", "window") == "sentence":  # the sentence spoken at each window's centre
+            first, last = sentence_at(session, words, starts + length / 2)
+        else:
+            first, last = assign_words(words, starts, length)
         table = pd.DataFrame({"session": session.id, "split": session.split, "index": np.arange(len(starts)),
                               "start": starts, "end": starts + length, "word_first": first, "word_last": last})
         table[corpus.dimensions] = labels

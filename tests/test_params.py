@@ -148,7 +148,8 @@ def test_a_manifest_corpus_split_rule_is_checked():
 def test_the_schemas_choices_agree_with_the_code():
     import opensmile
 
-    from features import EXTRACTORS, boaw, glove
+    from features import boaw, glove
+    from features.registry import EXTRACTORS
     from features.imagenet_cnn import BACKBONES
     assert sorted([*params_check.FEATURES, *params_check.DERIVED]) == sorted(EXTRACTORS)
     assert params_check.BACKBONES == tuple(BACKBONES)

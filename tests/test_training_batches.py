@@ -31,7 +31,7 @@ def test_whole_sessions_are_batched_only_with_sessions_of_their_length():
 def test_chunked_batches_are_the_chunks_cut_in_batch_size_slices():
     train = sessions([30, 41])
     chunks = training_chunks(np.random.default_rng(3), train, 10)
-    batches = training_batches(np.random.default_rng(3), train, chunk=10, batch=3)
+    batches = list(training_batches(np.random.default_rng(3), train, chunk=10, batch=3))
     np.testing.assert_array_equal(np.concatenate([x["x"] for x, _, _ in batches]), np.stack([c[0]["x"] for c in chunks]))
     assert [len(y) for _, _, y in batches][:-1] == [3] * (len(batches) - 1)
     # every chunk is 10 consecutive units of one session (x = session index + position)

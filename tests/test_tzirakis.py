@@ -1,0 +1,228 @@
+"""Tzirakis et al. (models/tzirakis.py) and the raw inputs under it: the audio network's time
+reduction by formula, output shapes, the text network's masks, raw samples sliced lazily per
+unit, the sentence spoken at each step, and the offline contextual word encoder."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from features import contextual_words, waveform
+from features.session_words import sentence_at, word_sentences
+from models import create_model, list_models
+from models.tzirakis import AUDIO_BLOCKS, AudioNetwork, TextNetwork, TzirakisConfig, audio_positions
+from pipeline.inner_sequences import load_inner
+from pipeline.sequences import SessionSequence, fit_normaliser, normalise
+from pipeline.sessions import Session
+
+
+@pytest.mark.parametrize("samples", [557, 1600, 2205, 8000])
+def test_audio_network_reduces_time_by_250_as_the_formula_says(samples):
+    assert np.prod([pool for _, _, pool in AUDIO_BLOCKS]) == 250  # 10 x 5 x 5
+    expected = ((((samples - 7) // 10 - 5) // 5) - 5) // 5  # three valid convolutions (8, 6, 6), three poolings
+    assert audio_positions(samples) == expected
+    network = AudioNetwork(0.5, 512).eval()
+    assert network.blocks(torch.zeros(2, 1, samples)).shape == (2, 250, expected)
+    assert samples / 250 - 3 < expected <= samples / 250  # one position per 250 samples, less the edges
+    out = network(torch.randn(2, 3, samples, 1), torch.ones(2, 3, samples, dtype=torch.bool))
+    assert out.shape == (2, 3, 250)
+
+
+def test_audio_network_refuses_steps_too_short_for_its_blocks():
+    with pytest.raises(ValueError, match="at least 557 samples per step"):
+        AudioNetwork(0.5, 512)(torch.zeros(1, 2, 556, 1), torch.ones(1, 2, 556, dtype=torch.bool))
+
+
+def test_audio_network_evaluates_long_sessions_in_pieces_with_the_same_result():
+    torch.manual_seed(0)
+    network = AudioNetwork(0.5, steps_at_once=7).eval()
+    x, mask = torch.randn(1, 20, 1600, 1), torch.ones(1, 20, 1600, dtype=torch.bool)
+    whole = AudioNetwork(0.5, steps_at_once=512).eval()
+    whole.load_state_dict(network.state_dict())
+    torch.testing.assert_close(network(x, mask), whole(x, mask))
+
+
+def words_and_mask(lengths: list[list[int]], length: int = 6, dim: int = 8, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.tensor([[[k < n for k in range(length)] for n in row] for row in lengths])
+    return torch.randn(len(lengths), len(lengths[0]), length, dim, generator=g), mask
+
+
+def test_text_network_ignores_padded_words_and_gives_zeros_without_words():
+    torch.manual_seed(0)
+    network = TextNetwork(8, TzirakisConfig()).eval()
+    words, mask = words_and_mask([[3, 0, 6], [1, 2, 0]])
+    out = network(words, mask)
+    assert out.shape == (2, 3, network.out_dim) == (2, 3, 4 * 2 * 64)
+    assert torch.all(out[0, 1] == 0) and torch.all(out[1, 2] == 0)  # no sentence spoken at the step
+    changed = words.clone()
+    changed[~mask] = 100.0  # padding values must not matter
+    torch.testing.assert_close(network(changed, mask), out)
+    # a step's output depends on its own words only: its sentence alone gives the same vector
+    alone = network(words[:1, :1], mask[:1, :1])
+    torch.testing.assert_close(alone[0, 0], out[0, 0])
+    attention = network.last_attention  # (steps with words, P, L): sums to one over the real words
+    torch.testing.assert_close(attention.sum(-1), torch.ones_like(attention.sum(-1)))
+
+
+def test_text_network_n_gram_maps_read_the_next_words_and_padding_after_the_last():
+    network = TextNetwork(2, TzirakisConfig(ngrams=(2,)))
+    with torch.no_grad():
+        conv = network.ngrams[0]
+        conv.weight.zero_()
+        conv.weight[0, 0] = torch.tensor([1.0, 2.0])  # first input channel: w[l] + 2 w[l + 1]
+        conv.bias.zero_()
+        x = torch.tensor([[[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]])  # (N=1, L=3, D=2)
+        maps = network.n_gram_maps(x)[0, :, 0]
+    torch.testing.assert_close(maps, torch.tanh(torch.tensor([1 + 2 * 2.0, 2 + 2 * 3.0, 3 + 0.0])))
+
+
+@pytest.mark.parametrize("name", [m for m in list_models() if m.startswith("tzirakis_")])
+def test_every_tzirakis_variant_trains_forward_and_backward(name):
+    torch.manual_seed(0)
+    inputs = {"tzirakis_audio": ({"audio": (-1, 1)}, {"audio": torch.randn(2, 4, 800, 1)}),
+              "tzirakis_text": ({"text": (-1, 8)}, {"text": words_and_mask([[2, 0, 3, 1]] * 2)[0]})}
+    shapes, x = inputs[name]
+    masks = {k: (torch.ones(v.shape[:-1], dtype=torch.bool) if k == "audio" else words_and_mask([[2, 0, 3, 1]] * 2)[1])
+             for k, v in x.items()}
+    model = create_model(name, shapes, 2)
+    out = model(x, masks)
+    assert out.shape == (2, 4, 2)
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_tzirakis_models_refuse_inputs_of_another_granularity():
+    with pytest.raises(ValueError, match="sequence inside each step"):
+        create_model("tzirakis_audio", {"audio": (88,)}, 2)
+    with pytest.raises(ValueError, match="reads one named input, `text`"):
+        create_model("tzirakis_text", {"audio": (-1, 1)}, 2)
+
+
+def test_waveform_levels_and_sample_ranges_follow_their_formulas():
+    rate = 1000
+    t = np.arange(2 * rate) / rate
+    audio = np.where(t < 1, 0.5 * np.sin(2 * np.pi * 50 * t), 0.0).astype(np.float32)
+    ranges = waveform.sample_ranges([0.0, 0.5, 1.2, 1.95], [0.5, 1.0, 1.7, 2.45], rate, len(audio))
+    np.testing.assert_array_equal(ranges, [[0, 500], [500, 1000], [1200, 1700], [1950, 2000]])  # clipped at the end
+    levels = waveform.window_levels(audio, ranges)[:, 0]
+    np.testing.assert_allclose(levels[:2], 20 * np.log10(0.5 / np.sqrt(2)), atol=0.01)  # a sine's RMS: A / sqrt 2
+    np.testing.assert_allclose(levels[2:], waveform.FLOOR_DB)
+
+
+@pytest.fixture
+def sample_stage(tmp_path, monkeypatch):
+    """A waveform stage of two sessions (samples 0, 1, 2, ... at 100 Hz) and 0.1 s units."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "data/features/wave"
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text(json.dumps({"extractor": "waveform", "config": {"sample_rate": 100}}))
+    for sid, n in (("a", 50), ("b", 40)):
+        np.save(folder / f"{sid}.samples.npy", np.arange(n, dtype=np.float32)[:, None])
+    return folder
+
+
+def test_raw_samples_are_sliced_per_unit_from_a_memory_map(sample_stage):
+    units = pd.DataFrame({"start": [0.0, 0.1, 0.45], "end": [0.1, 0.2, 0.55]})
+    inner = load_inner("wave", "sample", "a", units)
+    assert isinstance(inner.values, np.memmap)  # never read whole
+    values, mask, times = inner.padded()
+    assert times is None and values.shape == (3, 10, 1)
+    np.testing.assert_array_equal(values[0, :, 0], np.arange(10))
+    np.testing.assert_array_equal(values[1, :, 0], np.arange(10, 20))
+    np.testing.assert_array_equal(values[2, :5, 0], np.arange(45, 50))  # the session ends at 0.5 s
+    np.testing.assert_array_equal(mask.sum(axis=1), [10, 10, 5])
+    assert not values[2, 5:].any()
+
+
+def test_raw_samples_are_standardised_with_one_train_mean_and_std_applied_per_batch(sample_stage):
+    units = pd.DataFrame({"start": np.arange(0, 0.4, 0.1), "end": np.arange(0.1, 0.5, 0.1)})
+    train = [SessionSequence(sid, split, units.start.to_numpy(), {"audio": load_inner("wave", "sample", sid, units)},
+                             np.zeros((4, 1), np.float32)) for sid, split in (("a", "train"), ("b", "test"))]
+    norm = fit_normaliser(train)
+    covered = np.arange(40, dtype=np.float64)  # session a's samples inside its units (0-0.4 s)
+    np.testing.assert_allclose(norm["audio"][0], [covered.mean()], rtol=1e-6)
+    np.testing.assert_allclose(norm["audio"][1], [covered.std()], rtol=1e-6)
+    normalise(train, norm)
+    assert isinstance(train[1].x["audio"].values, np.memmap)  # still lazy
+    values = train[1].x["audio"].padded()[0]
+    np.testing.assert_allclose(values[1, :, 0], (np.arange(10, 20) - covered.mean()) / covered.std(), rtol=1e-5)
+
+
+def segment_session(tmp_path, segments: list[tuple[float, float]] | None) -> Session:
+    files = {}
+    if segments is not None:
+        pd.DataFrame(segments, columns=["start", "end"]).to_csv(tmp_path / "segments.csv", index=False)
+        files["segments"] = "segments.csv"
+    return Session("s1", "spk", "train", 10.0, files, tmp_path)
+
+
+WORDS = pd.DataFrame({"word": ["so", "good", "to", "see", "you", "bye"], "start": [0.5, 0.8, 1.2, 2.6, 2.9, 6.0],
+                      "end": [0.8, 1.1, 1.4, 2.9, 3.2, 6.4]})
+
+
+def test_sentences_come_from_the_segments_else_from_pauses(tmp_path):
+    times = WORDS[["start", "end"]].to_numpy()
+    np.testing.assert_array_equal(word_sentences(segment_session(tmp_path, None), times), [0, 0, 0, 1, 1, 2])
+    # the segments say "so good" and "to see you" are sentences; "bye" lies in none: a sentence of its own
+    with_segments = segment_session(tmp_path, [(0.4, 1.15), (1.15, 3.3)])
+    np.testing.assert_array_equal(word_sentences(with_segments, times), [0, 0, 1, 1, 1, 2])
+
+
+def test_each_step_reads_the_sentence_spoken_at_its_centre(tmp_path):
+    session = segment_session(tmp_path, None)
+    centres = np.array([0.2, 0.55, 1.3, 2.0, 3.1, 6.2, 9.0])
+    first, last = sentence_at(session, WORDS, centres)
+    np.testing.assert_array_equal(np.stack([first, last], 1),
+                                  [[0, 0], [0, 3], [0, 3], [3, 3], [3, 5], [5, 6], [6, 6]])  # empty between sentences
+
+
+def test_unit_features_base_config_can_be_switched_off():
+    from pipeline.features import feature_stage
+
+    params = {"features": {"waveform": {"sample_rate": 16000, "workers": 1, "enabled": False}},
+              "units": {"steps": {"kind": "window", "length_s": 0.1, "hop_s": 0.1, "label_shift_s": 0.0,
+                                  "label_aggregation": "mean"}},
+              "unit_features": {"waveform_steps": {"extractor": "waveform", "unit": "steps",
+                                                   "config": {"enabled": True}}}}
+    base, on_steps = feature_stage(params, "waveform"), feature_stage(params, "waveform_steps")
+    assert not base.enabled and on_steps.enabled
+    assert on_steps.config == base.config == {"sample_rate": 16000, "workers": 1}  # `enabled` is no extractor param
+
+
+@pytest.fixture(scope="module")
+def encoder_cfg():
+    return {"model": "packaged", "max_tokens": 16, "batch_size": 4, "device": "cpu"}
+
+
+def test_contextual_words_are_each_words_tokens_in_its_sentence(encoder_cfg):
+    tokenizer, model, _ = contextual_words.load_encoder(encoder_cfg)
+    sentences = [["i", "loved", "the", "film"], ["i", "hated", "the", "unbelievably", "film"]]
+    vectors = contextual_words.encode_words(sentences, encoder_cfg)
+    assert vectors.shape == (9, 384)
+    # independent: the model run by hand on the second sentence alone
+    tokens = tokenizer(sentences[1], is_split_into_words=True, return_tensors="pt")
+    with torch.no_grad():
+        states = model(**tokens).last_hidden_state[0].numpy()
+    ids = np.array([-1 if w is None else w for w in tokens.word_ids(0)])
+    assert (ids == 3).sum() > 1  # "unbelievably" is several sub-word tokens: its vector is their mean
+    for word in range(5):
+        np.testing.assert_allclose(vectors[4 + word], states[ids == word].mean(axis=0), atol=1e-4)
+    assert not np.allclose(vectors[0], vectors[4], atol=1e-3)  # "i" differs with its sentence
+
+
+def test_long_sentences_are_encoded_in_pieces_that_fit(encoder_cfg):
+    tokenizer = contextual_words.load_encoder(encoder_cfg)[0]
+    words = ["the"] * 30
+    spans = contextual_words.pieces(words, tokenizer, 16)
+    assert spans == [(0, 14), (14, 28), (28, 30)]  # 14 words + 2 special tokens = 16
+
+
+def test_window_means_average_each_windows_words_and_mask_the_empty():
+    vectors = np.arange(12, dtype=np.float32).reshape(4, 3)
+    means, mask = contextual_words.window_means(vectors, [0, 1, 2], [2, 4, 2])
+    np.testing.assert_allclose(means[0], vectors[:2].mean(0))
+    np.testing.assert_allclose(means[1], vectors[1:].mean(0))
+    np.testing.assert_array_equal(mask, [True, True, False])
+    assert not means[2].any()
