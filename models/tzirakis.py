@@ -16,8 +16,10 @@ Inputs (named, params.yaml `models.tzirakis_*.features`), each read inside every
 
 Audio network (4.1.2, the architecture of Tzirakis et al. [13]): three blocks of a 1-D
 convolution (50, 125, 250 channels; kernels 8, 6, 6; stride 1) and a max-pooling (10, 5, 5,
-stride = size), dropout 0.5 after each block. Our readings: the paper names no activation (the
-max-pooling is the only non-linearity); dropout follows each block's pooling rather than the
+stride = size), dropout 0.5 after each block. Our readings: the paper names no activation; the
+authors' own implementation of [13] (the end2you toolkit) puts a leaky ReLU between each
+convolution and its pooling, as we do (`audio_activation: none` drops it; without it the
+network learned little on the generated corpus); dropout follows each block's pooling rather than the
 convolution itself (10x less memory for the first block's output, the same regularisation
 intent); the paper runs the network over 160 s of signal and reads one vector per frame, we
 run it over each step's samples (time reduced by 10 x 5 x 5 = 250: 1600 samples -> 5
@@ -33,8 +35,31 @@ N_k, P, D_p and the BiLSTM size are params; ours: n-grams 2, 3, 4 (N_k = 3), P =
 64 units per direction (the paper gives none of them).
 
 On top (5.2): a 1-layer LSTM of 256 units with dropout 0.5 on its output, a linear layer to
-the targets; CCC loss; Adam, lr 5e-4. The visual network (face crops) and the five fusions of
-the multimodal model (4.2-4.3) are not built yet.
+the targets; CCC loss (ours sums 1 - CCC over arousal and valence, the paper averages them:
+a constant factor Adam does not see); Adam, lr 5e-4.
+
+Multimodal network (4.2-4.3, 5.3): the unimodal feature networks, initialised from their
+trained runs (params `models.tzirakis_multimodal.init_from`: pipeline/pretrain.py), a fusion
+of the per-step vectors, and a freshly (Glorot) initialised 1-layer LSTM of 256. Fusions
+(`fusion`), each ignoring a modality a step lacks (no sentence spoken):
+- `concat`: [x^t, x^a, ...] (a missing modality contributes zeros);
+- `hierarchical_attention` (eq. 3-5): each x^m projected to D_u; Attention over every pair of
+  modalities, then Attention over the pairs; Attention(x^1..x^M) = sum_i softmax_i(x^i . q^i /
+  sqrt(D_u)) x^i with a learnt q^i per member;
+- `self_attention` (eq. 6): the projected modalities as M rows X^c; per head i, A_i =
+  softmax(Z1 Z2^T / sqrt(D_s)) Z3 (Z_j = X^c W_j^i); weights alpha_i = A_i q_i, normalised by a
+  softmax over the modalities (our reading: the paper sums with alpha_i as they come, which
+  would let a missing modality's row weigh in); v_i = sum_k alpha_i[k] A_i[k]; the heads
+  concatenated;
+- `residual_self_attention` (eq. 7): z_i = W_z v_i + X^c does not close (a D_s vector plus an
+  M x D_u matrix). Our reading, the non-local block's residual per row pooled as v_i is:
+  z_i = sum_k alpha_i[k] (W_z A_i[k] + X^c[k]);
+- `cross_modal_attention` (eq. 8-9): with one vector per modality and step, eq. 8's softmax of a
+  scalar is 1. Our reading, as the cross-modal attention of Tsai et al. [30] that the paper
+  cites: each modality's projected steps attend over another modality's steps in the
+  sequence, a^{m,c} = softmax(x~^m (x~^c)^T / sqrt(D_s)) x~^c (steps where c is missing get no
+  weight); v^m = Attention(a^{m,c1}, a^{m,c2}, ...); the result Attention(v^{m1}, ..., v^{mM}).
+Sizes the paper does not give (ours): D_u = 128, D_s = 64, 4 heads.
 """
 from dataclasses import dataclass
 
@@ -45,6 +70,8 @@ from models.blocks import Highway, masked_softmax
 from models.registry import register_model
 
 AUDIO_BLOCKS = ((50, 8, 10), (125, 6, 5), (250, 6, 5))  # (channels, kernel, pooling) of each block
+# in place: the convolution's output is not kept twice for the backward pass (memory of batch x 100 steps)
+ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(inplace=True), "none": nn.Identity}
 
 
 @dataclass
@@ -52,6 +79,7 @@ class TzirakisConfig:
     hidden: int = 256  # the LSTM on top (5.2)
     lstm_dropout: float = 0.5  # "each LSTM network ... trained with a dropout of 0.5"
     audio_dropout: float = 0.5  # after each block of the audio network
+    audio_activation: str = "leaky_relu"  # between each convolution and its pooling | none
     ngrams: tuple[int, ...] = (2, 3, 4)  # the text network's n-gram widths (N_k = len)
     projections: int = 4  # P
     projection_dim: int = 64  # D_p
@@ -60,6 +88,11 @@ class TzirakisConfig:
     projection_dropout: float = 0.2
     context_dropout: float = 0.3
     audio_steps_at_once: int = 512  # steps through the audio CNN per pass (bounds memory on long sessions)
+    fusion: str = "hierarchical_attention"  # one of FUSIONS (the multimodal network)
+    fusion_dim: int = 128  # D_u
+    head_dim: int = 64  # D_s
+    heads: int = 4  # the self-attention fusions' projections
+    init_from: dict | None = None  # read by the trainer (pipeline/pretrain.py), not by the network
 
 
 def audio_positions(samples: int) -> int:
@@ -82,11 +115,14 @@ class AudioNetwork(nn.Module):
     """(B, T, S, 1) raw samples per step -> (B, T, 250): the three blocks, then the mean over
     the positions left."""
 
-    def __init__(self, dropout: float, steps_at_once: int):
+    def __init__(self, dropout: float, steps_at_once: int, activation: str = "leaky_relu"):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"audio_activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers, channels = [], 1
         for out, kernel, pool in AUDIO_BLOCKS:
-            layers += [nn.Conv1d(channels, out, kernel), nn.MaxPool1d(pool), nn.Dropout(dropout)]
+            layers += [nn.Conv1d(channels, out, kernel), ACTIVATIONS[activation](), nn.MaxPool1d(pool),
+                       nn.Dropout(dropout)]
             channels = out
         self.blocks = nn.Sequential(*layers)
         self.out_dim = channels
@@ -105,7 +141,8 @@ class AudioNetwork(nn.Module):
 class TextNetwork(nn.Module):
     """(B, T, L, D) word vectors of each step's sentence with their (B, T, L) mask ->
     (B, T, P * 2 * text_hidden); a step without words gives zeros. `last_attention`: the
-    selector's (steps with words, P, L) weights of the last call."""
+    selector's (sentences, P, L) weights of the last call, one row per run of steps that read
+    the same sentence."""
 
     def __init__(self, dim: int, cfg: TzirakisConfig):
         super().__init__()
@@ -151,12 +188,19 @@ class TextNetwork(nn.Module):
 
     def forward(self, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         b, t, length, dim = words.shape
-        flat_words, flat_mask = words.reshape(b * t, length, dim), mask.reshape(b * t, length).bool()
+        mask = mask.bool()
+        # consecutive steps inside one sentence read the same words: each run of them is encoded
+        # once (a sentence of 3 s spans 30 steps; in training it then shares one dropout draw)
+        repeat = torch.zeros(b, t, dtype=torch.bool, device=words.device)
+        repeat[:, 1:] = (mask[:, 1:] == mask[:, :-1]).all(-1) & (words[:, 1:] == words[:, :-1]).flatten(2).all(-1)
+        first = ~repeat.reshape(-1)
+        run = torch.cumsum(first, 0) - 1  # each step's run
+        flat_words, flat_mask = words.reshape(b * t, length, dim)[first], mask.reshape(b * t, length)[first]
         spoken = flat_mask.any(dim=1)
-        out = words.new_zeros(b * t, self.out_dim)
+        out = words.new_zeros(len(flat_words), self.out_dim)
         if spoken.any():
             out[spoken] = self.encode(flat_words[spoken], flat_mask[spoken])
-        return out.reshape(b, t, self.out_dim)
+        return out[run].reshape(b, t, self.out_dim)
 
 
 class StepLSTM(nn.Module):
@@ -211,7 +255,8 @@ def tzirakis_audio(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hp
     shape = require_input("tzirakis_audio", "audio", input_shape, "{stage: waveform_tzirakis, per: sample}")
     if shape[1] != 1:
         raise ValueError(f"tzirakis_audio reads mono samples, got {shape[1]} channels")
-    return UnimodalModel("audio", AudioNetwork(cfg.audio_dropout, cfg.audio_steps_at_once), n_targets, cfg)
+    return UnimodalModel("audio", AudioNetwork(cfg.audio_dropout, cfg.audio_steps_at_once, cfg.audio_activation),
+                         n_targets, cfg)
 
 
 @register_model(named_inputs=True)
@@ -220,3 +265,172 @@ def tzirakis_text(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hpa
     cfg = config(hparams)
     shape = require_input("tzirakis_text", "text", input_shape, "{stage: contextual_words_tzirakis, per: word}")
     return UnimodalModel("text", TextNetwork(shape[1], cfg), n_targets, cfg)
+
+
+def step_presence(mask: torch.Tensor) -> torch.Tensor:
+    """(B, T) whether a step has any sample, word or frame of a modality: its (B, T, F) mask."""
+    return mask.bool().any(dim=-1)
+
+
+class ModalityAttention(nn.Module):
+    """Eq. 4: sum_i softmax_i(x^i . q^i / sqrt(D)) x^i over M members (B, T, M, D), a learnt q^i
+    per member, members absent at a step left out; `last_weights` (B, T, M)."""
+
+    def __init__(self, members: int, dim: int):
+        super().__init__()
+        self.q = nn.Parameter(torch.randn(members, dim) / dim ** 0.5)
+        self.last_weights: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor, present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        weights = masked_softmax((x * self.q).sum(-1) / x.shape[-1] ** 0.5, present)
+        self.last_weights = weights.detach()
+        return (weights.unsqueeze(-1) * x).sum(dim=2), present.any(dim=2)
+
+
+class Projections(nn.Module):
+    """Eq. 3: each modality projected to D dims (linear)."""
+
+    def __init__(self, dims: dict[str, int], dim: int):
+        super().__init__()
+        self.names = sorted(dims)
+        self.project = nn.ModuleDict({m: nn.Linear(dims[m], dim) for m in self.names})
+
+    def forward(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.stack([self.project[m](x[m]) for m in self.names], dim=2)  # (B, T, M, D)
+
+
+class ConcatFusion(nn.Module):
+    def __init__(self, dims: dict[str, int], cfg: TzirakisConfig):
+        super().__init__()
+        self.names, self.out_dim = sorted(dims), sum(dims.values())
+
+    def forward(self, x: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
+        return torch.cat([x[m] * present[m].unsqueeze(-1).to(x[m].dtype) for m in self.names], dim=-1)
+
+
+class HierarchicalAttentionFusion(nn.Module):
+    """Eq. 5: attention over each pair of modalities, then over the pairs."""
+
+    def __init__(self, dims: dict[str, int], cfg: TzirakisConfig):
+        super().__init__()
+        self.project = Projections(dims, cfg.fusion_dim)
+        m = len(dims)
+        self.pairs = [(i, j) for i in range(m) for j in range(i + 1, m)] or [(0, 0)]
+        self.pair_attention = nn.ModuleList(ModalityAttention(2, cfg.fusion_dim) for _ in self.pairs)
+        self.top = ModalityAttention(len(self.pairs), cfg.fusion_dim)
+        self.out_dim = cfg.fusion_dim
+
+    def forward(self, x: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
+        projected = self.project(x)
+        here = torch.stack([present[m] for m in self.project.names], dim=2)
+        fused = [attend(projected[:, :, [i, j]], here[:, :, [i, j]])
+                 for (i, j), attend in zip(self.pairs, self.pair_attention)]
+        pairs, pairs_here = torch.stack([f for f, _ in fused], dim=2), torch.stack([h for _, h in fused], dim=2)
+        return self.top(pairs, pairs_here)[0]
+
+
+class SelfAttentionFusion(nn.Module):
+    """Eq. 6 (and eq. 7 with `residual`): per head, self-attention among the modalities' rows."""
+
+    def __init__(self, dims: dict[str, int], cfg: TzirakisConfig, residual: bool = False):
+        super().__init__()
+        self.project = Projections(dims, cfg.fusion_dim)
+        self.qkv = nn.ModuleList(nn.Linear(cfg.fusion_dim, 3 * cfg.head_dim, bias=False) for _ in range(cfg.heads))
+        self.q = nn.Parameter(torch.randn(cfg.heads, cfg.head_dim) / cfg.head_dim ** 0.5)
+        self.residual = nn.ModuleList(nn.Linear(cfg.head_dim, cfg.fusion_dim) for _ in range(cfg.heads)) if residual else None
+        self.head_dim = cfg.head_dim
+        self.out_dim = cfg.heads * (cfg.fusion_dim if residual else cfg.head_dim)
+        self.last_weights: torch.Tensor | None = None
+
+    def forward(self, x: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
+        rows = self.project(x)  # X^c: (B, T, M, D_u)
+        here = torch.stack([present[m] for m in self.project.names], dim=2)  # (B, T, M)
+        heads, weights = [], []
+        for i, qkv in enumerate(self.qkv):
+            z1, z2, z3 = qkv(rows).split(self.head_dim, dim=-1)
+            attention = masked_softmax(z1 @ z2.transpose(-1, -2) / self.head_dim ** 0.5, here.unsqueeze(-2))
+            a = attention @ z3  # A_i: (B, T, M, D_s)
+            alpha = masked_softmax(a @ self.q[i], here)  # (B, T, M)
+            rows_i = a if self.residual is None else self.residual[i](a) + rows  # eq. 7, per row
+            heads.append((alpha.unsqueeze(-1) * rows_i).sum(dim=2))
+            weights.append(alpha)
+        self.last_weights = torch.stack(weights, dim=-1).detach()
+        return torch.cat(heads, dim=-1)
+
+
+class CrossModalAttentionFusion(nn.Module):
+    """Eq. 8-9: each modality's steps attend over each other modality's steps; attention over
+    the other modalities, then over the modalities."""
+
+    def __init__(self, dims: dict[str, int], cfg: TzirakisConfig):
+        super().__init__()
+        self.project = Projections(dims, cfg.head_dim)
+        m = len(dims)
+        self.others = [[c for c in range(m) if c != k] or [k] for k in range(m)]
+        self.per_modality = nn.ModuleList(ModalityAttention(len(o), cfg.head_dim) for o in self.others)
+        self.top = ModalityAttention(m, cfg.head_dim)
+        self.out_dim = cfg.head_dim
+
+    def forward(self, x: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
+        steps = self.project(x)  # (B, T, M, D_s)
+        here = torch.stack([present[m] for m in self.project.names], dim=2)
+        scale = steps.shape[-1] ** 0.5
+        fused, fused_here = [], []
+        for k, (others, attend) in enumerate(zip(self.others, self.per_modality)):
+            crossed = []
+            for c in others:
+                scores = steps[:, :, k] @ steps[:, :, c].transpose(1, 2) / scale  # (B, T, T)
+                crossed.append(masked_softmax(scores, here[:, None, :, c]) @ steps[:, :, c])
+            crossed_here = here[:, :, others] & here[:, :, k:k + 1]
+            v, v_here = attend(torch.stack(crossed, dim=2), crossed_here)
+            fused.append(v)
+            fused_here.append(v_here)
+        return self.top(torch.stack(fused, dim=2), torch.stack(fused_here, dim=2))[0]
+
+
+FUSIONS = {"concat": ConcatFusion, "hierarchical_attention": HierarchicalAttentionFusion,
+           "self_attention": SelfAttentionFusion,
+           "residual_self_attention": lambda dims, cfg: SelfAttentionFusion(dims, cfg, residual=True),
+           "cross_modal_attention": CrossModalAttentionFusion}
+
+
+class MultimodalModel(nn.Module):
+    """The unimodal feature networks (`networks.<modality>`, what init_from fills), a fusion, the
+    LSTM on top (5.3)."""
+
+    def __init__(self, networks: dict[str, nn.Module], n_targets: int, cfg: TzirakisConfig):
+        super().__init__()
+        if cfg.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {cfg.fusion!r}")
+        self.networks = nn.ModuleDict(networks)
+        self.fusion = FUSIONS[cfg.fusion]({m: n.out_dim for m, n in networks.items()}, cfg)
+        self.recurrent = StepLSTM(self.fusion.out_dim, n_targets, cfg)
+        for name, weight in self.recurrent.rnn.named_parameters():  # Glorot, as 5.3
+            if name.startswith("weight"):
+                nn.init.xavier_uniform_(weight)
+
+    def forward(self, inputs: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
+        x = {m: net(inputs[m], masks[m]) for m, net in self.networks.items()}
+        present = {m: step_presence(masks[m]) for m in self.networks}
+        return self.recurrent(self.fusion(x, present))
+
+
+NETWORKS = {"audio": ("{stage: waveform_tzirakis, per: sample}",
+                      lambda shape, cfg: AudioNetwork(cfg.audio_dropout, cfg.audio_steps_at_once, cfg.audio_activation)),
+            "text": ("{stage: contextual_words_tzirakis, per: word}", lambda shape, cfg: TextNetwork(shape[1], cfg))}
+
+
+@register_model(named_inputs=True)
+def tzirakis_multimodal(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
+    """The unimodal feature networks of the named inputs (audio, text), fused (`fusion`), and the
+    LSTM on top; a run naming fewer inputs is an ablation of the same network."""
+    cfg = config(hparams)
+    unknown = sorted(set(input_shape) - set(NETWORKS))
+    if unknown or not input_shape:
+        raise ValueError(f"tzirakis_multimodal reads named inputs among {sorted(NETWORKS)}, got {sorted(input_shape)}")
+    networks = {}
+    for m, shape in input_shape.items():
+        example, build = NETWORKS[m]
+        require_input("tzirakis_multimodal", m, {m: shape}, example)
+        networks[m] = build(shape, cfg)
+    return MultimodalModel(networks, n_targets, cfg)

@@ -43,8 +43,13 @@ def main(argv: list[str]) -> None:
     check(params, "train", f"benchmark.{run}")  # before any data is read; the run's model first,
     entry = section(params, f"benchmark.{run}")
     check(params, f"models.{entry['model']}")  # then its entry
-    folder = layout.DATA / "benchmark" / run
-    out = layout.REPORTS / "benchmark" / run
+    train_and_test(params, run, entry, "benchmark")
+
+
+def train_and_test(params: dict, run: str, entry: dict, group: str) -> None:
+    """Trains the run (a `benchmark` or `pretrain` entry) into data/<group>/<run> and writes its
+    test metrics and history to reports/<group>/<run>; a run the corpus cannot give is skipped."""
+    folder, out = layout.DATA / group / run, layout.REPORTS / group / run
     try:
         spec = model_spec(params, entry["model"], entry.get("loss"), entry)
         spec.hparams.update(entry.get("hparams") or {})
@@ -52,23 +57,23 @@ def main(argv: list[str]) -> None:
         meta = train_protocol(spec, train_cfg, int(train_cfg["seed"]), folder, out / "train_history.csv",
                               progress=scratch_root() / "train")
     except CorpusMismatch as reason:
-        write_skipped(run, entry["model"], str(reason), out)
+        write_skipped(run, entry["model"], str(reason), folder, out)
         return
     metrics, _ = evaluate_protocol(folder)
     plot_alignment(checkpoints(folder)[0], folder / "attention.png")  # models that align words to frames
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    log.info("benchmark %s: %s", run, headline(metrics))
+    log.info("%s %s: %s", group, run, headline(metrics))
 
 
-def write_skipped(run: str, model: str, reason: str, out) -> None:
+def write_skipped(run: str, model: str, reason: str, folder, out) -> None:
     """The outputs DVC expects, saying the run was skipped and why."""
-    for folder in (layout.DATA / "benchmark" / run, out):
-        folder.mkdir(parents=True, exist_ok=True)
-    (layout.DATA / "benchmark" / run / "SKIPPED").write_text(reason + "\n")
+    for path in (folder, out):
+        path.mkdir(parents=True, exist_ok=True)
+    (folder / "SKIPPED").write_text(reason + "\n")
     (out / "train_history.csv").write_text("epoch,dev_score\n")
     (out / "metrics.json").write_text(json.dumps({"run": run, "model": model, "skipped": reason}, indent=2) + "\n")
-    log.warning("benchmark %s skipped: %s", run, reason)
+    log.warning("%s skipped: %s", run, reason)
 
 
 if __name__ == "__main__":

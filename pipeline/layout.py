@@ -12,6 +12,7 @@ UNITS = DATA / "units"  # <unit spec>/windows.csv + task.json (stages units@<nam
 DEFAULT_UNIT = "windows"  # the unit a model reads when its spec names none
 FEATURES = DATA / "features"  # <extractor>/<session>.npy + meta.json
 TRAIN = DATA / "train"  # model.pt + history.csv
+PRETRAIN = DATA / "pretrain"  # <run>/model.pt: runs other models start from (pipeline/pretrain.py)
 REPORTS = Path("reports")
 CORPUS_REPORT = REPORTS / "corpus.json"
 METRICS = REPORTS / "metrics.json"

@@ -63,3 +63,15 @@ RAJU_CCC = {
     ("liking", "German + Hungarian"): (0.222, 0.320, 0.425, 0.215, 0.625, 0.062),
 }
 RAJU_METHOD = {"raju_eaf": "EAF", "raju_emafn": "EMAFN", "raju_aed": "AED"}
+
+# Tzirakis et al. (SEWA, AVEC 2017 partitions): CCC (arousal, valence), "Proposed" rows
+TZIRAKIS_UNIMODAL = {  # Tables 3-5: test (development)
+    "text": {"test": (0.532, 0.568), "dev": (0.544, 0.581)},  # XLNet input
+    "audio": {"test": (0.456, 0.428), "dev": (0.563, 0.532)},
+    "visual": {"test": (0.608, 0.675), "dev": (0.647, 0.695)},  # HRNet
+}
+TZIRAKIS_FUSION_DEV = {  # Table 6: development set
+    "concat": (0.698, 0.737), "self_attention": (0.729, 0.751), "hierarchical_attention": (0.785, 0.808),
+    "residual_self_attention": (0.748, 0.767), "cross_modal_attention": (0.797, 0.818),
+}
+TZIRAKIS_MULTIMODAL = {"test": (0.690, 0.783), "dev": (0.797, 0.818)}  # Table 7, the proposed model

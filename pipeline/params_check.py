@@ -241,7 +241,27 @@ def _model_spec(params: dict, head: str, name: str) -> list[str]:
     if missing:
         return missing
     found = problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
-    return found or input_form_problems(name, spec.get("features"), f"models.{name}")
+    return found or input_form_problems(name, spec.get("features"), f"models.{name}") or init_from_problems(
+        params, name, spec.get("init_from"))
+
+
+def init_from_problems(params: dict, model: str, init_from: Any) -> list[str]:
+    """`init_from`: network name -> a `pretrain` run whose `for` lists this model (pipeline/pretrain.py)."""
+    if init_from is None:
+        return []
+    where = f"models.{model}.init_from"
+    runs = params.get("pretrain") or {}
+    if not isinstance(init_from, dict) or not init_from:
+        return [f"{where} = {format_value(init_from)}: must map network names (e.g. audio) to `pretrain` runs"]
+    found = []
+    for network, run in init_from.items():
+        if run not in runs:
+            found.append(f"{where}.{network} = {format_value(run)}: not a `pretrain` run (known: "
+                         f"{', '.join(runs) or 'none'})")
+        elif model not in ((runs[run] or {}).get("for") or []):
+            found.append(f"{where}.{network} = {run}: pretrain.{run}.for must list {model}, or DVC will not "
+                         f"train it before {model} (pipeline/pretrain.py)")
+    return found
 
 
 def _unit(params: dict, head: str, name: str) -> list[str]:
@@ -281,9 +301,11 @@ HYPERPARAMETERS = Rule(lambda g: "a mapping of the model's hyperparameters to va
 
 def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     if not name:  # the whole table (the report stage)
-        runs = params.get("benchmark")
-        if not isinstance(runs, dict) or not runs:
-            return [f"benchmark = {format_value(runs)}: must be a mapping of run names to {{model, loss}}"]
+        runs = params.get(head)
+        if head == "pretrain" and runs is None:
+            return []
+        if not isinstance(runs, dict) or (not runs and head == "benchmark"):
+            return [f"{head} = {format_value(runs)}: must be a mapping of run names to {{model, loss}}"]
         return [p for run in runs for p in _benchmark_run(params, head, run)]
     entry, missing = _entry(params, head, name)
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
@@ -292,10 +314,17 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
               "features": optional(input_rules(params)["features"]), "unit": input_rules(params)["unit"],
               "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
               "folds": optional(FOLDS), "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run
+    if head == "pretrain":
+        schema["for"] = list_of(REGISTERED_MODEL)
     if missing:
         return missing
-    return problems_of(entry, schema, f"benchmark.{name}") or input_form_problems(
-        entry.get("model"), entry.get("features"), f"benchmark.{name}")
+    found = problems_of(entry, schema, f"{head}.{name}") or input_form_problems(
+        entry.get("model"), entry.get("features"), f"{head}.{name}")
+    starts_from = ((params.get("models") or {}).get(entry.get("model")) or {}).get("init_from")
+    if not found and starts_from:
+        found.append(f"{head}.{name}: model {entry['model']} starts from other runs (init_from), which only the "
+                     f"`train` stage orders after them: dvc exp run -S model={entry['model']}")
+    return found
 
 
 def _corpus(params: dict, head: str, name: str) -> list[str]:
@@ -331,7 +360,7 @@ def _story(params: dict, head: str, name: str) -> list[str]:
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
     "train": _fixed(TRAIN), "align": _fixed(ALIGN), "recognise": _fixed(RECOGNISE), "synthetic": _fixed(SYNTHETIC), "window": _window,
     "story": _story, "features": _extractor, "derived_features": _derived, "models": _model_spec,
-    "benchmark": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
+    "benchmark": _benchmark_run, "pretrain": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }
 
 
@@ -358,7 +387,8 @@ def check_extractor(name: str, cfg: dict) -> None:
 
 def check_params(params: dict) -> None:
     """Every group of params.yaml, and that `model` and every benchmark run's model are registered."""
-    groups = ["seed", "corpus", "model", "train", "align", "recognise", "synthetic", "window.*", "story", "benchmark"]
+    groups = ["seed", "corpus", "model", "train", "align", "recognise", "synthetic", "window.*", "story", "benchmark",
+              "pretrain"]
     groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "units", "unit_features",
                                              "models")
                for name in (params.get(head) or {})]

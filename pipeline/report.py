@@ -2,7 +2,8 @@
 
 Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json,
         reports/metrics.json (the `model` run: its paper's table shows it too), reports/suites/<paper>.json
-        (gathered suites: pipeline/suite.py); Raju et al.'s section: pipeline/raju_report.py
+        (gathered suites: pipeline/suite.py); Raju et al.'s section: pipeline/raju_report.py;
+        Tzirakis et al.'s: pipeline/tzirakis_report.py
 Writes: reports/report.md
 Run:    python -m pipeline.report
 """
@@ -14,6 +15,7 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.model_inputs import feature_stages
 from pipeline.raju_report import raju_section
+from pipeline.tzirakis_report import tzirakis_section
 from pipeline.paper_results import (PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, XU_METHOD, XU_WA_UA,
                                    modalities)
 from training.tasks import headline
@@ -206,6 +208,7 @@ def main() -> None:
         selected["run"] = "model (train/evaluate)"
     lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params)
     lines += raju_section(runs, selected)
+    lines += tzirakis_section(selected)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     log.info("wrote reports/report.md with %d runs", len(runs))

@@ -5,7 +5,10 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         seeds: [...] (every run is queued once per training seed: `-S train.seed=<s>`;
         the corpus keeps the top-level `seed`), runs: {name: {params
         to set with -S}}, optional params: {set on every run}, optional profiles: {name:
-        {params set on every run when chosen}}, e.g. a reduced profile for CPU}; `dvc exp show --json`
+        {params set on every run when chosen}}, e.g. a reduced profile for CPU, optional also:
+        {name: another metrics file its experiments write, gathered as a row of its own from the
+        first finished experiment of each seed, e.g. the unimodal runs a multimodal model starts
+        from}}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache); gather: reports/suites/<paper>.json: per run, its params, each seed's
@@ -58,7 +61,11 @@ def load_suite(paper: str) -> dict:
             and len(set(seeds)) == len(seeds), f"{path}: seeds must be a list of distinct integers")
     require(all(name.replace("_", "").isalnum() for name in runs),
             f"{path}: run names may hold letters, digits and '_' only (they name DVC experiments)")
-    return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {}, **suite}
+    also = suite.get("also") or {}
+    require(isinstance(also, dict) and all(isinstance(v, str) for v in also.values()) and not set(also) & set(runs),
+            f"{path}: also must map names (not run names) to metrics files the runs' experiments write")
+    return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {}, **suite,
+            "also": also}
 
 
 def experiment_name(paper: str, run: str, seed: int) -> str:
@@ -181,14 +188,26 @@ def summarise(suite: dict, found: dict[str, dict]) -> dict:
                 failed.append(name)
             else:
                 seeds[str(seed)] = metrics
-        flat = [numbers(m) for m in seeds.values()]
-        keys = sorted(set.intersection(*(set(f) for f in flat))) if flat else []
-        runs[run] = {"params": values, "seeds": seeds,
-                     "mean": {k: round(float(np.mean([f[k] for f in flat])), 4) for k in keys},
-                     "sd": {k: round(float(np.std([f[k] for f in flat], ddof=1)), 4) if len(flat) > 1 else None
-                            for k in keys}}
+        runs[run] = {"params": values, **over_seeds(seeds)}
+    for name, path in suite["also"].items():  # e.g. the unimodal runs every multimodal experiment trains first
+        seeds = {}
+        for seed in suite["seeds"]:
+            done = [found.get(experiment_name(suite["paper"], run, seed)) for run in suite["runs"]]
+            written = [m for e in done if e and e["status"] not in ("Queued", "Running", "Failed")
+                       and (m := file_data(e["metrics"], path)) and "skipped" not in m]
+            if written:
+                seeds[str(seed)] = written[0]
+        runs[name] = {"params": {"metrics": path}, **over_seeds(seeds)}
     return {"paper": suite["paper"], "target": suite["target"], "metrics_file": suite["metrics"],
             "seeds": suite["seeds"], "runs": runs, "missing": missing, "failed": failed}
+
+
+def over_seeds(seeds: dict[str, dict]) -> dict:
+    """{seeds, mean, sd (ddof 1)} of every number the seeds' metrics share."""
+    flat = [numbers(m) for m in seeds.values()]
+    keys = sorted(set.intersection(*(set(f) for f in flat))) if flat else []
+    return {"seeds": seeds, "mean": {k: round(float(np.mean([f[k] for f in flat])), 4) for k in keys},
+            "sd": {k: round(float(np.std([f[k] for f in flat], ddof=1)), 4) if len(flat) > 1 else None for k in keys}}
 
 
 def gather(suite: dict, all_commits: bool = False) -> Path:

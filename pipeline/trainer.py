@@ -37,11 +37,12 @@ from pipeline.model_inputs import DEFAULT_INPUT, model_inputs
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
                                 load_task, normalise, pick_device, predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
+from training.init_from import initialise_networks
 from training.tasks import Task, best_epoch, improved, make_task
 
 log = logging.getLogger("trainer")
 SPEC_KEYS = ("features", "targets", "loss")
-OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds", "train")  # the other keys of a model's entry are its hyperparameters
+OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds", "train", "init_from")  # the other keys of a model's entry are its hyperparameters
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ModelSpec:
     task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
     folds: int | str = 0  # 0: the corpus's split; K or "speakers": speaker k-fold (pipeline/protocols.py)
     train: dict = field(default_factory=dict)  # the model's overrides of the `train` group (e.g. chunk_windows)
+    init_from: dict = field(default_factory=dict)  # network -> a `pretrain` run whose feature network it starts from
 
 
 RUN_OVERRIDES = ("features", "unit", "task", "targets", "folds")  # what a benchmark run may set instead of its model's entry
@@ -90,7 +92,7 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     spec = ModelSpec(name, features, targets, loss or entry["loss"],
                      {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
                      bool(entry.get("class_weights", False)), unit, task_name, entry.get("folds") or 0,
-                     dict(entry.get("train") or {}))
+                     dict(entry.get("train") or {}), dict(entry.get("init_from") or {}))
     try:
         spec_task(spec, task)
     except ValueError as err:
@@ -278,7 +280,11 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     device = pick_device(cfg["device"])
     data = training_data(spec, cfg, seed, rng, device, split_of)
     task = data.task
-    model = create_model(spec.name, data.input_shape, task.n_outputs, **spec.hparams).to(device)
+    model = create_model(spec.name, data.input_shape, task.n_outputs, **spec.hparams)
+    if spec.init_from:  # feature networks from other trained runs (pipeline/pretrain.py)
+        copied = initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
+        log.info("initialised %s from %s (%s tensors)", spec.name, spec.init_from, copied)
+    model = model.to(device)
     if task.logits and getattr(model, "uses_teacher_forcing", False):
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
@@ -292,7 +298,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": data.task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),
             "classes": data.task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
-            "hparams": spec.hparams, "control": control, "input_shape": data.input_shape,
+            "hparams": spec.hparams, **({"init_from": spec.init_from} if spec.init_from else {}), "control": control, "input_shape": data.input_shape,
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device),
             **({"splits": split_of} if split_of else {})}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ A unit is what one label belongs to (DESIGN.md, "Units, inputs, tasks, suites"):
 - `window`: {kind: window, length_s, hop_s, label_shift_s, label_aggregation} (the fields of
   a window preset, given here so that changing `window.presets` re-runs no named unit):
   windows as the window stage cuts them, e.g. Raju et al.'s 4 s / 100 ms windows beside
-  EmoNet's default preset;
+  EmoNet's default preset; optional `words: sentence` gives each window the words of the
+  sentence spoken at its centre instead of the words inside it (Tzirakis et al.'s steps);
 - `segment`: {kind: segment, values: intensity | utterance, sequence: session | independent}:
   the rows of each session's segments file (the generated corpus's sentences; a manifest's
   `segments` CSV): start, end, numeric values (the generated corpus: six emotion intensities

@@ -39,7 +39,9 @@ UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal")
 FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}}  # Xu et al.'s text baseline, leave-one-speaker-out
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN)), "report", "story"}
-MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES}
+# a run another model starts from (init_from): trained only when `model` is in its `for`, else SKIPPED
+PRETRAIN = {"lstm_first": {"model": "lstm", "for": ["tzirakis_multimodal"]}}
+MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
 
 
 def environment(**extra: str) -> dict:
@@ -91,6 +93,7 @@ def project(tmp_path_factory) -> Path:
                                 if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
     params["models"] = {k: v for k, v in params["models"].items() if v["features"]}  # Xu's speech-only: none left
     params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
+    params["pretrain"] = PRETRAIN  # the Tzirakis runs' stages (raw samples) are left out
     params["story"]["run"] = "emonet_lstm_ccc"
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # the default corpus's lock: its stale entries (stages not in this DAG) would stay in the tiny
@@ -115,6 +118,7 @@ def test_repro_writes_sane_outputs(project):
     assert "no recognised words" in asr["skipped"]
     # Raju et al.'s 100 ms windows: not cut while no run trains on them
     assert "enabled is auto" in json.loads((project / "data/units/raju/task.json").read_text())["skipped"]
+    assert "not needed" in json.loads((project / "reports/pretrain/lstm_first/metrics.json").read_text())["skipped"]
     assert 0 < corpus["human_baseline"]["valence"]["all"]["ccc_mean"] < 1
     alignment = json.loads((project / "reports/alignment.json").read_text())
     assert alignment["sessions_scored"] == 6 and alignment["words"] > 100
@@ -285,10 +289,10 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     run(["git", "commit", "-qm", "lstm results", "--allow-empty"], project)  # committed by the remote test
     result = run(["dvc", "exp", "run", "-S", "model=blstm"], project)
     # the params check is ~1 s; the report reads reports/metrics.json (Xu et al.'s table shows an Xu `model`);
-    # the units read `model` (Raju et al.'s `enabled: auto` unit is cut when the model trains on it): ~1 s each,
-    # their outputs unchanged
+    # the units read `model` (Raju et al.'s `enabled: auto` unit is cut when the model trains on it), and so
+    # do the pretrain runs (trained when `model` is in their `for`): ~1 s each, their outputs unchanged
     assert stages_run(result.stdout) == {"check_params", *(f"units@{u}" for u in PARAMS["units"]), "train",
-                                         "evaluate", "report"}
+                                         "evaluate", "report", *(f"pretrain@{run}" for run in PRETRAIN)}
     assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"
     diff = run(["dvc", "metrics", "diff", "--json"], project).stdout
     assert "reports/metrics.json" in json.loads(diff)

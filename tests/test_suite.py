@@ -107,6 +107,25 @@ def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_p
     assert results["runs"]["b"]["seeds"] == {} and results["runs"]["b"]["mean"] == {}
 
 
+def test_gathering_reads_the_also_files_once_per_seed_from_a_finished_experiment(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "runs": {"a": {"model": "m"}, "b": {"model": "m"}},
+                                                "also": {"uni": "reports/pretrain/u/metrics.json"}})
+
+    def with_uni(name, status, ccc):
+        e = exp(name, status, {"valence": {"ccc": 0.5}})
+        if ccc is not None:
+            e["data"]["metrics"]["reports/pretrain/u/metrics.json"] = {"data": {"valence": {"ccc": ccc}}}
+        return e
+
+    show = [{"rev": "head", "name": "main", "experiments": [
+        {"revs": [with_uni("p-a-s1", "Failed", 0.9)]}, {"revs": [with_uni("p-b-s1", "Success", 0.3)]},
+        {"revs": [with_uni("p-a-s2", "Success", 0.2)]}, {"revs": [with_uni("p-b-s2", "Success", 0.2)]}]}]
+    uni = summarise(suite, experiments(show))["runs"]["uni"]
+    assert uni["seeds"] == {"1": {"valence": {"ccc": 0.3}}, "2": {"valence": {"ccc": 0.2}}}  # not the failed one
+    assert uni["mean"]["valence.ccc"] == pytest.approx(0.25)
+    assert uni["params"] == {"metrics": "reports/pretrain/u/metrics.json"}
+
+
 def test_the_report_shows_each_gathered_run_with_mean_and_sd(tmp_path, monkeypatch):
     from pipeline.report import suite_sections
     suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "runs": {"a": {"model": "lstm"}}})

@@ -66,6 +66,17 @@ def test_text_network_ignores_padded_words_and_gives_zeros_without_words():
     torch.testing.assert_close(attention.sum(-1), torch.ones_like(attention.sum(-1)))
 
 
+def test_text_network_encodes_a_run_of_steps_in_one_sentence_once_with_the_same_result():
+    torch.manual_seed(0)
+    network = TextNetwork(8, TzirakisConfig()).eval()
+    words, mask = words_and_mask([[4, 4, 4, 2]])
+    words[0, 1:3], mask[0, 1:3] = words[0, 0], mask[0, 0]  # steps 0-2 read one sentence
+    out = network(words, mask)
+    assert network.last_attention.shape[0] == 2  # two sentences encoded, not four steps
+    for step in range(4):
+        torch.testing.assert_close(out[0, step], network(words[:, step:step + 1], mask[:, step:step + 1])[0, 0])
+
+
 def test_text_network_n_gram_maps_read_the_next_words_and_padding_after_the_last():
     network = TextNetwork(2, TzirakisConfig(ngrams=(2,)))
     with torch.no_grad():
@@ -78,8 +89,8 @@ def test_text_network_n_gram_maps_read_the_next_words_and_padding_after_the_last
     torch.testing.assert_close(maps, torch.tanh(torch.tensor([1 + 2 * 2.0, 2 + 2 * 3.0, 3 + 0.0])))
 
 
-@pytest.mark.parametrize("name", [m for m in list_models() if m.startswith("tzirakis_")])
-def test_every_tzirakis_variant_trains_forward_and_backward(name):
+@pytest.mark.parametrize("name", [m for m in list_models() if m.startswith("tzirakis_") and m != "tzirakis_multimodal"])
+def test_every_unimodal_tzirakis_variant_trains_forward_and_backward(name):
     torch.manual_seed(0)
     inputs = {"tzirakis_audio": ({"audio": (-1, 1)}, {"audio": torch.randn(2, 4, 800, 1)}),
               "tzirakis_text": ({"text": (-1, 8)}, {"text": words_and_mask([[2, 0, 3, 1]] * 2)[0]})}
@@ -226,3 +237,109 @@ def test_window_means_average_each_windows_words_and_mask_the_empty():
     np.testing.assert_allclose(means[1], vectors[1:].mean(0))
     np.testing.assert_array_equal(mask, [True, True, False])
     assert not means[2].any()
+
+
+FUSION_NAMES = ("concat", "hierarchical_attention", "self_attention", "residual_self_attention",
+                "cross_modal_attention")
+
+
+def two_modalities(b: int = 2, t: int = 5, seed: int = 0):
+    """Audio samples and text words for `t` steps; the text of steps 1 and 3 is missing."""
+    g = torch.Generator().manual_seed(seed)
+    words, word_mask = words_and_mask([[2, 0, 3, 0, 1]] * b, seed=seed)
+    return ({"audio": torch.randn(b, t, 700, 1, generator=g), "text": words},
+            {"audio": torch.ones(b, t, 700, dtype=torch.bool), "text": word_mask})
+
+
+@pytest.mark.parametrize("fusion", FUSION_NAMES)
+def test_every_fusion_trains_forward_and_backward(fusion):
+    torch.manual_seed(0)
+    model = create_model("tzirakis_multimodal", {"audio": (-1, 1), "text": (-1, 8)}, 2, fusion=fusion)
+    x, masks = two_modalities()
+    out = model(x, masks)
+    assert out.shape == (2, 5, 2) and torch.isfinite(out).all()
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("fusion", [f for f in FUSION_NAMES if f != "concat"])
+def test_softmax_weighted_fusions_ignore_a_missing_modality(fusion):
+    """At a step without text, the fused vector is what audio alone gives, whatever the text
+    network would output there; the attention weights give text nothing."""
+    torch.manual_seed(0)
+    model = create_model("tzirakis_multimodal", {"audio": (-1, 1), "text": (-1, 8)}, 2, fusion=fusion).eval()
+    x, masks = two_modalities()
+    features = {m: model.networks[m](x[m], masks[m]) for m in ("audio", "text")}
+    present = {"audio": torch.ones(2, 5, dtype=torch.bool), "text": masks["text"].any(-1)}
+    fused = model.fusion(features, present)
+    noisy = dict(features, text=features["text"] + 50 * torch.randn_like(features["text"]) * ~present["text"][..., None])
+    fused_noisy = model.fusion(noisy, present)
+    missing = ~present["text"]
+    if fusion == "cross_modal_attention":  # every step attends over the sequence: compare whole outputs
+        torch.testing.assert_close(fused_noisy, fused)
+    else:
+        torch.testing.assert_close(fused_noisy[missing], fused[missing])
+    if fusion == "hierarchical_attention":
+        weights = model.fusion.pair_attention[0].last_weights  # (B, T, 2): audio, text
+        assert torch.all(weights[missing][:, 1] == 0) and torch.allclose(weights[missing][:, 0], torch.ones(1))
+
+
+def test_init_from_copies_exactly_the_unimodal_feature_networks(tmp_path):
+    from training.init_from import initialise_networks
+
+    torch.manual_seed(1)
+    audio = create_model("tzirakis_audio", {"audio": (-1, 1)}, 2)
+    text = create_model("tzirakis_text", {"text": (-1, 8)}, 2)
+    paths = {}
+    for name, model in (("audio", audio), ("text", text)):
+        paths[name] = tmp_path / f"{name}.pt"
+        torch.save({"state_dict": model.state_dict(), "meta": json.dumps({"model": f"tzirakis_{name}"})}, paths[name])
+    torch.manual_seed(2)
+    fused = create_model("tzirakis_multimodal", {"audio": (-1, 1), "text": (-1, 8)}, 2)
+    before = {k: v.clone() for k, v in fused.state_dict().items()}
+    copied = initialise_networks(fused, paths)
+    after = fused.state_dict()
+    for name, source in (("audio", audio), ("text", text)):
+        expected = {k.removeprefix("features."): v for k, v in source.state_dict().items() if k.startswith("features.")}
+        assert copied[name] == len(expected)
+        for k, v in expected.items():
+            torch.testing.assert_close(after[f"networks.{name}.{k}"], v)
+    untouched = [k for k in after if not k.startswith("networks.")]
+    assert untouched and all(torch.equal(after[k], before[k]) for k in untouched)  # fusion and LSTM: fresh
+    with pytest.raises(ValueError, match="network 'video'"):
+        initialise_networks(fused, {"video": paths["audio"]})
+    with pytest.raises(ValueError, match="does not match"):
+        initialise_networks(fused, {"audio": paths["text"]})
+
+
+def test_init_from_must_name_pretrain_runs_that_serve_the_model():
+    from pipeline.params_check import init_from_problems
+
+    params = {"pretrain": {"a": {"model": "tzirakis_audio", "for": ["tzirakis_multimodal"]},
+                           "t": {"model": "tzirakis_text", "for": []}}}
+    assert init_from_problems(params, "tzirakis_multimodal", {"audio": "a"}) == []
+    assert "not a `pretrain` run" in init_from_problems(params, "tzirakis_multimodal", {"audio": "x"})[0]
+    assert "pretrain.t.for must list tzirakis_multimodal" in init_from_problems(params, "tzirakis_multimodal",
+                                                                               {"text": "t"})[0]
+
+
+def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alone(tmp_path, monkeypatch):
+    from pipeline import tzirakis_report
+    from pipeline.suite import over_seeds
+
+    def run(arousal, valence, dev):
+        return over_seeds({"7": {"arousal": {"ccc": arousal}, "valence": {"ccc": valence}, "dev_score": dev}})
+
+    suite = {"runs": {"audio": run(0.45, 0.1, 0.3), "text": run(0.2, 0.5, 0.35), "concat": run(0.5, 0.5, 0.4),
+                      "hierarchical_attention": run(0.3, 0.3, 0.6)}}  # the dev choice is the worse one on test
+    path = tmp_path / "tzirakis.json"
+    path.write_text(json.dumps(suite))
+    monkeypatch.setattr(tzirakis_report, "SUITE", path)
+    section = "\n".join(tzirakis_report.tzirakis_section({}))
+    assert "Chosen on dev: **hierarchical_attention**" in section
+    assert "its mean test CCC over arousal and valence: 0.300" in section
+    assert "The audio network alone: 0.275: the fused model is above it" in section
+    assert "The text network alone: 0.350: the fused model is NOT above it" in section
+    assert "arousal CCC: 0.450 (at least 0.4)" in section
+    assert "| fusion: concat | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
+    assert "| visual alone | - | - | - |" in section  # not built: a dash, never a number

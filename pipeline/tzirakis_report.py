@@ -1,0 +1,94 @@
+"""Tzirakis et al.'s section of reports/report.md (pipeline/report.py calls `tzirakis_section`):
+their unimodal results (Tables 3-5) and fusions (Table 6, a development table; Table 7 for the
+proposed model's test numbers) beside ours, and the checks that learning is real (the fusion
+chosen on dev against each unimodal network; the raw-audio network's arousal).
+
+Our numbers come from the gathered suite reports/suites/tzirakis.json (mean +- sd over seeds;
+its `audio` and `text` rows are the unimodal runs the multimodal experiments start from) and,
+when `model` is a Tzirakis model, from the train/evaluate run. Ours are test CCCs on the
+synthetic corpus's test split, with the mean dev CCC of arousal and valence (what the dev
+selection reads) beside them.
+"""
+import json
+
+import numpy as np
+
+from pipeline import layout
+from pipeline.paper_results import TZIRAKIS_FUSION_DEV, TZIRAKIS_MULTIMODAL, TZIRAKIS_UNIMODAL
+
+SUITE = layout.REPORTS / "suites" / "tzirakis.json"
+DIMENSIONS = ("arousal", "valence")
+UNIMODAL = ("audio", "text", "visual")
+AUDIO_AROUSAL_FLOOR = 0.4  # issue: the raw-audio network alone reaches arousal CCC >= 0.4
+
+
+def _value(run: dict, key: str) -> str:
+    if key not in run["mean"]:
+        return "-"
+    sd = run["sd"].get(key)
+    return f"{run['mean'][key]:.3f}" + ("" if sd is None else f" +- {sd:.3f}")
+
+
+def _mean_test(metrics: dict) -> float:
+    return float(np.mean([metrics[d]["ccc"] for d in DIMENSIONS]))
+
+
+def _pair(values: tuple[float, float]) -> list[str]:
+    return [f"{v:.3f}" for v in values]
+
+
+def learning_checks(runs: dict) -> list[str]:
+    fusions = {name: r for name, r in runs.items() if name in TZIRAKIS_FUSION_DEV and r["seeds"]}
+    lines = []
+    if fusions:
+        chosen = max(fusions, key=lambda n: fusions[n]["mean"].get("dev_score", float("-inf")))
+        ours = [_mean_test(m) for m in fusions[chosen]["seeds"].values()]
+        lines.append(f"- Chosen on dev: **{chosen}** (mean dev CCC {fusions[chosen]['mean'].get('dev_score', float('nan')):.3f}); "
+                     f"its mean test CCC over arousal and valence: {np.mean(ours):.3f} over {len(ours)} seed(s).")
+        for name in UNIMODAL:
+            if name in runs and runs[name]["seeds"]:
+                alone = [_mean_test(m) for m in runs[name]["seeds"].values()]
+                lines.append(f"- The {name} network alone: {np.mean(alone):.3f}: the fused model is "
+                             f"{'above' if np.mean(ours) > np.mean(alone) else 'NOT above'} it.")
+    if "audio" in runs and "arousal.ccc" in runs["audio"]["mean"]:
+        arousal = runs["audio"]["mean"]["arousal.ccc"]
+        lines.append(f"- The raw-audio network's arousal CCC: {arousal:.3f} "
+                     f"({'at least' if arousal >= AUDIO_AROUSAL_FLOOR else 'BELOW'} {AUDIO_AROUSAL_FLOOR}).")
+    return lines + ([""] if lines else [])
+
+
+def tzirakis_section(selected: dict) -> list[str]:
+    """Tables 3-6 beside ours; [] when there is no Tzirakis result."""
+    suite = json.loads(SUITE.read_text()) if SUITE.exists() else {}
+    runs = {name: r for name, r in suite.get("runs", {}).items() if r["seeds"]}
+    if str(selected.get("model", "")).startswith("tzirakis_"):
+        name = f"model run ({selected['model']})"
+        runs[name] = {"seeds": {"-": selected}, "mean": {f"{d}.ccc": selected[d]["ccc"] for d in DIMENSIONS} |
+                      {"dev_score": selected.get("dev_score", float("nan"))}, "sd": {}}
+    if not runs:
+        return []
+    header = ["network", "ours arousal", "ours valence", "ours mean dev CCC", "paper arousal", "paper valence",
+              "paper set"]
+    rows = []
+    for name in UNIMODAL:
+        run = runs.get(name, {"mean": {}, "sd": {}})
+        paper = TZIRAKIS_UNIMODAL[name]
+        rows.append([f"{name} alone", *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
+                     *(f"{t:.3f} ({v:.3f})" for t, v in zip(paper["test"], paper["dev"])), "test (dev), Tables 3-5"])
+    for name, paper in TZIRAKIS_FUSION_DEV.items():
+        run = runs.get(name, {"mean": {}, "sd": {}})
+        rows.append([f"fusion: {name}", *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
+                     *_pair(paper), "dev, Table 6"])
+    for name, run in runs.items():
+        if name.startswith("model run"):
+            rows.append([name, *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"), "-", "-", "-"])
+    proposed = [f"{t:.3f} ({v:.3f})" for t, v in zip(TZIRAKIS_MULTIMODAL["test"], TZIRAKIS_MULTIMODAL["dev"])]
+    return ["## Tzirakis et al. (SEWA): end-to-end text, raw-audio and visual networks, CCC", "",
+            "Paper: SEWA (AVEC 2017 partitions), 10 Hz labels; unimodal rows are their Tables 3-5 (test, dev in "
+            "parentheses), fusion rows their Table 6 (development set); their proposed multimodal model (cross-modal "
+            f"hierarchical self-attention, Table 7) reaches {proposed[0]} arousal and {proposed[1]} valence on test "
+            "(dev). Ours: the synthetic corpus's 100 ms steps (unit `tzirakis`), test CCC over the concatenated test "
+            "steps, mean +- sd over the suite's seeds; our text input is all-MiniLM-L6-v2, not XLNet, and the visual "
+            "network is not built yet (a dash).", "",
+            "| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows),
+            "", *learning_checks(runs)]
