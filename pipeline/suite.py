@@ -18,6 +18,7 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
         python -m pipeline.suite run emonet         # all three, in this order
         python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
+        python -m pipeline.suite run tzirakis --seeds 7    # only this seed (gather lists the others missing)
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
@@ -248,6 +249,13 @@ def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:
         time.sleep(poll_s)
 
 
+def seed_subset(suite: dict, seeds: str) -> list[int]:
+    chosen = [int(s) for s in seeds.split(",")]
+    unknown = sorted(set(chosen) - set(suite["seeds"]))
+    require(not unknown, f"--seeds {seeds}: {unknown} are not seeds of suites/{suite['paper']}.yaml {suite['seeds']}")
+    return chosen
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.suite", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=("queue", "wait", "gather", "run"))
@@ -255,14 +263,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
     parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
     parser.add_argument("--runs", help="queue only these runs, comma-separated (gather reads them all)")
+    parser.add_argument("--seeds", help="queue only these of the suite's seeds, comma-separated (gather reads them "
+                                        "all and lists the others as missing)")
     parser.add_argument("--all-commits", action="store_true",
                         help="gather: look for the experiments on every commit, not only HEAD's")
     args = parser.parse_args(argv)
     suite = load_suite(args.paper)
+    queued = {**suite, "seeds": seed_subset(suite, args.seeds)} if args.seeds else suite
     if args.action in ("queue", "run"):
-        queue(suite, args.profile, args.jobs, args.runs.split(",") if args.runs else None)
+        queue(queued, args.profile, args.jobs, args.runs.split(",") if args.runs else None)
     if args.action in ("wait", "run"):
-        wait(suite)
+        wait(queued)
     if args.action in ("gather", "run"):
         gather(suite, args.all_commits)
 

@@ -136,3 +136,13 @@ def test_the_report_shows_each_gathered_run_with_mean_and_sd(tmp_path, monkeypat
     lines = suite_sections()
     assert lines[0] == "## Suite `p` (2 seeds: [1, 2])"
     assert "| a | model=lstm | 2 | class.ua 0.600 +- 0.141; valence.ccc 0.450 +- 0.071 |" in lines
+
+
+def test_a_seed_subset_must_be_among_the_suites_seeds(tmp_path, monkeypatch):
+    from pipeline.config import ParamsError
+    from pipeline.suite import seed_subset
+
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [7, 8, 9], "runs": {"a": {"model": "lstm"}}})
+    assert seed_subset(suite, "9,7") == [9, 7]
+    with pytest.raises(ParamsError, match=r"\[5\] are not seeds"):
+        seed_subset(suite, "7,5")
