@@ -381,7 +381,8 @@ class CrossModalAttentionFusion(nn.Module):
             for c in others:
                 scores = steps[:, :, k] @ steps[:, :, c].transpose(1, 2) / scale  # (B, T, T)
                 crossed.append(masked_softmax(scores, here[:, None, :, c]) @ steps[:, :, c])
-            crossed_here = here[:, :, others] & here[:, :, k:k + 1]
+            # m's step t attends over c's steps: it needs m at t and c somewhere in the sequence
+            crossed_here = here[:, :, k:k + 1] & here[:, :, others].any(dim=1, keepdim=True)
             v, v_here = attend(torch.stack(crossed, dim=2), crossed_here)
             fused.append(v)
             fused_here.append(v_here)

@@ -8,7 +8,8 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hpara
         the train group, e.g. chunk_windows: 0 for a CCC over whole sessions}), `models.<model>`, `train`
         (train.seed); data/windows, data/units, data/features, reports/corpus.json
 Writes: data/benchmark/<run>/model.pt (k folds: fold<k>/model.pt and protocol.json; a model
-        that aligns words to frames: attention.png, pipeline/attention_figure.py),
+        that aligns words to frames: attention.png, pipeline/attention_figure.py; Tzirakis et al.'s
+        models: text_attention.png, fusion_attention.png, pipeline/tzirakis_figures.py),
         reports/benchmark/<run>/metrics.json,
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
@@ -28,6 +29,7 @@ from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
 from pipeline.attention_figure import plot_alignment
+from pipeline.tzirakis_figures import plot_tzirakis
 from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
 from pipeline.trainer import model_spec, train_settings
 from training.tasks import headline
@@ -61,6 +63,7 @@ def train_and_test(params: dict, run: str, entry: dict, group: str) -> None:
         return
     metrics, _ = evaluate_protocol(folder)
     plot_alignment(checkpoints(folder)[0], folder / "attention.png")  # models that align words to frames
+    plot_tzirakis(checkpoints(folder)[0], folder)  # models with a text selector or a fusion's weights
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("%s %s: %s", group, run, headline(metrics))

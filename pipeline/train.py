@@ -5,7 +5,8 @@ Reads:  data/windows (or the model's unit in data/units), data/features/<the mod
         hyperparameters, optional `train` overrides), `train` (train.seed: initialisation and batch order)
 Writes: data/train/model.pt (weights, normaliser, spec; loadable with weights_only; a model
         with `folds: K`: fold<k>/model.pt and protocol.json, pipeline/protocols.py; a model that
-        aligns words to frames: attention.png of a few test utterances),
+        aligns words to frames: attention.png of a few test utterances; Tzirakis et al.'s models:
+        text_attention.png, fusion_attention.png, pipeline/tzirakis_figures.py),
         reports/train_history.csv (loss and dev CCC per epoch; a DVC plot); the state after
         each epoch in the scratch cache (pipeline/train_progress.py: an interrupted run resumes)
 Run:    python -m pipeline.train   (or `dvc exp run -S model=blstm`)
@@ -20,6 +21,7 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.attention_figure import plot_alignment
+from pipeline.tzirakis_figures import plot_tzirakis
 from pipeline.protocols import checkpoints, train_protocol
 from pipeline.trainer import model_spec, train_settings
 
@@ -34,6 +36,7 @@ def main() -> None:
     cfg = train_settings(params, spec)
     train_protocol(spec, cfg, int(cfg["seed"]), layout.TRAIN, HISTORY, progress=scratch_root() / "train")
     plot_alignment(checkpoints(layout.TRAIN)[0], layout.TRAIN / "attention.png")  # Xu et al.'s alignment models
+    plot_tzirakis(checkpoints(layout.TRAIN)[0], layout.TRAIN)  # Tzirakis et al.'s text and fusion attention
 
 
 if __name__ == "__main__":

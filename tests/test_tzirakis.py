@@ -343,3 +343,21 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
     assert "arousal CCC: 0.450 (at least 0.4)" in section
     assert "| fusion: concat | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
     assert "| visual alone | - | - | - |" in section  # not built: a dash, never a number
+
+
+@pytest.mark.parametrize("fusion", FUSION_NAMES)
+def test_the_fusion_picture_reads_one_weight_per_member_and_step(fusion):
+    from pipeline.tzirakis_figures import fusion_weights, text_network
+
+    model = create_model("tzirakis_multimodal", {"audio": (-1, 1), "text": (-1, 8)}, 2, fusion=fusion).eval()
+    x, masks = two_modalities(b=1)
+    with torch.no_grad():
+        model(x, masks)
+    assert text_network(model) is model.networks["text"]
+    found = fusion_weights(model)
+    if fusion == "concat":
+        assert found is None  # nothing to draw
+        return
+    weights, names = found
+    assert weights.shape == (5, len(names)) and names in (["audio", "text"], ["audio+text"])
+    np.testing.assert_allclose(weights.sum(axis=1), 1, atol=1e-5)
