@@ -2,8 +2,9 @@
 and `benchmark`/`pretrain` stages beside the checkpoint for models that have them:
 - text_attention.png: the text network's selector, its weight on each word of a few sentences
   of the first test session (mean over the projections), as Fig. 3;
-- fusion_attention.png: the fusion's weight on each modality (hierarchical and cross-modal
-  attention: the top attention's members; the self-attention fusions: alpha, mean over heads)
+- fusion_attention.png: the fusion's weight on each modality (hierarchical attention: the pairs'
+  weights, or inside the pair when there are two modalities; cross-modal attention: the top
+  attention's members; the self-attention fusions: alpha, mean over heads)
   over the steps of the first test session, with the steps that have no sentence shaded.
 Other models get none.
 """
@@ -33,6 +34,9 @@ def fusion_weights(model) -> tuple[np.ndarray, list[str]] | None:
     """(T, members) weights of the last call of a multimodal model's fusion, and the members' names."""
     fusion = getattr(model, "fusion", None)
     names = sorted(getattr(model, "networks", {}) or [])
+    if hasattr(fusion, "pairs") and len(fusion.pairs) == 1:  # hierarchical over two modalities: inside the pair
+        (i, j), = fusion.pairs
+        return fusion.pair_attention[0].last_weights[0].numpy(), [names[i], names[j]]
     if hasattr(fusion, "top") and fusion.top.last_weights is not None:
         weights = fusion.top.last_weights[0].numpy()
         if hasattr(fusion, "pairs"):  # hierarchical: the pairs of modalities
@@ -88,11 +92,12 @@ def plot_text_attention(weights: np.ndarray, session, meta: dict, path: Path) ->
     fig, axes = plt.subplots(count, 1, figsize=(10, 1.4 * count + 0.6), squeeze=False)
     for i, ax in enumerate(axes[:, 0]):
         a, b = int(runs[i][0]), int(runs[i][1])
-        ax.imshow(weights[i, :b - a][None], aspect="auto", cmap="Reds", vmin=0)
+        ax.bar(range(b - a), weights[i, :b - a], color="firebrick")
+        ax.axhline(1 / (b - a), color="grey", linewidth=0.8, linestyle="--")  # uniform weight
         ax.set_xticks(range(b - a), words.iloc[a:b], fontsize=8, rotation=30)
-        ax.set_yticks([])
-    fig.suptitle(f"{meta['model']}: the selector's weight on each word ({session.id}, mean over projections)",
-                 fontsize=9)
+        ax.set_ylabel("weight", fontsize=7)
+    fig.suptitle(f"{meta['model']}: the selector's weight on each word ({session.id}, mean over projections; "
+                 f"dashed: uniform)", fontsize=9)
     save_figure(fig, path)
 
 
