@@ -11,6 +11,7 @@ import pandas as pd
 
 from features import Extracted
 from features.session_words import aligned_words, window_word_lists
+from features.vocabulary import train_word_counts
 
 
 INPUTS = ("alignment",)  # what the per-session cache key covers (pipeline/feature_cache.py)
@@ -21,13 +22,9 @@ def versions(cfg: dict) -> dict:
 
 
 def fit(train_sessions, windows: pd.DataFrame, cfg: dict) -> dict:
-    counts: dict[str, int] = {}
-    documents = []
-    for session in train_sessions:
-        words = aligned_words(session)
-        for word in words.word:
-            counts[word] = counts.get(word, 0) + 1
-        documents += window_word_lists(words, windows[windows.session == session.id])
+    counts = train_word_counts(train_sessions)
+    documents = [document for session in train_sessions
+                 for document in window_word_lists(aligned_words(session), windows[windows.session == session.id])]
     vocabulary = sorted(w for w, c in counts.items() if c >= int(cfg["min_count"]))
     if not vocabulary:
         raise ValueError(f"botw: no word occurs {cfg['min_count']} times in the train split's transcripts")

@@ -10,7 +10,8 @@ Reads:  params `benchmark.<run>` ({model, loss, optional control, optional hpara
 Writes: data/benchmark/<run>/model.pt (k folds: fold<k>/model.pt and protocol.json; a model
         that aligns words to frames: attention.png, pipeline/attention_figure.py; Tzirakis et al.'s
         models: text_attention.png, fusion_attention.png, pipeline/tzirakis_figures.py),
-        reports/benchmark/<run>/metrics.json,
+        reports/benchmark/<run>/metrics.json, reports/benchmark/<run>/test_predictions.csv (each
+        test unit's gold and predicted values, as the evaluate stage's: the report draws from them),
         reports/benchmark/<run>/train_history.csv; resume state in the scratch cache
         (pipeline/train_progress.py)
 Run:    python -m pipeline.benchmark emonet_transformer_ccc
@@ -61,7 +62,8 @@ def train_and_test(params: dict, run: str, entry: dict, group: str) -> None:
     except CorpusMismatch as reason:
         write_skipped(run, entry["model"], str(reason), folder, out)
         return
-    metrics, _ = evaluate_protocol(folder)
+    metrics, table = evaluate_protocol(folder)
+    table.to_csv(out / "test_predictions.csv", index=False, float_format="%.4f")
     plot_alignment(checkpoints(folder)[0], folder / "attention.png")  # models that align words to frames
     plot_tzirakis(checkpoints(folder)[0], folder)  # models with a text selector or a fusion's weights
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
@@ -75,6 +77,7 @@ def write_skipped(run: str, model: str, reason: str, folder, out) -> None:
         path.mkdir(parents=True, exist_ok=True)
     (folder / "SKIPPED").write_text(reason + "\n")
     (out / "train_history.csv").write_text("epoch,dev_score\n")
+    (out / "test_predictions.csv").write_text("session\n")
     (out / "metrics.json").write_text(json.dumps({"run": run, "model": model, "skipped": reason}, indent=2) + "\n")
     log.warning("%s skipped: %s", run, reason)
 

@@ -19,6 +19,7 @@ METRICS = REPORTS / "metrics.json"
 ALIGNMENT_REPORT = REPORTS / "alignment.json"
 RECOGNITION_REPORT = REPORTS / "recognition.json"
 FEATURES_REPORT = REPORTS / "features.json"
+REPORT_PLOTS = REPORTS / "plots" / "report"  # the figures the report stage draws for reports/report.md
 
 
 def unit_dir(unit: str | None) -> Path:

@@ -59,6 +59,7 @@ FEATURES: dict[str, Schema] = {
     "glove": {"vectors": text(), "max_words": integer(1), "oov": one_of("zero", "mean"),
               "words": optional(one_of("alignment", "recognised")), "workers": WORKERS},
     "botw": {"min_count": integer(1), "log_weighting": flag(), "idf": flag(), "workers": WORKERS},
+    "word_onehot": {"min_count": integer(1), "max_vocabulary": integer(1), "workers": WORKERS},
     # features/face.py has defaults for these
     "face": {"min_face_fraction": optional(number(0, 1)), "min_detection_confidence": optional(number(0, 1)),
              "backend": optional(one_of(*FACE_BACKENDS)), "pyfeat_batch_size": optional(integer(1)),

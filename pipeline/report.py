@@ -2,9 +2,10 @@
 
 Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json,
         reports/metrics.json (the `model` run: its paper's table shows it too), reports/suites/<paper>.json
-        (gathered suites: pipeline/suite.py); Raju et al.'s section: pipeline/raju_report.py;
+        (gathered suites: pipeline/suite.py), reports/benchmark/<run>/test_predictions.csv (figures);
+        Williams et al.'s section: pipeline/williams_report.py; Raju et al.'s: pipeline/raju_report.py;
         Tzirakis et al.'s: pipeline/tzirakis_report.py
-Writes: reports/report.md
+Writes: reports/report.md, reports/plots/report/*.png (the figures it shows)
 Run:    python -m pipeline.report
 """
 import json
@@ -16,8 +17,8 @@ from pipeline.params_check import check
 from pipeline.model_inputs import feature_stages
 from pipeline.raju_report import raju_section
 from pipeline.tzirakis_report import tzirakis_section
-from pipeline.paper_results import (PAPER_RESULTS, WILLIAMS_MAE, WILLIAMS_RANDOM_MAE, XU_METHOD, XU_WA_UA,
-                                   modalities)
+from pipeline.williams_report import williams_section
+from pipeline.paper_results import PAPER_RESULTS, XU_METHOD, XU_WA_UA
 from training.tasks import headline
 
 log = logging.getLogger("report")
@@ -64,27 +65,6 @@ def benchmark_table(runs: list[dict]) -> list[str]:
                          f"| {_fmt(t.get('human_baseline_ccc'))} | {_fmt(from_paper.get('ccc'))} "
                          f"| {_fmt(from_paper.get('human'))} | {from_paper.get('note', '')} |")
     return lines
-
-
-def williams_table(runs: list[dict]) -> list[str]:
-    """Williams et al.'s Tables 1-4 beside ours: overall test MAE per model and modality set."""
-    rows = []
-    for m in runs:
-        if "skipped" in m or not m["model"].startswith("williams_"):
-            continue
-        kind, used = m["model"].removeprefix("williams_"), modalities(m["features"])
-        o = m["overall"]
-        rows.append(f"| {m['run']} | {kind.upper()} | {used} | {o['mae']:.3f} | {o['pcc_mean']:.3f} "
-                    f"| {o['train_mean_predictor_mae']:.3f} | {o['random_baseline_mae']:.3f} "
-                    f"| {_fmt(WILLIAMS_MAE.get((kind, used)))} |")
-    if not rows:
-        return []
-    return ["## Williams et al. (CMU-MOSEI): overall MAE of six intensities", "",
-            f"Paper: Tables 2-4 (unimodal, bimodal, trimodal), their random baseline {WILLIAMS_RANDOM_MAE:.2f} "
-            "(Table 1). A = audio (ours: eGeMAPS LLD + MFCC for COVAREP), V = video (ours: face AUs, gaze, pose "
-            "for FACET), T = text (GloVe); all averaged per word. Ours are on the synthetic corpus's sentences.", "",
-            "| run | model | modalities | test MAE | mean r | train-mean predictor MAE | random baseline MAE "
-            "| paper MAE |", "|" + "---|" * 8, *rows, ""]
 
 
 def _wa_ua(m: dict) -> tuple[str, str]:
@@ -202,8 +182,11 @@ def main() -> None:
     others = other_runs_table(runs)
     lines += [*others, ""] if others else []
     lines += group_table(runs)
-    lines += williams_table(runs)
     selected = json.loads(layout.METRICS.read_text()) if layout.METRICS.exists() else {}
+    layout.REPORT_PLOTS.mkdir(parents=True, exist_ok=True)
+    for stale in layout.REPORT_PLOTS.glob("*.png"):  # each figure is drawn anew, or not shown at all
+        stale.unlink()
+    lines += williams_section(runs, selected)
     if selected.get("model") in XU_METHOD:  # `dvc exp run -S model=xu_...`: the train/evaluate stages' run too
         selected["run"] = "model (train/evaluate)"
     lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params)

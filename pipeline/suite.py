@@ -8,7 +8,9 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         {params set on every run when chosen}}, e.g. a reduced profile for CPU, optional also:
         {name: another metrics file its experiments write, gathered as a row of its own from the
         first finished experiment of each seed, e.g. the unimodal runs a multimodal model starts
-        from}}; `dvc exp show --json`
+        from}, optional grid: {param: [values]}: every run once per combination of the values,
+        named <run>_<param's last part><value> (a hyperparameter search, e.g. Williams et al.'s
+        layers x dropout x maxlen; `{model}` in a param is the run's model)}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache); gather: reports/suites/<paper>.json: per run, its params, each seed's
@@ -19,6 +21,7 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite run emonet         # all three, in this order
         python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
         python -m pipeline.suite run tzirakis --seeds 7    # only this seed (gather lists the others missing)
+        python -m pipeline.suite run williams_search --runs 'blstm_*'   # runs by shell-style pattern
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
@@ -27,6 +30,8 @@ recorded with the experiment, so `dvc exp show` lists every run with its seed. A
 never averaged in.
 """
 import argparse
+import fnmatch
+import itertools
 import json
 import logging
 import math
@@ -60,13 +65,34 @@ def load_suite(paper: str) -> dict:
             f"{path}: runs must be a mapping of run names to the params they set")
     require(isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
             and len(set(seeds)) == len(seeds), f"{path}: seeds must be a list of distinct integers")
-    require(all(name.replace("_", "").isalnum() for name in runs),
-            f"{path}: run names may hold letters, digits and '_' only (they name DVC experiments)")
     also = suite.get("also") or {}
     require(isinstance(also, dict) and all(isinstance(v, str) for v in also.values()) and not set(also) & set(runs),
             f"{path}: also must map names (not run names) to metrics files the runs' experiments write")
+    grid = suite.get("grid") or {}
+    require(isinstance(grid, dict) and all(isinstance(v, list) and v for v in grid.values()),
+            f"{path}: grid must map params to non-empty lists of values")
+    runs = grid_runs(runs, grid)
+    require(all(name.replace("_", "").isalnum() for name in runs),
+            f"{path}: run names (with their grid values) may hold letters, digits and '_' only (they name DVC "
+            f"experiments)")
     return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {}, **suite,
-            "also": also}
+            "runs": runs, "also": also}
+
+
+def grid_runs(runs: dict, grid: dict) -> dict:
+    """Every run once per combination of the grid's values: `blstm` with {m.layers: [1, 2],
+    m.dropout: [0.1]} gives blstm_layers1_dropout0p1 and blstm_layers2_dropout0p1. `{model}` in a
+    key is the run's model: `models.{model}.layers` serves runs of several models."""
+    if not grid:
+        return runs
+    expanded = {}
+    for run, values in runs.items():
+        for combination in itertools.product(*grid.values()):
+            suffix = "_".join(f"{key.split('.')[-1]}{value}".replace(".", "p").replace("-", "m")
+                              for key, value in zip(grid, combination))
+            keys = [key.replace("{model}", str(values.get("model"))) for key in grid]
+            expanded[f"{run}_{suffix}"] = {**values, **dict(zip(keys, combination))}
+    return expanded
 
 
 def experiment_name(paper: str, run: str, seed: int) -> str:
@@ -88,8 +114,9 @@ def set_args(values: dict) -> list[str]:
 
 def experiment_commands(suite: dict, profile: str | None = None,
                         only: list[str] | None = None) -> list[tuple[str, list[str]]]:
-    """(experiment name, `dvc exp run --queue` command) for every run (or the runs `only` names) and seed."""
-    unknown = sorted(set(only or []) - set(suite["runs"]))
+    """(experiment name, `dvc exp run --queue` command) for every run (or the runs `only` names or
+    matches, shell-style: `blstm_*`) and seed."""
+    unknown = sorted(p for p in only or [] if not fnmatch.filter(suite["runs"], p))
     if unknown:
         raise ParamsError(f"suites/{suite['paper']}.yaml has no runs {unknown} (runs: {', '.join(suite['runs'])})")
     if profile is not None and profile not in suite["profiles"]:
@@ -98,7 +125,7 @@ def experiment_commands(suite: dict, profile: str | None = None,
     common = {**suite.get("params", {}), **(suite["profiles"].get(profile, {}) if profile else {})}
     commands = []
     for run, values in suite["runs"].items():
-        if only and run not in only:
+        if only and not any(fnmatch.fnmatchcase(run, p) for p in only):
             continue
         for seed in suite["seeds"]:
             name = experiment_name(suite["paper"], run, seed)
@@ -262,7 +289,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("paper", help="a suite in suites/<paper>.yaml")
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
     parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
-    parser.add_argument("--runs", help="queue only these runs, comma-separated (gather reads them all)")
+    parser.add_argument("--runs", help="queue only these runs, comma-separated, or shell-style patterns "
+                                       "('blstm_*'; gather reads them all)")
     parser.add_argument("--seeds", help="queue only these of the suite's seeds, comma-separated (gather reads them "
                                         "all and lists the others as missing)")
     parser.add_argument("--all-commits", action="store_true",

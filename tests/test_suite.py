@@ -12,7 +12,7 @@ from pipeline.suite import experiment_commands, experiments, load_suite, summari
 def write_suite(tmp_path, monkeypatch, suite: dict) -> dict:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "suites").mkdir()
-    (tmp_path / "suites/p.yaml").write_text(yaml.safe_dump(suite))
+    (tmp_path / "suites/p.yaml").write_text(yaml.safe_dump(suite, sort_keys=False))
     return load_suite("p")
 
 
@@ -53,19 +53,57 @@ def test_common_params_and_deletions_reach_every_run_and_hydra_applies_them(tmp_
         experiment_commands({**suite, "runs": {"t": {"~a.b": 1}}})
 
 
-def test_the_williams_suite_is_the_papers_21_runs():
+def test_the_williams_suite_is_the_papers_21_runs_and_one_hot_words(tmp_path):
     suite = load_suite("williams")
-    assert len(suite["runs"]) == 21 and suite["params"] == {"train.batch_size": 64, "train.patience": 10}
+    assert len(suite["runs"]) == 22 and suite["params"] == {"train.batch_size": 64, "train.patience": 10}
+    # one-hot words added to the text input (`+key`: Hydra's syntax for a new key), as DVC applies it
+    from dvc.utils.hydra import apply_overrides
+    command = dict(experiment_commands(suite, only=["blstm_avt_onehot"]))["williams-blstm_avt_onehot-s7"]
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"model": "x", "train": {"batch_size": 16, "patience": 20, "seed": 0},
+                                      "models": {"williams_blstm": {"features": {"glove": {"stage": "glove",
+                                                                                           "per": "word"}}}}}))
+    apply_overrides(str(params), command[7:-1:2])
+    assert yaml.safe_load(params.read_text())["models"]["williams_blstm"]["features"] == {
+        "glove": {"stage": "glove", "per": "word"}, "onehot": {"stage": "word_onehot", "per": "word"}}
     dropped = {run: sorted(k.rsplit(".", 1)[1] for k in values if k.startswith("~"))
                for run, values in suite["runs"].items()}
     assert dropped["blstm_avt"] == [] and dropped["cnn_vt"] == ["egemaps", "mfcc"]
     assert dropped["lstm_a"] == ["face", "glove"] and dropped["blstm_t"] == ["egemaps", "face", "mfcc"]
 
 
+def test_a_grid_queues_every_combination_of_its_values_under_names_that_say_them(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {"b": {"model": "m"}, "c": {"model": "n"}},
+                                                "grid": {"models.m.layers": [1, 2], "models.m.dropout": [0.1, 0.2]}})
+    assert list(suite["runs"]) == ["b_layers1_dropout0p1", "b_layers1_dropout0p2", "b_layers2_dropout0p1",
+                                   "b_layers2_dropout0p2", "c_layers1_dropout0p1", "c_layers1_dropout0p2",
+                                   "c_layers2_dropout0p1", "c_layers2_dropout0p2"]
+    assert suite["runs"]["b_layers2_dropout0p1"] == {"model": "m", "models.m.layers": 2, "models.m.dropout": 0.1}
+    command = dict(experiment_commands(suite, only=["b_*2_*0p1"]))
+    assert list(command) == ["p-b_layers2_dropout0p1-s1"]
+    assert command["p-b_layers2_dropout0p1-s1"][6:] == ["-S", "model=m", "-S", "models.m.layers=2",
+                                                        "-S", "models.m.dropout=0.1", "-S", "train.seed=1",
+                                                        "evaluate"]
+    with pytest.raises(ParamsError, match=r"no runs \['d_\*'\]"):
+        experiment_commands(suite, only=["d_*"])
+
+
+def test_the_williams_search_is_the_papers_grid_for_each_network():
+    """Layers {1, 2, 3} x dropout {0.1, 0.2} x maxlen {15, 20, 25, 30} (section 4.4), trimodal."""
+    suite = load_suite("williams_search")
+    assert len(suite["runs"]) == 3 * 24
+    blstm = {k: v for k, v in suite["runs"].items() if k.startswith("blstm_")}
+    assert {(v["models.williams_blstm.layers"], v["models.williams_blstm.dropout"], v["models.williams_blstm.maxlen"])
+            for v in blstm.values()} == {(l, d, m) for l in (1, 2, 3) for d in (0.1, 0.2) for m in (15, 20, 25, 30)}
+    assert all(v["model"] == "williams_blstm" for v in blstm.values())
+
+
 @pytest.mark.parametrize("suite, message", [
     ({"seeds": [1, 1], "runs": {"a": {}}}, "distinct integers"),
     ({"seeds": [1], "runs": {}}, "runs must be a mapping"),
     ({"seeds": [1], "runs": {"a-b": {}}}, "letters, digits and '_'"),
+    ({"seeds": [1], "runs": {"a": {}}, "grid": {"x.y": []}}, "non-empty lists"),
+    ({"seeds": [1], "runs": {"a": {}}, "grid": {"x.y": ["a/b"]}}, "letters, digits and '_'"),
 ])
 def test_bad_suites_are_refused_naming_the_file(tmp_path, monkeypatch, suite, message):
     with pytest.raises(ParamsError, match=message) as err:

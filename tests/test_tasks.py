@@ -188,6 +188,11 @@ def test_reference_predictors_come_from_train_and_survive_the_checkpoint_metadat
     assert m["overall"]["random_baseline_mae"] == pytest.approx(mean_absolute_error(test, drawn), abs=1e-4)
     assert rebuilt.test_metrics(test * 0, test, np.zeros(30))["overall"]["random_baseline_mae"] == \
         m["overall"]["random_baseline_mae"]
+    # Table 1 per emotion: the draws' MAE against each emotion's gold, and the other metrics the same way
+    for j, emotion in enumerate(["happiness", "anger"]):
+        assert m["random_baseline"][emotion]["mae"] == pytest.approx(np.abs(drawn[:, j] - test[:, j]).mean(), abs=1e-4)
+        assert m["random_baseline"][emotion]["four_class_acc"] == pytest.approx(
+            np.mean(np.clip(np.round(drawn[:, j]), 0, 3) == np.clip(np.round(test[:, j]), 0, 3)), abs=1e-4)
 
     train_y, test_y = np.array([[0], [2], [2], [1]]), np.array([[0], [1], [2], [2], [2]])
     classes = make_task("categorical", ["class"], classes=["a", "b", "c"])

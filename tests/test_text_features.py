@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import botw, glove
+from features import botw, glove, word_onehot
 from features.glove import PACKAGED, load_word_vectors
 from pipeline.sessions import Session
 from pipeline.window import assign_words
@@ -110,3 +110,33 @@ def test_bag_of_text_words_fit_on_train_only_and_weighted(tmp_path, monkeypatch)
     assert out.counts == {"words": 4, "oov_words": 1}
     raw = botw.extract(sessions[2], windows[windows.session == "dev1"], {**cfg, "log_weighting": False}, fitted)
     np.testing.assert_allclose(raw.arrays["features"], [[0.0, 1.0]])
+
+
+def test_one_hot_words_from_a_train_vocabulary_with_a_size_cap(tmp_path, monkeypatch):
+    """Williams et al.'s one-hot words: the vocabulary is the train split's most frequent words
+    (ties alphabetical); each word's row is its column's 1, a word outside it all zeros; a
+    window's row counts its words."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "alignment").mkdir(parents=True)
+    texts = {"train1": "good good day bad bad", "train2": "good night day bad", "dev1": "secretword good night"}
+    sessions, frames = [], []
+    for sid, text in texts.items():
+        words = [(w, i, i + 0.5) for i, w in enumerate(text.split())]
+        pd.DataFrame(words, columns=["word", "start", "end"]).to_csv(f"data/alignment/{sid}.csv", index=False)
+        sessions.append(Session(sid, sid, sid.rstrip("12"), 10.0, {}, tmp_path))
+        frames.append(windows_for(words, [0.0, 2.0], 2.0).assign(session=sid))
+    windows = pd.concat(frames, ignore_index=True)
+    train = [s for s in sessions if s.split == "train"]
+    # train counts: good 3, bad 3, day 2, night 1; the cap keeps the two most frequent
+    assert word_onehot.fit(train, windows, {"min_count": 1, "max_vocabulary": 2})["vocabulary"] == ["bad", "good"]
+    fitted = word_onehot.fit(train, windows, {"min_count": 2, "max_vocabulary": 10})
+    assert fitted["vocabulary"] == ["bad", "day", "good"]  # 'night' once, 'secretword' not in train
+    out = word_onehot.extract(sessions[2], windows[windows.session == "dev1"], {}, fitted)
+    np.testing.assert_array_equal(out.arrays["words"], [[0, 0, 0], [0, 0, 1], [0, 0, 0]])
+    np.testing.assert_allclose(out.arrays["word_times"], [[0, 0.5], [1, 1.5], [2, 2.5]])
+    np.testing.assert_array_equal(out.arrays["features"], [[0, 0, 1], [0, 0, 0]])  # windows [0, 2) and [2, 4)
+    assert out.counts == {"words": 3, "oov_words": 2}
+    first = word_onehot.extract(sessions[0], windows[windows.session == "train1"], {}, fitted)
+    np.testing.assert_array_equal(first.arrays["features"], [[0, 0, 2], [1, 1, 0]])  # good good | day bad
+    with pytest.raises(ValueError, match="no word occurs 9 times"):
+        word_onehot.fit(train, windows, {"min_count": 9, "max_vocabulary": 10})

@@ -1,6 +1,9 @@
 """Williams et al.'s early fusion (models/williams.py) and the word alignment it reads
 (features/word_alignment.py), against hand computations and the paper's procedures."""
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -73,17 +76,69 @@ def test_the_random_baseline_draws_as_the_paper_describes():
     assert np.array_equal(random_intensities(5, 6, np.random.default_rng(1)), random_intensities(5, 6, np.random.default_rng(1)))
 
 
-def test_the_report_sets_each_williams_run_beside_the_papers_number_for_its_modalities():
-    from pipeline.report import williams_table
-    overall = {"mae": 0.2, "pcc_mean": 0.4, "train_mean_predictor_mae": 0.5, "random_baseline_mae": 0.9}
-    runs = [{"run": "tri", "model": "williams_blstm", "overall": overall,
-             "features": {"egemaps": {"stage": "egemaps_lld", "per": "word"}, "face": {"stage": "face", "per": "word"},
-                          "glove": {"stage": "glove", "per": "word"}}},
-            {"run": "text_video", "model": "williams_cnn", "overall": overall,
+TRIMODAL = {"egemaps": {"stage": "egemaps_lld", "per": "word"}, "face": {"stage": "face", "per": "word"},
+            "glove": {"stage": "glove", "per": "word"}}
+EMOTIONS = ("happiness", "sadness", "anger", "fear", "disgust", "surprise")
+
+
+def intensity_metrics_of(mae: float, pcc: float) -> dict:
+    per_emotion = {e: {"mae": mae, "binary_acc": 0.9, "four_class_acc": 0.8, "pcc": pcc} for e in EMOTIONS}
+    return {**per_emotion, "overall": {"mae": mae, "binary_acc": 0.9, "four_class_acc": 0.8, "pcc_mean": pcc,
+                                       "train_mean_predictor_mae": 0.5, "random_baseline_mae": 0.9},
+            "random_baseline": {e: {"mae": 0.8, "binary_acc": 0.5, "four_class_acc": 0.3, "pcc": 0.0}
+                                for e in EMOTIONS}}
+
+
+def gathered(runs: dict) -> dict:
+    """A gathered suite: run -> (params, [overall MAE per seed], mean r, dev MAE)."""
+    out = {}
+    for name, (params, maes, r, dev) in runs.items():
+        out[name] = {"params": params, "seeds": {str(7 + i): {} for i in range(len(maes))},
+                     "mean": {"overall.mae": float(np.mean(maes)), "overall.pcc_mean": r, "dev_score": dev,
+                              "overall.train_mean_predictor_mae": 0.5},
+                     "sd": {"overall.mae": float(np.std(maes, ddof=1)) if len(maes) > 1 else None}}
+    return {"paper": "williams", "seeds": [7, 8, 9], "runs": out, "missing": [], "failed": []}
+
+
+def test_the_report_has_tables_1_to_5_the_search_the_checks_and_figure_2(tmp_path, monkeypatch):
+    """Every number lands beside the paper's for the same network and modalities; the search
+    picks the lowest dev MAE; a unimodal run below the trimodal BLSTM is said, not hidden."""
+    from pipeline import williams_report
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports/suites").mkdir(parents=True)
+    (tmp_path / "reports/benchmark/tri").mkdir(parents=True)
+    runs = [{"run": "tri", "model": "williams_blstm", "features": TRIMODAL, **intensity_metrics_of(0.2, 0.4)},
+            {"run": "text_video", "model": "williams_cnn", **intensity_metrics_of(0.25, 0.3),
              "features": {"glove": {"stage": "glove", "per": "word"}, "face": {"stage": "face", "per": "word"}}},
-            {"run": "other", "model": "blstm", "overall": overall, "features": ["egemaps"]},
+            {"run": "other", "model": "blstm", "overall": {}, "features": ["egemaps"]},
             {"run": "gone", "model": "williams_lstm", "skipped": "no face"}]
-    table = "\n".join(williams_table(runs))
-    assert "| tri | BLSTM | A+V+T | 0.200 | 0.400 | 0.500 | 0.900 | 0.132 |" in table  # Table 4
-    assert "| text_video | CNN | V+T | 0.200 | 0.400 | 0.500 | 0.900 | 0.149 |" in table  # Table 3, Text+Video
-    assert "other" not in table and "gone" not in table and "0.60 (Table 1)" in table
+    (tmp_path / "reports/suites/williams.json").write_text(json.dumps(gathered({
+        "blstm_avt": ({}, [0.20, 0.22, 0.24], 0.45, 0.2), "blstm_v": ({}, [0.10, 0.12], 0.6, 0.1),
+        "cnn_a": ({}, [0.40], 0.1, 0.4), "blstm_avt_onehot": ({}, [0.3], 0.3, 0.3)})))
+    search = {f"blstm_layers{l}_dropout{str(d).replace('.', 'p')}_maxlen{m}":
+              ({"model": "williams_blstm", "models.williams_blstm.layers": l, "models.williams_blstm.dropout": d,
+                "models.williams_blstm.maxlen": m}, [0.3 + l / 100], 0.4, 0.5 - l / 10 + m / 1000)
+              for l in (1, 2, 3) for d in (0.1, 0.2) for m in (15, 20)}
+    (tmp_path / "reports/suites/williams_search.json").write_text(json.dumps(gathered(search)))
+    rng = np.random.default_rng(0)
+    table = {"session": ["s"] * 20, **{f"{e}_{kind}": rng.uniform(0, 3, 20) for e in EMOTIONS for kind in ("gold", "pred")}}
+    pd.DataFrame(table).to_csv(tmp_path / "reports/benchmark/tri/test_predictions.csv", index=False)
+    text = "\n".join(williams_report.williams_section(runs, {}))
+    assert "| Anger | 0.800 | 0.500 | 0.300 | 0.000 | 0.700 |" in text  # Table 1 beside the paper's
+    assert "| Overall | 0.800 | - | - | - | - | 0.60 |" not in text and "| Overall | 0.800 | - | - | - | 0.60 |" in text
+    assert "| A+V+T | BLSTM | 0.200 | 0.220 +- 0.020 | 3 | 0.132 |" in text  # Table 4: repro run, suite, paper
+    assert "| V+T | CNN | 0.250 | - | 0 | 0.149 |" in text  # Table 3's Text+Video
+    assert "| V | BLSTM | - | 0.110 +- 0.014 | 2 | 0.147 |" in text and "| T | LSTM | - | - | - | 0.156 |" in text
+    assert "| A+V+T (GloVe + one-hot words) | BLSTM | - | 0.300 | 1 | - |" in text
+    assert "| Happy | 0.200 | 90.0 | 80.0 | 0.400 | 0.404 | 70.5 | 62.0 | 0.551 |" in text  # Table 5
+    assert "| BLSTM | 12 | layers 3, dropout 0.1, maxlen 15 | 0.215 | 0.330 | 0.310 |" in text  # lowest dev MAE
+    assert "mean r 0.450 (at least 0.3)" in text and "the BLSTM is below it" in text
+    assert "NOT below every one" in text and "BLSTM V 0.110" in text  # the video run beats it: said
+    assert "other" not in text and "gone" not in text
+    assert "![Figure 2](plots/report/williams_intensities.png)" in text
+    assert (tmp_path / "reports/plots/report/williams_intensities.png").stat().st_size > 10_000
+    for gathered_suite in (tmp_path / "reports/suites").glob("*.json"):
+        gathered_suite.unlink()
+    assert williams_report.williams_section([runs[2]], {}) == []  # no Williams result: no section
+
+
