@@ -86,7 +86,7 @@ def tables_2_to_4(runs: list[dict], suite: dict) -> list[str]:
                 continue
             rows.append(f"| {used} | {kind.upper()} | {_fmt(single['overall']['mae']) if single else '-'} "
                         f"| {_mean_sd(seeds, 'overall.mae') if seeds else '-'} "
-                        f"| {len(seeds['seeds']) if seeds else 0} | {_fmt(WILLIAMS_MAE.get((kind, used)))} |")
+                        f"| {len(seeds['seeds']) if seeds else '-'} | {_fmt(WILLIAMS_MAE.get((kind, used)))} |")
     for (kind, used, onehot), run in suite.items():
         if onehot:
             rows.append(f"| {used} (GloVe + one-hot words) | {kind.upper()} | - | {_mean_sd(run, 'overall.mae')} "
