@@ -46,6 +46,8 @@ setup() {
 case "${1:-}" in
   setup) setup ;;
   repro) setup; dvc repro ;;
-  test)  setup; python -m pytest tests "${@:2}" ;;
+  # two workers by default (EMOREPRO_TEST_WORKERS: more, or 0 for one process): tests/conftest.py
+  # orders the modules so that the two end-to-end ones start first, one on each
+  test)  setup; python -m pytest tests -n "${EMOREPRO_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "${@:2}" ;;
   *) echo "usage: bash run.sh {repro|test|setup} [pytest args]" >&2; exit 2 ;;
 esac

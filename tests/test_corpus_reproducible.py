@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from synthetic.manifest_example import write_continuous
-from tests.test_pipeline_e2e import REPO, run, stages_run
+from tests.dvc_project import copy_repository, run, stages_run
 
 pytestmark = pytest.mark.slow
 OUTSIDE = "../../../shared/first_transcript.txt"  # from corpora/mini/: beside the repository
@@ -25,13 +25,7 @@ def example(tmp_path_factory) -> Path:
 
 def make_clone(base: Path, example: Path) -> Path:
     """The committed files at base/repo, with corpus `mini` (one transcript outside the repository)."""
-    repo = base / "repo"
-    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
-    for name in tracked:
-        if (REPO / name).is_dir():  # a worktree's .venv symlink, which `.venv/` does not ignore
-            continue
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, repo / name)
+    repo = copy_repository(base / "repo")
     corpus = repo / "corpora" / "mini"
     shutil.copytree(example, corpus)
     table = pd.read_csv(corpus / "sessions.csv", dtype=str, keep_default_na=False)

@@ -4,7 +4,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,43 +17,16 @@ import yaml
 from features.glove import PACKAGED, load_word_vectors
 from models import list_models
 from pipeline.suite import numbers
+from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PARAMS, PRETRAIN, UNIT_FEATURES,
+                               environment, run, stages_run, tiny_project)
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
-# the extractors of this project: every other one runs in its own tests against its library, and
-# every one runs through DVC in the default repro (dvc.lock); the CNNs and the frame-level sets
-# would double this module's time
-EXTRACTORS = ("egemaps", "glove", "botw", "face")
-# the stages on Raju et al.'s unit (off while no run trains on it) are left out but for the unit itself
-DERIVED = {k: v for k, v in PARAMS["derived_features"].items() if v.get("unit") != "raju"}
 FEATURE_STAGES = {*(f"features@{name}" for name in EXTRACTORS),
                   *(f"derived_features@{name}" for name in DERIVED), "feature_report"}
-UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
-                 if v["extractor"] in EXTRACTORS and v["unit"] != "raju"}
 UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
                *(f"unit_features@{name}" for name in UNIT_FEATURES)}
-# shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
-# (the train stage runs the lstm)
-BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal")
-FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}}  # Xu et al.'s text baseline, leave-one-speaker-out
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN)), "report", "story"}
-# a run another model starts from (init_from): trained only when `model` is in its `for`, else SKIPPED
-PRETRAIN = {"lstm_first": {"model": "lstm", "for": ["tzirakis_multimodal"]}}
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
-
-
-def environment(**extra: str) -> dict:
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-            "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", **extra}
-
-
-def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, cwd=cwd, env=environment(**env), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return result
 
 
 def session_ids(project: Path, split: str) -> list[str]:
@@ -62,47 +34,9 @@ def session_ids(project: Path, split: str) -> list[str]:
     return [s["id"] for s in manifest["sessions"] if s["split"] == split]
 
 
-def without_check_params(lock: Path | str) -> dict:
-    """dvc.lock's stages less `check_params`, which locks whatever params it passed."""
-    stages = yaml.safe_load(lock.read_text() if isinstance(lock, Path) else lock)["stages"]
-    return {name: entry for name, entry in stages.items() if name != "check_params"}
-
-
-def stages_run(output: str) -> set[str]:
-    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    """A copy of the files git would commit, with params.yaml shrunk to the tiny corpus, few epochs,
-    four extractors and three benchmark runs."""
-    dest = tmp_path_factory.mktemp("project")
-    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
-    for name in tracked:
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, dest / name)
-    params = yaml.safe_load((dest / "params.yaml").read_text())
-    params["corpus"] = "tiny"
-    params["train"].update(epochs=15, patience=15)
-    params["features"] = {name: params["features"][name] for name in EXTRACTORS}
-    params["unit_features"] = UNIT_FEATURES
-    params["derived_features"] = DERIVED
-    for spec in params["models"].values():  # named inputs of stages left out: dropped (Williams: face and words)
-        if isinstance(spec["features"], dict):
-            spec["features"] = {k: v for k, v in spec["features"].items()
-                                if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
-    params["models"] = {k: v for k, v in params["models"].items() if v["features"]}  # Xu's speech-only: none left
-    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
-    params["pretrain"] = PRETRAIN  # the Tzirakis runs' stages (raw samples) are left out
-    params["story"]["run"] = "emonet_lstm_ccc"
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # the default corpus's lock: its stale entries (stages not in this DAG) would stay in the tiny
-    # project's lock, which DVC rewrites after every stage (about 1 s per 50 kB)
-    (dest / "dvc.lock").unlink()
-    run(["git", "init", "-q"], dest)
-    run(["git", "add", "-A"], dest)
-    run(["git", "commit", "-qm", "tiny"], dest)
-    return dest
+    return tiny_project(tmp_path_factory.mktemp("project"))
 
 
 def test_repro_writes_sane_outputs(project):
@@ -317,16 +251,18 @@ def test_window_params_are_read_by_the_window_stage_and_none_before_it(project):
 
 
 def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
-    result = run(["dvc", "exp", "run", "-S", "units.sentences.sequence=session"], project)
-    ran = stages_run(result.stdout)
     sentences = {"units@sentences",
                  *(f"unit_features@{k}" for k, v in UNIT_FEATURES.items() if v["unit"] == "sentences")}
     # model and derived feature stages depend on the whole data/units folder (DVC cannot list a
     # param-defined set); they find their work in the scratch cache: models on other units only
-    # re-evaluate, derived stages copy their sessions
+    # re-evaluate, derived stages copy their sessions. Up to the feature stages only (the models
+    # are trained again in the next test), then `dvc status` says what is left to run.
     derived = {f"derived_features@{name}" for name in DERIVED}
-    assert sentences <= ran <= {"check_params", *sentences, *derived, *MODEL_STAGES}  # no window or features@ stage
-    assert "units@raju" not in ran  # the other unit's stage stays
+    targets = sorted(sentences - {"units@sentences"} | derived)
+    result = run(["dvc", "exp", "run", "-S", "units.sentences.sequence=session", *targets], project)
+    assert stages_run(result.stdout) == {"check_params", *sentences, *derived}
+    left = set(json.loads(run(["dvc", "status", "--json"], project).stdout))
+    assert "train" in left and left <= MODEL_STAGES  # no units@raju, window or features@ stage
     task = json.loads((project / "data/units/sentences/task.json").read_text())
     assert task["sequence"] == "session"
 
@@ -338,13 +274,14 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
     lines = [f"{w} {' '.join(f'{x:.5f}' for x in vectors.vectors[vectors.index[w]])}" for w in sorted(words)
              if w in vectors.index]
     (project / "small_vectors.txt").write_text("\n".join(lines) + "\n")
-    result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt"], project)
+    # up to `evaluate` only: the benchmark runs that read GloVe follow by the same DVC dependencies, and
+    # training three of them again would add a minute to the suite
+    result = run(["dvc", "exp", "run", "-S", "features.glove.vectors=small_vectors.txt", "evaluate"], project)
     ran = stages_run(result.stdout)
-    # report/story re-run only if the retrained models' outputs changed (DVC compares content)
     text_stages = {"features@glove", "unit_features@glove_sentences", "unit_features@glove_sentences_asr"}
-    assert {"features@glove", "unit_features@glove_sentences", "feature_report", "train", "evaluate"} <= ran
-    assert ran <= {"check_params", *text_stages, "feature_report", *MODEL_STAGES}
-    glove = json.loads((project / "reports/features.json").read_text())["glove"]
+    assert {"features@glove", "unit_features@glove_sentences", "train", "evaluate"} <= ran
+    assert ran <= {"check_params", *text_stages, *MODEL_STAGES}  # no audio, face or unit stage
+    glove = json.loads((project / "data/features/glove/meta.json").read_text())
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 
 
@@ -356,79 +293,3 @@ def test_unknown_model_fails_before_any_work_naming_the_registered_ones(project)
     assert expected in result.stdout + result.stderr
     assert (project / "dvc.lock").read_text() == lock
     run(["git", "checkout", "--", "params.yaml"], project)
-
-
-@pytest.fixture(scope="module")
-def manifest_project(project) -> Path:
-    """The project with two manifest corpora made by synthetic/manifest_example.py, committed."""
-    run(["git", "checkout", "--", "params.yaml"], project)
-    run([sys.executable, "-m", "synthetic.manifest_example", "categorical", "corpora/tiny_emotions"], project)
-    run([sys.executable, "-m", "synthetic.manifest_example", "continuous", "corpora/tiny_story"], project)
-    params = yaml.safe_load((project / "params.yaml").read_text())
-
-    params["corpora"]["tiny_emotions"] = {"source": "manifest", "split": "column"}
-    params["corpora"]["tiny_story"] = {"source": "manifest"}
-    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "add", "-A"], project)
-    run(["git", "commit", "-qm", "manifest corpora"], project)
-    return project
-
-
-def test_audio_only_categorical_corpus_end_to_end(manifest_project):
-    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project)
-    assert "features@face skipped: corpus 'tiny_emotions' has none of video, openface" in result.stdout + result.stderr
-    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
-    assert metrics["task"] == "categorical" and metrics["loss"] == "cross_entropy"
-    # WA/UA recomputed here from the prediction table with scikit-learn
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score
-    table = pd.read_csv(manifest_project / "reports/test_predictions.csv")
-    assert len(table) == metrics["windows"] == 16
-    assert metrics["class"]["wa"] == pytest.approx(accuracy_score(table.class_gold, table.class_pred), abs=1e-4)
-    assert metrics["class"]["ua"] == pytest.approx(balanced_accuracy_score(table.class_gold, table.class_pred),
-                                                   abs=1e-4)
-    skipped = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
-    assert "glove" in skipped["skipped"] and "no transcript" in skipped["skipped"]
-    report = (manifest_project / "reports/report.md").read_text()
-    assert "`emonet_lstm_ccc` (emonet_lstm): skipped" in report
-    # the most basic mismatch first: no segments files, so no sentences (it has no face either)
-    assert ("`williams_blstm_trimodal` (williams_blstm): skipped: model williams_blstm trains on unit 'sentences': "
-            "corpus 'tiny_emotions' has no segments files") in report
-    assert "`blstm_sentences_class` (blstm): skipped: model blstm trains on unit 'sentences'" in report
-
-
-def test_text_audio_continuous_corpus_end_to_end(manifest_project):
-    run(["dvc", "exp", "run", "-S", "corpus=tiny_story"], manifest_project)
-    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
-    assert set(k for k, v in metrics.items() if isinstance(v, dict)) == {"valence", "arousal"}
-    assert all(-1 <= metrics[d]["ccc"] <= 1 and "human_baseline_ccc" in metrics[d] for d in ("valence", "arousal"))
-    emonet = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
-    assert -1 <= emonet["valence"]["ccc"] <= 1
-    features = json.loads((manifest_project / "reports/features.json").read_text())
-    assert features["glove"]["sessions"] == 8 and "skipped" in features["face"]
-
-
-def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
-    def cache_listing() -> list[str]:
-        return sorted(str(p) for p in (manifest_project / ".dvc/cache").rglob("*") if p.is_file())
-
-    def last_corpus() -> dict[str, bytes]:
-        files = [*(manifest_project / "data/corpus").rglob("*"), manifest_project / "reports/corpus.json"]
-        return {str(p): p.read_bytes() for p in files if p.is_file()}
-
-    before, lock, corpus = cache_listing(), (manifest_project / "dvc.lock").read_text(), last_corpus()
-    (manifest_project / "corpora/tiny_emotions/audio/spk1_sad_00.wav").unlink()
-    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project, check=False)
-    assert result.returncode != 0 and "validate" in stages_run(result.stdout) <= {"check_params", "validate"}
-    row = pd.read_csv(manifest_project / "corpora/tiny_emotions/sessions.csv").id.tolist().index("spk1_sad_00") + 1
-    assert f"sessions.csv, row {row}: audio: audio/spk1_sad_00.wav does not exist" in result.stdout + result.stderr
-    # check_params passed the new params (and locked them); every other stage's lock entry is as it was
-    assert without_check_params(manifest_project / "dvc.lock") == without_check_params(lock)
-    # `validate` stopped DVC before `corpus`, which would have deleted the last good corpus (tiny_story's)
-    assert corpus and last_corpus() == corpus
-    # no output was cached; DVC may only have recorded the listing of the (edited) input folder
-    added = [Path(p) for p in cache_listing() if p not in before]
-    corpus_files = {str(p.relative_to(manifest_project / "corpora/tiny_emotions"))
-                    for p in (manifest_project / "corpora/tiny_emotions").rglob("*") if p.is_file()}
-    for path in added:
-        assert path.suffix == ".dir", path
-        assert {entry["relpath"] for entry in json.loads(path.read_text())} == corpus_files

@@ -1,0 +1,83 @@
+"""Helpers of the tests that run DVC on a copy of the repository (tests/test_*_e2e.py,
+tests/test_corpus_reproducible.py): copying the committed files, the tiny project's params,
+running a command and reading which stages DVC ran."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+# the extractors of the tiny project: every other one runs in its own tests against its library, and
+# every one runs through DVC in the default repro (dvc.lock); the CNNs and the frame-level sets
+# would double the end-to-end tests' time
+EXTRACTORS = ("egemaps", "glove", "botw", "face")
+# the stages on Raju et al.'s unit (off while no run trains on it) are left out but for the unit itself
+DERIVED = {k: v for k, v in PARAMS["derived_features"].items() if v.get("unit") != "raju"}
+UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
+                 if v["extractor"] in EXTRACTORS and v["unit"] != "raju"}
+# shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
+# (the train stage runs the lstm)
+BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal")
+FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}}  # Xu et al.'s text baseline, leave-one-speaker-out
+# a run another model starts from (init_from): trained only when `model` is in its `for`, else SKIPPED
+PRETRAIN = {"lstm_first": {"model": "lstm", "for": ["tzirakis_multimodal"]}}
+
+
+def environment(**extra: str) -> dict:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t", **extra}
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=environment(**env), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def stages_run(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+def copy_repository(dest: Path) -> Path:
+    """The files git would commit, copied to dest."""
+    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
+    for name in tracked:
+        if (REPO / name).is_dir():  # a worktree's .venv symlink, which `.venv/` does not ignore
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def tiny_project(dest: Path) -> Path:
+    """A copy of the repository, committed in a git repository of its own, with params.yaml shrunk
+    to the tiny corpus, few epochs, four extractors and four benchmark runs."""
+    copy_repository(dest)
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params["corpus"] = "tiny"
+    params["train"].update(epochs=15, patience=15)
+    params["features"] = {name: params["features"][name] for name in EXTRACTORS}
+    params["unit_features"] = UNIT_FEATURES
+    params["derived_features"] = DERIVED
+    for spec in params["models"].values():  # named inputs of stages left out: dropped (Williams: face and words)
+        if isinstance(spec["features"], dict):
+            spec["features"] = {k: v for k, v in spec["features"].items()
+                                if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
+    params["models"] = {k: v for k, v in params["models"].items() if v["features"]}  # Xu's speech-only: none left
+    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
+    params["pretrain"] = PRETRAIN  # the Tzirakis runs' stages (raw samples) are left out
+    params["story"]["run"] = "emonet_lstm_ccc"
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    # the default corpus's lock: its stale entries (stages not in this DAG) would stay in the tiny
+    # project's lock, which DVC rewrites after every stage (about 1 s per 50 kB)
+    (dest / "dvc.lock").unlink()
+    run(["git", "init", "-q"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-qm", "tiny"], dest)
+    return dest

@@ -1,0 +1,96 @@
+"""Manifest corpora (synthetic/manifest_example.py) through the real DAG, each with `dvc exp run -S
+corpus=<name> report` in a copy of the repo: an audio-only categorical corpus, a text-and-audio
+continuous one, and a malformed manifest that stops DVC before anything is written. A module of
+its own so that pytest-xdist runs it beside tests/test_pipeline_e2e.py (run.sh test)."""
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.dvc_project import run, stages_run, tiny_project
+
+pytestmark = pytest.mark.slow
+
+
+def without_check_params(lock: Path | str) -> dict:
+    """dvc.lock's stages less `check_params`, which locks whatever params it passed."""
+    stages = yaml.safe_load(lock.read_text() if isinstance(lock, Path) else lock)["stages"]
+    return {name: entry for name, entry in stages.items() if name != "check_params"}
+
+
+@pytest.fixture(scope="module")
+def manifest_project(tmp_path_factory) -> Path:
+    """The tiny project with two manifest corpora made by synthetic/manifest_example.py, committed."""
+    project = tiny_project(tmp_path_factory.mktemp("manifest_project"))
+    run([sys.executable, "-m", "synthetic.manifest_example", "categorical", "corpora/tiny_emotions"], project)
+    run([sys.executable, "-m", "synthetic.manifest_example", "continuous", "corpora/tiny_story"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["corpora"]["tiny_emotions"] = {"source": "manifest", "split": "column"}
+    params["corpora"]["tiny_story"] = {"source": "manifest"}
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "manifest corpora"], project)
+    return project
+
+
+def test_audio_only_categorical_corpus_end_to_end(manifest_project):
+    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "report"], manifest_project)
+    assert "features@face skipped: corpus 'tiny_emotions' has none of video, openface" in result.stdout + result.stderr
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert metrics["task"] == "categorical" and metrics["loss"] == "cross_entropy"
+    # WA/UA recomputed here from the prediction table with scikit-learn
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    table = pd.read_csv(manifest_project / "reports/test_predictions.csv")
+    assert len(table) == metrics["windows"] == 16
+    assert metrics["class"]["wa"] == pytest.approx(accuracy_score(table.class_gold, table.class_pred), abs=1e-4)
+    assert metrics["class"]["ua"] == pytest.approx(balanced_accuracy_score(table.class_gold, table.class_pred),
+                                                   abs=1e-4)
+    skipped = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
+    assert "glove" in skipped["skipped"] and "no transcript" in skipped["skipped"]
+    report = (manifest_project / "reports/report.md").read_text()
+    assert "`emonet_lstm_ccc` (emonet_lstm): skipped" in report
+    # the most basic mismatch first: no segments files, so no sentences (it has no face either)
+    assert ("`williams_blstm_trimodal` (williams_blstm): skipped: model williams_blstm trains on unit 'sentences': "
+            "corpus 'tiny_emotions' has no segments files") in report
+    assert "`blstm_sentences_class` (blstm): skipped: model blstm trains on unit 'sentences'" in report
+
+
+def test_text_audio_continuous_corpus_end_to_end(manifest_project):
+    run(["dvc", "exp", "run", "-S", "corpus=tiny_story", "report"], manifest_project)
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert set(k for k, v in metrics.items() if isinstance(v, dict)) == {"valence", "arousal"}
+    assert all(-1 <= metrics[d]["ccc"] <= 1 and "human_baseline_ccc" in metrics[d] for d in ("valence", "arousal"))
+    emonet = json.loads((manifest_project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
+    assert -1 <= emonet["valence"]["ccc"] <= 1
+    features = json.loads((manifest_project / "reports/features.json").read_text())
+    assert features["glove"]["sessions"] == 8 and "skipped" in features["face"]
+
+
+def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
+    def cache_listing() -> list[str]:
+        return sorted(str(p) for p in (manifest_project / ".dvc/cache").rglob("*") if p.is_file())
+
+    def last_corpus() -> dict[str, bytes]:
+        files = [*(manifest_project / "data/corpus").rglob("*"), manifest_project / "reports/corpus.json"]
+        return {str(p): p.read_bytes() for p in files if p.is_file()}
+
+    before, lock, corpus = cache_listing(), (manifest_project / "dvc.lock").read_text(), last_corpus()
+    (manifest_project / "corpora/tiny_emotions/audio/spk1_sad_00.wav").unlink()
+    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions"], manifest_project, check=False)
+    assert result.returncode != 0 and "validate" in stages_run(result.stdout) <= {"check_params", "validate"}
+    row = pd.read_csv(manifest_project / "corpora/tiny_emotions/sessions.csv").id.tolist().index("spk1_sad_00") + 1
+    assert f"sessions.csv, row {row}: audio: audio/spk1_sad_00.wav does not exist" in result.stdout + result.stderr
+    # check_params passed the new params (and locked them); every other stage's lock entry is as it was
+    assert without_check_params(manifest_project / "dvc.lock") == without_check_params(lock)
+    # `validate` stopped DVC before `corpus`, which would have deleted the last good corpus (tiny_story's)
+    assert corpus and last_corpus() == corpus
+    # no output was cached; DVC may only have recorded the listing of the (edited) input folder
+    added = [Path(p) for p in cache_listing() if p not in before]
+    corpus_files = {str(p.relative_to(manifest_project / "corpora/tiny_emotions"))
+                    for p in (manifest_project / "corpora/tiny_emotions").rglob("*") if p.is_file()}
+    for path in added:
+        assert path.suffix == ".dir", path
+        assert {entry["relpath"] for entry in json.loads(path.read_text())} == corpus_files
