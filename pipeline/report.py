@@ -5,7 +5,9 @@ Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`
         (gathered suites: pipeline/suite.py), reports/benchmark/<run>/test_predictions.csv (figures);
         Williams et al.'s section: pipeline/williams_report.py; Raju et al.'s: pipeline/raju_report.py;
         Tzirakis et al.'s: pipeline/tzirakis_report.py
-Writes: reports/report.md, reports/plots/report/*.png (the figures it shows)
+Writes: reports/report.md, reports/plots/report/*.png (the figures it shows) and
+        reports/plots/report/figures.json (their names: the folder is never empty, which git could not
+        hold, and a clone checks out as DVC recorded it)
 Run:    python -m pipeline.report
 """
 import json
@@ -194,6 +196,8 @@ def main() -> None:
     lines += tzirakis_section(selected)
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
+    figures = sorted(p.name for p in layout.REPORT_PLOTS.glob("*.png"))
+    (layout.REPORT_PLOTS / "figures.json").write_text(json.dumps({"figures": figures}, indent=1) + "\n")
     log.info("wrote reports/report.md with %d runs", len(runs))
 
 

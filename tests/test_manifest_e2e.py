@@ -1,5 +1,5 @@
 """Manifest corpora (synthetic/manifest_example.py) through the real DAG, each with `dvc exp run -S
-corpus=<name> report` in a copy of the repo: an audio-only categorical corpus, a text-and-audio
+corpus=<name> report feature_report` in a copy of the repo: an audio-only categorical corpus, a text-and-audio
 continuous one, and a malformed manifest that stops DVC before anything is written. A module of
 its own so that pytest-xdist runs it beside tests/test_pipeline_e2e.py (run.sh test)."""
 import json
@@ -37,7 +37,7 @@ def manifest_project(tmp_path_factory) -> Path:
 
 
 def test_audio_only_categorical_corpus_end_to_end(manifest_project):
-    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "report"], manifest_project)
+    result = run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "report", "feature_report"], manifest_project)
     assert "features@face skipped: corpus 'tiny_emotions' has none of video, openface" in result.stdout + result.stderr
     metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
     assert metrics["task"] == "categorical" and metrics["loss"] == "cross_entropy"
@@ -59,7 +59,7 @@ def test_audio_only_categorical_corpus_end_to_end(manifest_project):
 
 
 def test_text_audio_continuous_corpus_end_to_end(manifest_project):
-    run(["dvc", "exp", "run", "-S", "corpus=tiny_story", "report"], manifest_project)
+    run(["dvc", "exp", "run", "-S", "corpus=tiny_story", "report", "feature_report"], manifest_project)
     metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
     assert set(k for k, v in metrics.items() if isinstance(v, dict)) == {"valence", "arousal"}
     assert all(-1 <= metrics[d]["ccc"] <= 1 and "human_baseline_ccc" in metrics[d] for d in ("valence", "arousal"))

@@ -77,6 +77,9 @@ def test_repro_writes_sane_outputs(project):
     assert (project / "reports/train_history.csv").read_text().count("\n") >= 2
     report = (project / "reports/report.md").read_text()
     assert all(f"| {run} |" in report or f"- `{run}` (" in report for run in BENCHMARK_RUNS)
+    drawn = json.loads((project / "reports/plots/report/figures.json").read_text())["figures"]
+    assert drawn == sorted(p.name for p in (project / "reports/plots/report").glob("*.png"))
+    assert all(f"](plots/report/{name})" in report for name in drawn)
     emonet = json.loads((project / "reports/benchmark/emonet_lstm_ccc/metrics.json").read_text())
     assert emonet["features"] == ["glove"] and -1 <= emonet["valence"]["ccc"] <= 1
     assert emonet["valence"]["human_baseline_ccc"] == corpus["human_baseline"]["valence"]["test"]["ccc_mean"]
