@@ -27,6 +27,7 @@ from pipeline.ingest import ingest_session
 from pipeline.manifest import in_repository, validate
 from pipeline.params_check import check
 from pipeline.sessions import SPLITS
+from pipeline.text_only import WORD_S, is_text_only
 from synthetic.latent import DIMENSIONS
 from synthetic.session import SessionSpec, SynthConfig, generate_session
 from synthetic.speech import require_espeak
@@ -141,12 +142,14 @@ def manifest_corpus(name: str, spec: dict, workers: int) -> dict:
     then converts its sessions (in parallel)."""
     valid = validate(name, spec)
     sample_rate, video_fps = int(spec.get("sample_rate", 16000)), float(spec.get("video_fps", 25))
+    word_s = float(spec.get("text_word_s", WORD_S))
     entries = build_sessions(ingest_session, {f"session {s.id} (row {s.row})": (s, valid, layout.CORPUS, sample_rate,
-                                                                              video_fps) for s in valid.sessions},
-                             "ingesting sessions", workers)
+                                                                              video_fps, word_s)
+                                              for s in valid.sessions}, "ingesting sessions", workers)
     declaration = valid.declaration
+    text = "words" in valid.modalities or is_text_only(valid.modalities)  # text only: segments' text or transcript
     modalities = [m for m in ("audio", "video", "transcript", "openface") if m in valid.modalities or
-                  (m == "transcript" and "words" in valid.modalities)]
+                  (m == "transcript" and text)]
     return {"corpus": name, "source": "manifest", "manifest": in_repository(declaration.sessions_file),
             "task": declaration.task, "classes": declaration.classes, "sample_rate": sample_rate,
             "video_fps": video_fps, "dimensions": declaration.dimensions, "modalities": modalities,

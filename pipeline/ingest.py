@@ -24,6 +24,7 @@ from scipy.signal import resample_poly
 from features.file_hash import file_sha256
 from metrics.regression import leave_one_out_ccc
 from pipeline.manifest import ManifestSession, ValidManifest, in_repository
+from pipeline.text_only import WORD_S, is_text_only, write_text_session
 
 
 def convert_audio(source: Path, target: Path, sample_rate: int) -> None:
@@ -82,8 +83,9 @@ def source_record(path: Path, as_written: str) -> dict:
 
 
 def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path, sample_rate: int,
-                   video_fps: float) -> dict:
-    """Writes one session under root/sessions/<id>/ and returns its manifest entry."""
+                   video_fps: float, word_s: float = WORD_S) -> dict:
+    """Writes one session under root/sessions/<id>/ and returns its manifest entry; a text-only
+    session's words, sentences and labels go on the positional time axis of `word_s` per word."""
     folder = root / "sessions" / session.id
     folder.mkdir(parents=True, exist_ok=True)
     relative = Path("sessions") / session.id
@@ -91,15 +93,31 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
              "duration_s": round(session.duration_s, 4), "manifest_row": session.row,
              "sources": {kind: [source_record(path, text) for path, text in zip(paths, session.written[kind])]
                          for kind, paths in session.files.items()}}
+    if "transcript" in session.files:
+        shutil.copyfile(session.files["transcript"][0], folder / "transcript.txt")
+        entry["transcript"] = str(relative / "transcript.txt")
+    if is_text_only(session.files):
+        written = write_text_session(session.files, folder, manifest.declaration.dimensions, word_s)
+        entry.update({kind: str(relative / name) for kind, name in written.items()}, text_word_s=word_s)
+    else:
+        entry.update(ingest_recording(session, manifest, folder, relative, sample_rate, video_fps))
+    if session.label is not None:
+        entry["class"] = session.label
+    if session.group is not None:
+        entry["group"] = session.group
+    return entry
+
+
+def ingest_recording(session: ManifestSession, manifest: ValidManifest, folder: Path, relative: Path,
+                     sample_rate: int, video_fps: float) -> dict:
+    """A recorded session's media, timings and labels, converted or copied; their manifest entries."""
+    entry = {}
     if "audio" in session.files:
         convert_audio(session.files["audio"][0], folder / "audio.wav", sample_rate)
         entry["audio"] = str(relative / "audio.wav")
     if "video" in session.files:
         convert_video(session.files["video"][0], folder / "video.mp4", video_fps)
         entry["video"] = str(relative / "video.mp4")
-    if "transcript" in session.files:
-        shutil.copyfile(session.files["transcript"][0], folder / "transcript.txt")
-        entry["transcript"] = str(relative / "transcript.txt")
     if "words" in session.files:
         pd.read_csv(session.files["words"][0])[["word", "start", "end"]].to_csv(folder / "words.csv", index=False)
         entry["words"] = str(relative / "words.csv")
@@ -114,8 +132,4 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
         entry["gold"] = str(relative / "gold.csv")
         if (folder / "ratings.csv").exists():
             entry["ratings"] = str(relative / "ratings.csv")
-    if session.label is not None:
-        entry["class"] = session.label
-    if session.group is not None:
-        entry["group"] = session.group
     return entry

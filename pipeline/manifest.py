@@ -15,7 +15,9 @@ leave-one-out agreement the human baseline). `segments` is a CSV of start, end a
 value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x CSV (the
 format AVEC ships): the face stage reads it instead of decoding video. `class` is one of
 `classes`. `group` (optional) is the speaker's group, e.g. culture or language: metrics
-are also reported per group; a speaker has one group. See README.
+are also reported per group; a speaker has one group. A row with neither audio nor video
+is a text-only session (pipeline/text_only.py): its `segments` carry a `text` column and no
+times, or its `transcript` is labelled by `class`. See README.
 
 `validate` reports every problem at once (files, media lengths, contents, modalities and
 splits), each naming the file and the CSV row (row 1 = the first session, the line after
@@ -32,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from pipeline import text_only
 from pipeline.manifest_files import CONTENT_CHECKS, read_table
 from pipeline.media_probe import audio_duration, video_duration
 from pipeline.splits import assign_splits, split_rule
@@ -174,17 +177,32 @@ def identity_problems(row: pd.Series, seen_ids: dict[str, int]) -> list[str]:
     return found
 
 
+def text_only_problems(row: pd.Series, declaration: Declaration) -> list[str]:
+    """A session with neither audio nor video: text on a positional time axis (pipeline/text_only.py)."""
+    if not cell(row, "transcript") and not cell(row, "segments"):
+        return ["has no audio, no video and no text (`transcript` or `segments` with a text column)"]
+    found = [f"a text-only session has no time axis for `{kind}`" + (": give each sentence's values in `segments`"
+                                                                      if kind == "labels" else "")
+             for kind in ("labels", "words", "openface") if cell(row, kind)]
+    if declaration.task == "continuous" and not cell(row, "segments"):
+        found.append("a text-only session of a continuous corpus gives its sentences and their values in `segments`")
+    if cell(row, "transcript") and cell(row, "segments"):
+        found.append("a text-only session gives its text once: `transcript` or the `text` of `segments`")
+    return found
+
+
 def task_problems(row: pd.Series, declaration: Declaration) -> list[str]:
     found, label = [], cell(row, "class")
-    if not cell(row, "audio") and not cell(row, "video"):
-        found.append("has neither audio nor video")
-    if cell(row, "transcript") and not cell(row, "words") and not cell(row, "audio"):
+    text_only = not cell(row, "audio") and not cell(row, "video")
+    if text_only:
+        found += text_only_problems(row, declaration)
+    elif cell(row, "transcript") and not cell(row, "words") and not cell(row, "audio"):
         found.append("a plain transcript is aligned to the audio, and this session has none (give `words`)")
     if declaration.task == "categorical" and not label:
         found.append("empty class (the task is categorical)")
     elif declaration.task == "categorical" and label not in declaration.classes:
         found.append(f"unknown class {label!r} (classes: {', '.join(declaration.classes)})")
-    if declaration.task == "continuous" and not cell(row, "labels"):
+    if declaration.task == "continuous" and not cell(row, "labels") and not text_only:
         found.append("no labels file (the task is continuous)")
     return found
 
@@ -229,6 +247,8 @@ def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, see
                           f"corpora.{valid.folder.name}.av_tolerance_s")
     if mismatch:
         problems.append(Problem(csv_name, number, mismatch))
+    if not cell(row, "audio") and not cell(row, "video"):  # text only: positions instead of a clock
+        problems += text_session_problems(session, valid.declaration, spec)
     if lengths:  # contents are checked against the media's length (audio's, when there is audio)
         session.duration_s = lengths.get("audio", lengths.get("video"))
         for kind, check in CONTENT_CHECKS.items():
@@ -236,6 +256,22 @@ def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, see
                 problems += [Problem(shown(path), number, m)
                              for m in check(path, session.duration_s, valid.declaration.dimensions)]
     return session, problems
+
+
+def text_session_problems(session: ManifestSession, declaration: Declaration, spec: dict) -> list[Problem]:
+    """A text-only session's files, checked; sets its duration on the positional time axis."""
+    found = []
+    for kind, check in (("transcript", CONTENT_CHECKS["transcript"]), ("segments", None)):
+        for path in session.files.get(kind, []):
+            messages = (check(path, 0.0, declaration.dimensions) if check else
+                        text_only.check_text_segments(path, declaration.dimensions, declaration.task == "continuous"))
+            found += [Problem(shown(path), session.row, m) for m in messages]
+    if not found and ({"transcript", "segments"} & set(session.files)):
+        session.duration_s = text_only.duration_s(session.files, float(spec.get("text_word_s", text_only.WORD_S)))
+        if session.duration_s == 0:
+            text = session.files.get("transcript", session.files.get("segments"))[0]
+            found.append(Problem(shown(text), session.row, "holds no word"))
+    return found
 
 
 def modality_problems(table: pd.DataFrame, csv_name: str) -> tuple[list[str], list[Problem]]:

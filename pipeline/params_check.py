@@ -97,7 +97,8 @@ SYNTHETIC_CORPUS: Schema = {"source": one_of("synthetic"), "speakers": integer(3
                                                    lambda v, g: _speaker_counts_fit(v, g.get("speakers")))}
 MANIFEST_CORPUS: Schema = {"source": one_of("manifest"), "split": optional(ANY),  # see split_rule_problems
                            "sample_rate": optional(SAMPLE_RATE), "video_fps": optional(number(above=0)),
-                           "allow_outside_root": optional(flag()), "workers": WORKERS}
+                           "allow_outside_root": optional(flag()), "workers": WORKERS,
+                           "text_word_s": optional(number(above=0))}  # text-only sessions: pipeline/text_only.py
 SPLIT_RULE: dict[str, Schema] = {
     "speaker_ratio": {"rule": one_of(*SPLIT_RULES), "dev": optional(number(above=0, high=0.5)),
                       "test": optional(number(above=0, high=0.5)), "seed": optional(integer(0))},

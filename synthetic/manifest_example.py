@@ -7,6 +7,9 @@ pipeline/manifest.py, and the corpora the tests run the DAG on (no third-party d
 - `continuous`: audio + plain transcripts + valence/arousal tracks from two annotators
   at different rates (10 Hz and 4 Hz). Valence follows the sentiment of each sentence,
   arousal its speaking rate.
+- `text`: text only (no audio, no video): per-session sentences with their valence and arousal
+  in a segments CSV (`text,valence,arousal`). Valence follows the sentence's sentiment, arousal
+  the clause appended to it (an excited or a calm one), so both are in the words.
 
 Run:  python -m synthetic.manifest_example categorical corpora/my_example
       (then add `my_example: {source: manifest}` under `corpora` in params.yaml)
@@ -29,6 +32,8 @@ SENTENCES = ("the meeting starts after lunch", "we walked home along the river",
              "they painted the kitchen again")
 POSITIVE = ("what a wonderful happy day", "i love this great gift", "the party was fun and lovely")
 NEGATIVE = ("this is a terrible awful mess", "i hate the sad cold rain", "the news was bad and painful")
+AROUSING = ("and everyone shouted with excitement", "so we ran and jumped around", "and the crowd cheered loudly")
+CALM = ("and then we rested quietly", "so we sat down and slept", "and the evening was slow and still")
 VOICES = ("en-us+m1", "en-us+f2", "en-us+m3", "en-us+f4", "en-us+m2", "en-us+f1")
 
 
@@ -118,8 +123,32 @@ def write_continuous(folder: Path, speakers: int = 4, sessions_per_speaker: int 
     return folder
 
 
+def write_text(folder: Path, speakers: int = 4, sessions_per_speaker: int = 2, sentences: int = 6,
+               seed: int = 0) -> Path:
+    """Text-only sessions: a segments CSV per session, one sentence per row with its valence
+    (+-0.6 by sentiment) and arousal (+-0.6 by the appended clause)."""
+    declaration(folder, "continuous", dimensions=["valence", "arousal"])
+    (folder / "segments").mkdir(exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(speakers):
+        split = "test" if k == speakers - 1 else "dev" if k == speakers - 2 else "train"
+        for s in range(sessions_per_speaker):
+            session_id = f"writer{k + 1}_s{s + 1}"
+            positive, aroused = rng.integers(2, size=sentences).astype(bool), rng.integers(2, size=sentences)
+            table = pd.DataFrame({
+                "text": [f"{(POSITIVE if p else NEGATIVE)[rng.integers(3)]} {(AROUSING if a else CALM)[rng.integers(3)]}"
+                         for p, a in zip(positive, aroused)],
+                "valence": np.where(positive, 0.6, -0.6), "arousal": np.where(aroused, 0.6, -0.6)})
+            table.to_csv(folder / "segments" / f"{session_id}.csv", index=False)
+            rows.append({"id": session_id, "speaker": f"writer{k + 1}", "split": split,
+                         "segments": f"segments/{session_id}.csv"})
+    pd.DataFrame(rows).to_csv(folder / "sessions.csv", index=False)
+    return folder
+
+
 if __name__ == "__main__":
-    kinds = {"categorical": write_categorical, "continuous": write_continuous}
+    kinds = {"categorical": write_categorical, "continuous": write_continuous, "text": write_text}
     if len(sys.argv) != 3 or sys.argv[1] not in kinds:
-        sys.exit("usage: python -m synthetic.manifest_example categorical|continuous FOLDER")
+        sys.exit("usage: python -m synthetic.manifest_example categorical|continuous|text FOLDER")
     print(kinds[sys.argv[1]](Path(sys.argv[2])))

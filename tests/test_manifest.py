@@ -246,7 +246,9 @@ def test_missing_modality_in_one_row_and_no_media(corpus_dir):
     edit_rows(corpus_dir, change)
     found = [str(p) for p in problems_of()]
     assert any("row 2: no video while other sessions have it" in p for p in found), found
-    assert any("row 3: has neither audio nor video" in p for p in found), found
+    # with neither, row 3 reads as text only, where labels have no time axis
+    assert any("row 3: no audio while other sessions have it" in p for p in found), found
+    assert any("row 3: a text-only session has no time axis for `labels`" in p for p in found), found
 
 
 def test_speaker_independent_split_rules(corpus_dir):
