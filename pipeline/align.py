@@ -19,16 +19,14 @@ word lists and a report that says the stage was skipped.
 import json
 import logging
 import time
-from concurrent.futures import as_completed
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from alignment.aligner import Aligner
 from alignment.text import normalise_transcript
 from features.audio_io import load_audio
-from features.worker_pool import worker_pool
+from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
@@ -104,18 +102,10 @@ def main() -> None:
                                                       indent=2) + "\n")
         log.warning("align skipped: %s", reason)
         return
-    began, results, failures = time.perf_counter(), {}, {}
-    with worker_pool(int(cfg["workers"])) as pool:
-        futures = {pool.submit(align_session, s, cfg): s for s in corpus.sessions}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="aligning", unit="session"):
-            session = futures[future]
-            try:
-                results[session.id] = future.result()
-            except (RuntimeError, ValueError, FileNotFoundError) as err:
-                failures[session.id] = str(err)
-    if failures:
-        raise RuntimeError(f"align: {len(failures)} sessions failed:\n" +
-                           "\n".join(f"  {msg}" for _, msg in sorted(failures.items())))
+    began = time.perf_counter()
+    # failures the aligner reports (no speech, unknown words, a missing file) are listed per session
+    results = map_sessions(align_session, {s.id: (s, cfg) for s in corpus.sessions}, int(cfg["workers"]), "align",
+                           errors=(RuntimeError, ValueError, FileNotFoundError))
     for session_id, table in results.items():
         table.to_csv(out / f"{session_id}.csv", index=False)
     report = alignment_report(results, corpus.sessions)

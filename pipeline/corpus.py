@@ -15,12 +15,10 @@ import json
 import logging
 import os
 from collections import Counter
-from concurrent.futures import as_completed
 
 import numpy as np
-from tqdm import tqdm
 
-from features.worker_pool import worker_pool
+from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, require, section, run_stage
 from pipeline.ingest import ingest_session
@@ -75,17 +73,9 @@ def synthetic_specs(seed: int, spec: dict) -> list[SessionSpec]:
 
 def build_sessions(build, jobs: dict[str, tuple], desc: str, workers: int) -> list[dict]:
     """build(*args) for every job, in parallel; manifest entries in job order. A failure
-    stops the stage naming the job (its session)."""
+    stops the stage naming each failed job (its session)."""
     layout.CORPUS.mkdir(parents=True, exist_ok=True)
-    entries = {}
-    with worker_pool(workers) as pool:
-        futures = {pool.submit(build, *args): name for name, args in jobs.items()}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="session"):
-            try:
-                entries[futures[future]] = future.result()
-            except Exception as err:
-                raise RuntimeError(f"{futures[future]}: {err}") from err
-    return [entries[name] for name in jobs]
+    return list(map_sessions(build, jobs, workers, desc).values())
 
 
 def generate_corpus(specs: list[SessionSpec], cfg: SynthConfig, workers: int) -> list[dict]:

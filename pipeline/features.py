@@ -33,16 +33,14 @@ import json
 import logging
 import sys
 import time
-from concurrent.futures import as_completed
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from features import Extracted
 from features.registry import extractor_module
-from features.worker_pool import worker_pool
+from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import FeatureCache, extractor_inputs
@@ -152,7 +150,7 @@ def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitt
     name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     hash_of_config = config_hash(cfg)
     counts: dict[str, dict[str, int]] = {}
-    failures, shape, reused = {}, None, set()
+    shape, reused = None, set()
 
     def collect(session, result: Extracted) -> None:
         nonlocal shape
@@ -178,22 +176,16 @@ def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitt
         log.info("%s: %d of %d sessions unchanged (from %s)", stage.name, len(reused), len(corpus.sessions),
                  cache.root)
     if pending:
-        with worker_pool(min(int(cfg.get("workers", 1)), len(pending))) as pool:
-            futures = {pool.submit(extract_session, name, s, w, cfg, fitted): (s, key)
-                       for s, w, key in pending.values()}
-            for future in tqdm(as_completed(futures), total=len(futures), desc=stage.name, unit="session"):
-                session, key = futures[future]
-                try:
-                    result = future.result()
-                except Exception as err:
-                    failures[session.id] = str(err)
-                    continue
-                entry = cache.store(session, key, result, hash_of_config)
-                write_session(out, session.id, result, entry)
-                collect(session, result)
-    if failures:
-        listing = "\n".join(f"  {sid}: {msg}" for sid, msg in sorted(failures.items()))
-        raise RuntimeError(f"{stage.name}: {len(failures)} of {len(corpus.sessions)} sessions failed:\n{listing}")
+        def store(session_id: str, result) -> None:  # as each session arrives: a kill keeps what is done
+            session, _, key = pending[session_id]
+            entry = cache.store(session, key, result, hash_of_config)
+            write_session(out, session_id, result, entry)
+            collect(session, result)
+
+        jobs = {sid: (name, s, w, cfg, fitted) for sid, (s, w, key) in pending.items()}
+        # failures counted against the whole corpus, the cached sessions included
+        map_sessions(extract_session, jobs, int(cfg.get("workers", 1)), stage.name, each=store,
+                     total=len(corpus.sessions))
     # sessions arrive in completion order: sort, so the same inputs always give the same meta.json
     counts = {split: dict(sorted(c.items())) for split, c in sorted(counts.items())}
     return counts, shape, reused

@@ -22,16 +22,14 @@ recognised words with `config: {words: recognised}` (params `unit_features`, e.g
 import json
 import logging
 import time
-from concurrent.futures import as_completed
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from alignment.recogniser import Recogniser, WordErrors, word_errors
 from features.audio_io import load_audio
 from features.session_words import aligned_words
-from features.worker_pool import worker_pool
+from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
@@ -88,18 +86,9 @@ def main() -> None:
                                                         indent=2) + "\n")
         log.warning("recognise skipped: %s", reason)
         return
-    began, results, failures = time.perf_counter(), {}, {}
-    with worker_pool(int(cfg["workers"])) as pool:
-        futures = {pool.submit(recognise_session, s, cfg): s for s in corpus.sessions}
-        for future in tqdm(as_completed(futures), total=len(futures), desc="recognising", unit="session"):
-            session = futures[future]
-            try:
-                results[session.id] = future.result()
-            except (RuntimeError, ValueError, FileNotFoundError) as err:
-                failures[session.id] = str(err)
-    if failures:
-        raise RuntimeError(f"recognise: {len(failures)} sessions failed:\n" +
-                           "\n".join(f"  {msg}" for _, msg in sorted(failures.items())))
+    began = time.perf_counter()
+    results = map_sessions(recognise_session, {s.id: (s, cfg) for s in corpus.sessions}, int(cfg["workers"]),
+                           "recognise", errors=(RuntimeError, ValueError, FileNotFoundError))
     for session_id, table in results.items():
         table.to_csv(out / f"{session_id}.csv", index=False, float_format="%.2f")
     report = recognition_report(results, corpus.sessions)

@@ -70,3 +70,27 @@ def test_no_process_pool_is_made_without_the_helper():
             if path.name != "worker_pool.py" and ("ProcessPoolExecutor(" in text or ".Pool(" in text):
                 offenders.append(str(path.relative_to(REPO)))
     assert offenders == []
+
+
+def reciprocal(x: float) -> float:
+    if x == 0:
+        raise ValueError("zero has no reciprocal")
+    return 1 / x
+
+
+def test_map_sessions_runs_every_job_and_lists_every_failure_by_name():
+    from features.worker_pool import map_sessions
+
+    seen = []
+    assert map_sessions(reciprocal, {"b": (4.0,), "a": (2.0,)}, 2, "demo",
+                        each=lambda name, r: seen.append((name, r))) == {"b": 0.25, "a": 0.5}  # job order
+    assert sorted(seen) == [("a", 0.5), ("b", 0.25)]
+    seen.clear()
+    jobs = {"s3": (0.0,), "s1": (1.0,), "s2": (0.0,)}
+    with pytest.raises(RuntimeError) as caught:
+        map_sessions(reciprocal, jobs, 2, "demo", each=lambda name, r: seen.append(name), total=5)
+    assert str(caught.value) == ("demo: 2 of 5 sessions failed:\n  s2: zero has no reciprocal\n"
+                                 "  s3: zero has no reciprocal")
+    assert seen == ["s1"]  # the session that worked was still handed on
+    with pytest.raises(ZeroDivisionError):  # an error outside `errors` is not a session's failure
+        map_sessions(divmod, {"x": (1, 0)}, 1, "demo", errors=(ValueError,))

@@ -81,6 +81,10 @@ class Task:
         return {"task": self.name, "targets": self.targets, "loss": self.loss_name,
                 **({"reference": self.reference} if self.reference else {})}
 
+    # dotted paths into a metrics.json (a `{target}` is each top-level target with these keys): the
+    # scores a golden file pins (benchmarks/golden.py)
+    golden_paths: tuple[str, ...] = ()
+
     def prediction_columns(self, pred: np.ndarray, gold: np.ndarray) -> dict:
         columns = {}
         for j, target in enumerate(self.targets):
@@ -125,6 +129,8 @@ class ContinuousTracks(Task):
     @staticmethod
     def headline(metrics: dict) -> str:
         return ", ".join(f"{t} CCC {v['ccc']:.3f}" for t, v in metrics.items() if isinstance(v, dict) and "ccc" in v)
+
+    golden_paths = ("{target}.ccc",)
 
 
 class Categorical(Task):
@@ -188,6 +194,8 @@ class Categorical(Task):
         majority = f", majority-class WA {c['majority_class_wa']:.3f}" if "majority_class_wa" in c else ""
         return f"test WA {c['wa']:.3f}, UA {c['ua']:.3f} (chance UA {c['chance_ua']:.3f}{majority})"
 
+    golden_paths = ("class.wa", "class.ua")
+
 
 def inverse_frequency_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Class weights proportional to 1 / train frequency, scaled to mean 1 over the classes seen
@@ -242,6 +250,8 @@ class EmotionIntensity(Task):
         return (f"test MAE {o['mae']:.3f}{reference}, binary acc {o['binary_acc']:.3f}, "
                 f"4-class acc {o['four_class_acc']:.3f}, mean r {o['pcc_mean']:.3f}")
 
+    golden_paths = ("overall.mae", "overall.pcc_mean")
+
 
 class UtteranceDimensions(Task):
     """One value per unit and dimension (e.g. a sentence's valence and arousal). A CCC loss is
@@ -266,6 +276,7 @@ class UtteranceDimensions(Task):
                     "mae": _r(mae(pred[:, j], gold[:, j]))} for j, t in enumerate(self.targets)}
 
     headline = ContinuousTracks.headline
+    golden_paths = ContinuousTracks.golden_paths
 
 
 TASKS = {t.name: t for t in (ContinuousTracks, Categorical, EmotionIntensity, UtteranceDimensions)}
@@ -275,6 +286,20 @@ DEFAULT_LOSS = {"categorical": "cross_entropy", "intensity": "mae"}  # the only 
 def headline(metrics: dict) -> str:
     """One log line of a metrics.json's main test scores."""
     return TASKS[metrics["task"]].headline(metrics)
+
+
+def golden_metrics(metrics: dict) -> dict[str, float]:
+    """The task's headline scores of a metrics.json, by dotted path (e.g. `valence.ccc`,
+    `class.ua`, `overall.mae`): what benchmarks/golden.py pins."""
+    found = {}
+    for path in TASKS[metrics["task"]].golden_paths:
+        targets = ([t for t, v in metrics.items() if isinstance(v, dict) and path.split(".")[1] in v and t != "groups"]
+                   if path.startswith("{target}.") else [None])
+        for target in targets:
+            key = path.format(target=target)
+            head, leaf = key.split(".")
+            found[key] = float(metrics[head][leaf])
+    return found
 
 
 def make_task(task: str, targets: list[str], loss: str | None = None, classes: list[str] | None = None,
