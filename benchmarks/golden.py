@@ -32,8 +32,9 @@ from training.tasks import golden_metrics
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REPORTS = Path("reports")
 MAIN_RUN = "model"  # the golden entry of reports/metrics.json (params `model`)
-# a suite run whose experiments are this run over seeds, for the seed sd of its band
-SD_FROM = {"williams_blstm_trimodal": "williams/blstm_avt"}
+# per corpus: a suite run whose experiments are this run over seeds, for the seed sd of its band
+# (reports/suites/ holds the default corpus's suites)
+SD_FROM = {"default": {"williams_blstm_trimodal": "williams/blstm_avt"}, "tiny": {}}
 FLOOR = {"default": 0.02, "tiny": 0.05}  # a trained score may move this much on another CPU or torch build
 
 
@@ -41,10 +42,12 @@ def metrics_file(run: str) -> Path:
     return REPORTS / "metrics.json" if run == MAIN_RUN else REPORTS / "benchmark" / run / "metrics.json"
 
 
-def present_runs() -> list[str]:
-    runs = [MAIN_RUN] if metrics_file(MAIN_RUN).exists() else []
-    folder = REPORTS / "benchmark"
-    return runs + sorted(p.parent.name for p in folder.glob("*/metrics.json")) if folder.is_dir() else runs
+def dag_runs() -> list[str]:
+    """The `model` run and every benchmark run of params.yaml (what this DAG writes: reports/
+    may hold other runs' folders from before)."""
+    from pipeline.config import load_params
+
+    return [MAIN_RUN, *sorted((load_params().get("benchmark") or {}))]
 
 
 def seed_sd(sd_from: str | None, metric: str) -> float | None:
@@ -74,7 +77,8 @@ def write(corpus: str) -> Path:
     path = GOLDEN / f"{corpus}.yaml"
     old = yaml.safe_load(path.read_text())["runs"] if path.exists() else {}
     floor = FLOOR[corpus]
-    runs = {run: pin(run, floor, (old.get(run) or {}).get("sd_from") or SD_FROM.get(run)) for run in present_runs()}
+    runs = {run: pin(run, floor, (old.get(run) or {}).get("sd_from") or SD_FROM[corpus].get(run))
+            for run in dag_runs()}
     header = (f"# Golden results on the `{corpus}` corpus: python -m benchmarks.golden check {corpus}\n"
               f"# band = max(2 x seed sd, floor {floor}); written by `python -m benchmarks.golden write {corpus}`.\n"
               "# Change a value only in a commit that says why the number moved.\n")

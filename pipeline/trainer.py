@@ -37,6 +37,7 @@ from pipeline.model_inputs import DEFAULT_INPUT, model_inputs
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
                                 load_task, normalise, pick_device, predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
+from training.classical import fit_classical
 from training.init_from import initialise_networks
 from training.tasks import Task, best_epoch, improved, make_task
 
@@ -287,13 +288,19 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     model = model.to(device)
     if task.logits and getattr(model, "uses_teacher_forcing", False):
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
-    optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
-    # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
-    chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
-    log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
-             len(data.train), len(data.dev), f"chunks of {chunk} units" if chunk else "whole sessions",
-             task.loss_name, control)
-    state = run_epochs(spec.name, model, optimiser, data, cfg, rng, device, progress_file(progress, data.key), chunk)
+    if getattr(model, "fitted_by_scikit_learn", False):  # a grid of fits, not epochs (models/classical.py)
+        model, device = model.cpu(), torch.device("cpu")
+        state = fit_classical(spec.name, model, task, data.train, data.dev,
+                              lambda m: predict_split(m, data.dev, device, data.independent), seed)
+    else:
+        optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
+        # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
+        chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
+        log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
+                 len(data.train), len(data.dev), f"chunks of {chunk} units" if chunk else "whole sessions",
+                 task.loss_name, control)
+        state = run_epochs(spec.name, model, optimiser, data, cfg, rng, device, progress_file(progress, data.key),
+                           chunk)
     history, best = state["history"], state["best"]
     meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": data.task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),

@@ -31,6 +31,9 @@ def reports(tmp_path, monkeypatch):
     write_json(tmp_path / "reports/benchmark/xu_text/metrics.json",
                {"task": "categorical", "class": {"wa": 0.5, "ua": 0.38, "recall": {"a": 1.0}}})
     write_json(tmp_path / "reports/benchmark/raju_eaf/metrics.json", {"skipped": "corpus has no video"})
+    write_json(tmp_path / "reports/benchmark/removed_run/metrics.json", {"task": "continuous", "valence": {"ccc": 0.3}})
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"model": "lstm", "benchmark": {
+        run: {} for run in ("williams_blstm_trimodal", "xu_text", "raju_eaf")}}))
     write_json(tmp_path / "reports/suites/williams.json",
                {"runs": {"blstm_avt": {"sd": {"overall.mae": 0.03, "overall.pcc_mean": 0.001}}}})
     return tmp_path
@@ -48,6 +51,7 @@ def test_write_pins_each_task_s_headline_scores_with_its_band(reports):
     assert runs["xu_text"]["metrics"] == {"class.wa": {"value": 0.5, "band": 0.02},
                                           "class.ua": {"value": 0.38, "band": 0.02}}
     assert runs["raju_eaf"]["skipped"] is True
+    assert "removed_run" not in runs  # a folder left from a run no longer in params.yaml
     assert golden.check("default") == []
 
 

@@ -91,6 +91,8 @@ def test_repro_writes_sane_outputs(project):
     assert sum(sentences["class"]["support"].values()) == len(segments)
     assert sentences["class"]["support"] == segments["class"].value_counts().to_dict() | {
         c: 0 for c in sentences["class"]["support"] if c not in set(segments["class"])}
+    svm = json.loads((project / "reports/benchmark/svm_sentences_class/metrics.json").read_text())
+    assert svm["model"] == "svm" and svm["windows"] == len(segments) and 0 <= svm["class"]["ua"] <= 1
     williams = json.loads((project / "reports/benchmark/williams_blstm_trimodal/metrics.json").read_text())
     assert williams["unit"] == "sentences" and williams["task"] == "intensity" and williams["windows"] == len(segments)
     assert set(williams["features"]) == {"face", "glove"}  # face frames and GloVe per word
@@ -103,6 +105,9 @@ def test_repro_writes_sane_outputs(project):
     assert folds["windows"] == sum(f["windows"] for f in folds["folds"]) == len(all_segments)  # each tested once
     assert 0 <= folds["class"]["ua"] <= 1 and "ua" in folds["fold_mean"]["class"] and "ua" in folds["fold_sd"]["class"]
     assert "speaker 3-fold" in report
+    # the golden values of the tiny corpus (benchmarks/golden/tiny.yaml): every headline score within its band
+    golden = run([sys.executable, "-m", "benchmarks.golden", "check", "tiny"], project, check=False)
+    assert golden.returncode == 0, golden.stdout + golden.stderr
     face = features["face"]
     assert face["face_found_rate"] >= 0.95 and face["latent_pearson_r_test"]["AU12_mean~valence"] >= 0.5
 

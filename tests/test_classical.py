@@ -1,0 +1,128 @@
+"""Classical baselines (models/classical.py, training/classical.py): the linear layer predicts
+what scikit-learn predicts; the constant chosen on dev is what scikit-learn's own grid search
+over the same train/dev split chooses; the normaliser they read saw train rows only."""
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import balanced_accuracy_score, make_scorer
+from sklearn.model_selection import GridSearchCV, PredefinedSplit
+from sklearn.svm import LinearSVC, LinearSVR
+
+from metrics.regression import ccc
+from models import create_model
+from pipeline.sequences import CorpusMismatch, SessionSequence, fit_normaliser, predict
+from training.classical import chosen_value, fit_classical, unit_rows
+from training.tasks import make_task
+
+GRID = [0.0001, 0.001, 0.01, 0.1, 1.0]
+
+
+def sessions(rng, split: str, n: int, units: int, classes: int | None, shift: float = 0.0) -> list:
+    """Sessions of unit vectors whose first two features carry the label, with noise."""
+    out = []
+    for k in range(n):
+        x = rng.normal(size=(units, 6)).astype(np.float32) + shift
+        if classes:
+            y = rng.integers(classes, size=units)
+            x[:, 0] += 0.8 * y
+            x[:, 1] -= 0.5 * (y == 1)
+            y = y[:, None].astype(np.float32)
+        else:
+            y = np.stack([x[:, 0] - x[:, 1], 0.5 * x[:, 2]], axis=1) + rng.normal(scale=0.8, size=(units, 2))
+            y = y.astype(np.float32)
+        out.append(SessionSequence(f"{split}{k}", split, np.arange(units) * 0.5, x, y))
+    return out
+
+
+def outputs(model, sequences) -> tuple[np.ndarray, np.ndarray]:
+    return (np.concatenate([predict(model, s, torch.device("cpu")) for s in sequences]),
+            np.concatenate([s.y for s in sequences]))
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_svm_logits_choose_the_class_scikit_learn_predicts(classes):
+    rng = np.random.default_rng(0)
+    train = sessions(rng, "train", 6, 20, classes)
+    x, y = unit_rows(train)
+    model = create_model("svm", (6,), classes)
+    fitted = LinearSVC(C=0.1, max_iter=20000, random_state=0).fit(x, y[:, 0].astype(int))
+    model.set_classifier(fitted)
+    logits, _ = outputs(model, train)
+    np.testing.assert_array_equal(logits.argmax(axis=1), fitted.predict(x))
+
+
+def test_a_class_absent_from_train_is_never_predicted():
+    rng = np.random.default_rng(1)
+    train = sessions(rng, "train", 4, 20, 3)  # classes 0-2 of a 4-class task
+    x, y = unit_rows(train)
+    model = create_model("logreg", (6,), 4)
+    model.set_classifier(model.estimator(1.0).fit(x, y[:, 0].astype(int)))
+    logits, _ = outputs(model, train)
+    assert logits.shape[1] == 4 and (logits.argmax(axis=1) != 3).all()
+
+
+@pytest.mark.parametrize("kind", ["svr", "ridge"])
+def test_regressors_predict_what_scikit_learn_predicts(kind):
+    rng = np.random.default_rng(2)
+    train = sessions(rng, "train", 5, 30, None)
+    x, y = unit_rows(train)
+    model = create_model(kind, (6,), 2)
+    fitted = [model.estimator(1.0).fit(x, y[:, j]) for j in range(2)]
+    model.set_regressors(fitted)
+    pred, _ = outputs(model, train)
+    np.testing.assert_allclose(pred, np.stack([f.predict(x) for f in fitted], axis=1), atol=1e-4)
+
+
+def test_the_constant_chosen_on_dev_is_scikit_learn_s_grid_search_choice():
+    rng = np.random.default_rng(3)
+    train, dev = sessions(rng, "train", 8, 15, 4), sessions(rng, "dev", 3, 15, 4)
+    task = make_task("categorical", ["class"], None, ["a", "b", "c", "d"])
+    model = create_model("svm", (6,), 4, grid=GRID)
+    state = fit_classical("svm", model, task, train, dev, lambda m: outputs(m, dev), seed=0)
+    ours = chosen_value(state["history"], task.maximise)
+    (xt, yt), (xd, yd) = unit_rows(train), unit_rows(dev)
+    search = GridSearchCV(LinearSVC(max_iter=20000, random_state=0), {"C": GRID},
+                          scoring=make_scorer(balanced_accuracy_score), refit=False,
+                          cv=PredefinedSplit([-1] * len(xt) + [0] * len(xd)))
+    search.fit(np.concatenate([xt, xd]), np.concatenate([yt, yd])[:, 0].astype(int))
+    assert ours == search.best_params_["C"]
+    # the model holds the chosen fit: its dev UA is the grid search's best score
+    logits, gold = outputs(model, dev)
+    assert balanced_accuracy_score(gold[:, 0], logits.argmax(axis=1)) == pytest.approx(search.best_score_)
+
+
+def test_svr_constant_chosen_on_dev_ccc_as_a_grid_search_would():
+    rng = np.random.default_rng(4)
+    train, dev = sessions(rng, "train", 6, 20, None), sessions(rng, "dev", 3, 20, None)
+    task = make_task("continuous", ["valence"], "mse")
+    for s in train + dev:
+        s.y = s.y[:, :1]
+    model = create_model("svr", (6,), 1, grid=GRID)
+    state = fit_classical("svr", model, task, train, dev, lambda m: outputs(m, dev), seed=0)
+    (xt, yt), (xd, yd) = unit_rows(train), unit_rows(dev)
+    search = GridSearchCV(LinearSVR(max_iter=20000, epsilon=0.0, random_state=0), {"C": GRID},
+                          scoring=make_scorer(ccc), refit=False, cv=PredefinedSplit([-1] * len(xt) + [0] * len(xd)))
+    search.fit(np.concatenate([xt, xd]), np.concatenate([yt, yd])[:, 0])
+    assert chosen_value(state["history"], task.maximise) == search.best_params_["C"]
+    assert len(state["history"]) == len(GRID) and state["history"][0]["C"] == GRID[0]
+
+
+def test_a_classifier_on_values_or_a_regressor_on_classes_is_refused():
+    rng = np.random.default_rng(5)
+    train, dev = sessions(rng, "train", 2, 5, None), sessions(rng, "dev", 1, 5, None)
+    task = make_task("continuous", ["valence", "arousal"], "ccc")
+    with pytest.raises(CorpusMismatch, match="model svm classifies, but the task is continuous: use svr or ridge"):
+        fit_classical("svm", create_model("svm", (6,), 2), task, train, dev, lambda m: outputs(m, dev), 0)
+    classes = make_task("categorical", ["class"], None, ["a", "b"])
+    with pytest.raises(CorpusMismatch, match="use svm or logreg"):
+        fit_classical("ridge", create_model("ridge", (6,), 2), classes, train, dev, lambda m: outputs(m, dev), 0)
+
+
+def test_the_features_they_read_are_standardised_on_train_rows_only():
+    rng = np.random.default_rng(6)
+    train = sessions(rng, "train", 4, 10, 2)
+    others = sessions(rng, "dev", 2, 10, 2, shift=50.0) + sessions(rng, "test", 2, 10, 2, shift=-80.0)
+    mean, std = fit_normaliser(train + others)["x"]
+    x, _ = unit_rows(train)
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(std, x.std(axis=0), rtol=1e-4)
