@@ -31,6 +31,7 @@ from pipeline.params_rules import (ANY, OPEN, Rule, Schema, device, either, flag
 
 LOSSES = ("ccc", "mse", "mae", "cross_entropy")  # training/tasks.py: each task accepts some of them
 CONTROLS = ("none", "shuffled_words")
+REFITS = ("none", "train_dev")  # train.refit: after the selection on dev, train again on train + dev
 ON_NO_FACE = ("error", "mask")
 FACE_BACKENDS = ("mediapipe", "pyfeat")
 BACKBONES = ("efficientnet_lite0", "vgg16", "alexnet", "densenet121", "densenet201", "resnet50")
@@ -77,7 +78,7 @@ DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_W
 
 TRAIN: Schema = {"epochs": integer(1), "patience": integer(1), "batch_size": integer(1),
                  "chunk_windows": integer(0), "lr": number(above=0), "seed": integer(0), "device": device(),
-                 "control": one_of(*CONTROLS)}
+                 "control": one_of(*CONTROLS), "refit": optional(one_of(*REFITS))}
 TRAIN_OVERRIDES = Rule(lambda g: f"a mapping of train settings ({', '.join(TRAIN)}) to values the train group accepts",
                        lambda v, g: isinstance(v, dict) and all(k in TRAIN and TRAIN[k].accepts(x, v)
                                                                 for k, x in v.items()))

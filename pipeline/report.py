@@ -37,7 +37,10 @@ def other_runs_table(runs: list[dict]) -> list[str]:
         if "skipped" in m:
             lines.append(f"- `{m['run']}` ({m['model']}): skipped: {m['skipped']}")
         elif m.get("task", "continuous") != "continuous":
-            lines.append(f"- `{m['run']}` ({m['model']}): {headline(m)} over {m['windows']} test units")
+            refit = m.get("refit")  # which protocol made the number: the selected setting retrained on train+dev
+            protocol = (f" (refit on train+dev: {', '.join(f'{k} {v:g}' for k, v in refit.items() if k != 'on')})"
+                        if refit else "")
+            lines.append(f"- `{m['run']}` ({m['model']}): {headline(m)} over {m['windows']} test units{protocol}")
     return lines
 
 

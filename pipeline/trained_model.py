@@ -81,6 +81,8 @@ def scored(p: TestPredictions, human: dict | None) -> tuple[dict, pd.DataFrame]:
     meta = p.meta
     metrics = {"model": meta["model"], "loss": meta["loss"], "control": meta["control"],
                "features": meta["features"], "unit": meta["unit"], "split": "test", "task": p.task.name,
+               # refit on train+dev: the setting chosen on dev (epochs or a constant), trained again
+               **({"refit": {k: v for k, v in meta["refit"].items() if k != "sessions"}} if meta.get("refit") else {}),
                **scores(p.pred, p.gold, p.ids, human)}
     if by_group := per_group(scores, p.groups, p.pred, p.gold, p.ids):
         metrics["groups"] = by_group  # the human baseline is per split, not per group: not repeated here

@@ -37,7 +37,7 @@ from pipeline.model_inputs import DEFAULT_INPUT, model_inputs
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
                                 load_task, normalise, pick_device, predict, require_features, run_model)
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
-from training.classical import fit_classical
+from training.classical import chosen_value, fit_classical, fit_once, unit_rows
 from training.init_from import initialise_networks
 from training.tasks import Task, best_epoch, improved, make_task
 
@@ -204,13 +204,19 @@ def assign_splits(sequences: list[SessionSequence], split_of: dict[str, str]) ->
 
 
 def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generator, device,
-                  split_of: dict[str, str] | None = None) -> TrainingData:
+                  split_of: dict[str, str] | None = None, merge_dev: bool = False) -> TrainingData:
+    """The run's sessions, normalised with its train split's statistics; `merge_dev`: the dev
+    sessions join the train split (a refit on train+dev: the normaliser sees both, dev is empty)."""
     sequences = load_sequences(spec.features, spec.targets, spec.unit)
     if split_of:
         assign_splits(sequences, split_of)
     train = [s for s in sequences if s.split == "train"]
     dev = [s for s in sequences if s.split == "dev"]
     require(bool(train) and bool(dev), "the corpus needs sessions in both the train and dev splits")
+    if merge_dev:
+        for s in dev:
+            s.split = "train"
+        train, dev = train + dev, []
     key = run_key(spec, cfg, seed, sequences, device)  # before the sequences are shuffled or normalised
     if cfg.get("control", "none") == "shuffled_words":
         shuffle_words_across_sessions(rng, train)
@@ -224,11 +230,28 @@ def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generato
                         task_info, task)
 
 
+def train_epoch(model, optimiser, task: Task, sequences: list[SessionSequence], chunk: int, batch_size: int,
+                rng: np.random.Generator, device) -> float:
+    """One pass over `sequences` in shuffled mini-batches; the mean training loss."""
+    model.train()
+    teacher_forcing, losses = getattr(model, "uses_teacher_forcing", False), []
+    for xs, masks, ys in training_batches(rng, sequences, chunk, batch_size):
+        x = {k: torch.from_numpy(v).to(device) for k, v in xs.items()}
+        mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
+        y = torch.from_numpy(ys).to(device)
+        loss = task.loss(run_model(model, x, mask, teacher=y if teacher_forcing else None), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
+
+
 def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: np.random.Generator, device,
                progress: Path | None, chunk: int) -> dict:
     """The epoch loop with early stopping on the dev score, resumed from `progress` when it holds
     this run's state; returns the state: best weights and score, history, whether it stopped."""
-    task, teacher_forcing = data.task, getattr(model, "uses_teacher_forcing", False)
+    task = data.task
     state = {"best_state": None, "best": None, "stale": 0, "history": [], "stopped": False}
     done = 0
     resumed = load_progress(progress, data.key, int(cfg["epochs"]), model, optimiser, rng)
@@ -238,20 +261,10 @@ def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: 
     epochs = range(done + 1, 1 + (done if state["stopped"] else int(cfg["epochs"])))
     for epoch in (bar := tqdm(epochs, desc=f"train {name}", unit="epoch", initial=done,
                               total=int(cfg["epochs"]))):
-        model.train()
-        losses = []
-        for xs, masks, ys in training_batches(rng, data.train, chunk, int(cfg["batch_size"])):
-            x = {k: torch.from_numpy(v).to(device) for k, v in xs.items()}
-            mask = {k: torch.from_numpy(v).to(device) for k, v in masks.items()}
-            y = torch.from_numpy(ys).to(device)
-            loss = task.loss(run_model(model, x, mask, teacher=y if teacher_forcing else None), y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
+        loss = train_epoch(model, optimiser, task, data.train, chunk, int(cfg["batch_size"]), rng, device)
         scores = task.dev_scores(*predict_split(model, data.dev, device, data.independent))
-        state["history"].append({"epoch": epoch, "train_loss": float(np.mean(losses)), **scores})
-        bar.set_postfix(loss=f"{np.mean(losses):.3f}", dev=f"{scores['dev_score']:.3f}")
+        state["history"].append({"epoch": epoch, "train_loss": loss, **scores})
+        bar.set_postfix(loss=f"{loss:.3f}", dev=f"{scores['dev_score']:.3f}")
         if improved(scores["dev_score"], state["best"], task.maximise):
             state["best"], state["stale"] = scores["dev_score"], 0
             state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -266,6 +279,33 @@ def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: 
     return state
 
 
+def refit_on_train_dev(spec: ModelSpec, cfg: dict, seed: int, device, split_of: dict[str, str] | None,
+                       selected: dict) -> tuple:
+    """A new model with the setting chosen on dev (`selected`: the selection's state), trained on
+    train + dev with no early stopping: the best epoch count (neural), or the chosen constant
+    (classical). Returns (model, normaliser, task, what the checkpoint records of the refit)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    data = training_data(spec, cfg, seed, rng, device, split_of, merge_dev=True)
+    model = create_model(spec.name, data.input_shape, data.task.n_outputs, **spec.hparams)
+    if getattr(model, "fitted_by_scikit_learn", False):
+        value = chosen_value(selected["history"], data.task.maximise)
+        fit_once(model, value, *unit_rows(data.train), data.task, seed)
+        setting = {model.grid_param: value}
+    else:
+        if spec.init_from:
+            initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
+        model = model.to(device)
+        optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
+        chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
+        epochs = best_epoch(selected["history"], data.task.maximise)
+        for _ in tqdm(range(epochs), desc=f"refit {spec.name} on train+dev", unit="epoch"):
+            train_epoch(model, optimiser, data.task, data.train, chunk, int(cfg["batch_size"]), rng, device)
+        setting = {"epochs": epochs}
+    log.info("refit %s on train+dev (%d sessions): %s", spec.name, len(data.train), setting)
+    return model, data.norm, data.task, {"on": "train_dev", **setting, "sessions": sorted(s.id for s in data.train)}
+
+
 def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
                 progress: Path | None = None, split_of: dict[str, str] | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on the dev score; saves the best
@@ -273,7 +313,9 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     With `progress` (a folder, e.g. the scratch cache's train/), the state after every epoch
     is kept there under the run's key, and a run with the same key continues from it (an
     interrupted `train` resumes; see pipeline/train_progress.py). `split_of` (session id ->
-    split) replaces the corpus's split (a fold of pipeline/protocols.py); the checkpoint keeps it."""
+    split) replaces the corpus's split (a fold of pipeline/protocols.py); the checkpoint keeps it.
+    `train.refit: train_dev`: after the selection on dev, the checkpoint holds the same setting
+    trained again on train + dev (`refit_on_train_dev`; meta `refit` names its sessions)."""
     control = cfg.get("control", "none")
     require(control in CONTROLS, f"train.control must be one of {CONTROLS} (got {control!r})")
     torch.manual_seed(seed)
@@ -302,16 +344,20 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
         state = run_epochs(spec.name, model, optimiser, data, cfg, rng, device, progress_file(progress, data.key),
                            chunk)
     history, best = state["history"], state["best"]
+    weights, norm, refit = state["best_state"], data.norm, {}
+    if cfg.get("refit", "none") == "train_dev":  # the selected setting, trained again on train + dev
+        model, norm, task, refit = refit_on_train_dev(spec, cfg, seed, device, split_of, state)
+        weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": data.task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),
             "classes": data.task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
             "hparams": spec.hparams, **({"init_from": spec.init_from} if spec.init_from else {}), "control": control, "input_shape": data.input_shape,
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device),
-            **({"splits": split_of} if split_of else {})}
+            **({"splits": split_of} if split_of else {}), **({"refit": refit} if refit else {})}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": state["best_state"], "meta": json.dumps(meta),
+    torch.save({"state_dict": weights, "meta": json.dumps(meta),
                 "normaliser": {k: {"mean": torch.from_numpy(np.asarray(m)), "std": torch.from_numpy(np.asarray(s))}
-                               for k, (m, s) in data.norm.items()}}, checkpoint)
+                               for k, (m, s) in norm.items()}}, checkpoint)
     history_csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(history).to_csv(history_csv, index=False, float_format="%.5f")
     log.info("best dev score %.3f (%s) at epoch %d", best, "maximised" if task.maximise else "minimised",
