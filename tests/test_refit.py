@@ -9,7 +9,7 @@ from sklearn.linear_model import Ridge
 
 from pipeline.trained_model import evaluate_trained
 from pipeline.trainer import ModelSpec, train_model
-from tests.test_training_resume import CFG, SPEC, dataset  # noqa: F401  (the fixture)
+from tests.test_training_resume import CFG, SPEC
 
 SPLITS = {"a": "train", "b": "train", "c": "dev", "d": "test", "e": "test"}
 

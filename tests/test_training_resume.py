@@ -3,7 +3,6 @@ keyed by everything that shapes the run, data content included; evaluation repor
 group's metrics."""
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 
 from pipeline.trained_model import evaluate_trained
@@ -13,27 +12,6 @@ from training.tasks import make_task
 CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "seed": 7, "device": "cpu",
        "control": "none"}
 SPEC = ModelSpec("lstm", ["vec"], ["valence"], "mse", {"hidden": 8, "layers": 1, "dropout": 0.2})
-
-
-@pytest.fixture
-def dataset(tmp_path, monkeypatch):
-    """Five 30-window sessions whose label is a smoothed function of the features; the two test
-    sessions' speakers belong to two groups."""
-    monkeypatch.chdir(tmp_path)
-    rng = np.random.default_rng(0)
-    (tmp_path / "data/windows").mkdir(parents=True)
-    (tmp_path / "data/features/vec").mkdir(parents=True)
-    tables = []
-    for sid, split, group in (("a", "train", "g1"), ("b", "train", "g2"), ("c", "dev", "g1"), ("d", "test", "g1"),
-                              ("e", "test", "g2")):
-        x = rng.normal(size=(30, 5)).astype(np.float32)
-        np.save(tmp_path / f"data/features/vec/{sid}.npy", x)
-        tables.append(pd.DataFrame({"session": sid, "split": split, "group": group, "index": range(30),
-                                    "start": np.arange(30.0), "end": np.arange(30.0) + 1,
-                                    "valence": np.tanh(np.convolve(x[:, 0], np.ones(3) / 3, "same"))}))
-    pd.concat(tables).to_csv(tmp_path / "data/windows/windows.csv", index=False)
-    (tmp_path / "data/windows/task.json").write_text('{"task": "continuous", "targets": ["valence"], "classes": []}')
-    return tmp_path
 
 
 def test_interrupted_run_resumes_to_the_same_result(dataset):
