@@ -22,6 +22,7 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
         python -m pipeline.suite run tzirakis --seeds 7    # only this seed (gather lists the others missing)
         python -m pipeline.suite run williams_search --runs 'blstm_*'   # runs by shell-style pattern
+        python -m pipeline.suite gather williams --keep-earlier   # + seeds gathered before, elsewhere
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
@@ -238,13 +239,36 @@ def over_seeds(seeds: dict[str, dict]) -> dict:
             "sd": {k: round(float(np.std([f[k] for f in flat], ddof=1)), 4) if len(flat) > 1 else None for k in keys}}
 
 
-def gather(suite: dict, all_commits: bool = False) -> Path:
+def with_earlier_seeds(results: dict, earlier: dict) -> dict:
+    """Seeds this gather did not find, taken from an earlier gather of the suite (`earlier`: its
+    results file) whose experiments ran elsewhere (another machine or clone: DVC experiments
+    are local git refs): per run whose params are the same, listed under `earlier_seeds`; mean
+    and sd over all the seeds."""
+    kept = {}
+    for run, entry in results["runs"].items():
+        old = (earlier.get("runs") or {}).get(run)
+        if not old or old.get("params") != entry["params"]:
+            continue
+        extra = {seed: m for seed, m in old.get("seeds", {}).items() if seed not in entry["seeds"]}
+        if extra:
+            seeds = dict(sorted({**entry["seeds"], **extra}.items(), key=lambda item: int(item[0])))
+            results["runs"][run] = {"params": entry["params"], **over_seeds(seeds)}
+            kept[run] = sorted(extra, key=int)
+    filled = {experiment_name(results["paper"], run, int(seed)) for run, seeds in kept.items() for seed in seeds}
+    results["missing"] = [name for name in results["missing"] if name not in filled]
+    results["earlier_seeds"] = kept
+    return results
+
+
+def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -> Path:
     # the experiments of the current commit: a name may repeat on other baselines. In a git
     # worktree DVC may take another commit for HEAD; --all-commits reads every baseline
     found = experiments(json.loads(dvc("exp", "show", "--json", *(["-A"] if all_commits else [])) or "[]"))
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"
+    if keep_earlier and path.exists():
+        results = with_earlier_seeds(results, json.loads(path.read_text()))
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
@@ -295,6 +319,9 @@ def main(argv: list[str]) -> None:
                                         "all and lists the others as missing)")
     parser.add_argument("--all-commits", action="store_true",
                         help="gather: look for the experiments on every commit, not only HEAD's")
+    parser.add_argument("--keep-earlier", action="store_true",
+                        help="gather: keep the seeds of reports/suites/<paper>.json that no experiment here has "
+                             "(runs with the same params; listed under earlier_seeds)")
     args = parser.parse_args(argv)
     suite = load_suite(args.paper)
     queued = {**suite, "seeds": seed_subset(suite, args.seeds)} if args.seeds else suite
@@ -303,7 +330,7 @@ def main(argv: list[str]) -> None:
     if args.action in ("wait", "run"):
         wait(queued)
     if args.action in ("gather", "run"):
-        gather(suite, args.all_commits)
+        gather(suite, args.all_commits, args.keep_earlier)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from pipeline.config import ParamsError
-from pipeline.suite import experiment_commands, experiments, load_suite, summarise
+from pipeline.suite import experiment_commands, experiments, load_suite, summarise, with_earlier_seeds
 
 
 def write_suite(tmp_path, monkeypatch, suite: dict) -> dict:
@@ -145,6 +145,23 @@ def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_p
     assert results["runs"]["b"]["seeds"] == {} and results["runs"]["b"]["mean"] == {}
 
 
+def test_an_earlier_gather_fills_the_seeds_no_experiment_here_has(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2, 3], "runs": {"a": {"model": "lstm"},
+                                                                             "b": {"model": "blstm"}}})
+    found = experiments([{"rev": "head", "name": "main", "experiments": [
+        {"revs": [exp(f"p-a-s{s}", "Success", {"valence": {"ccc": c}})]} for s, c in ((2, 0.5), (3, 0.38))]}])
+    earlier = {"runs": {"a": {"params": {"model": "lstm"}, "seeds": {"1": {"valence": {"ccc": 0.41}},
+                                                                      "2": {"valence": {"ccc": 0.99}}}},
+                        "b": {"params": {"model": "other"}, "seeds": {"1": {"valence": {"ccc": 0.2}}}}}}
+    results = with_earlier_seeds(summarise(suite, found), earlier)
+    a = results["runs"]["a"]
+    assert list(a["seeds"]) == ["1", "2", "3"] and a["seeds"]["2"] == {"valence": {"ccc": 0.5}}  # ours win
+    assert a["mean"]["valence.ccc"] == pytest.approx(np.mean([0.41, 0.5, 0.38]), abs=1e-4)
+    assert a["sd"]["valence.ccc"] == pytest.approx(np.std([0.41, 0.5, 0.38], ddof=1), abs=1e-4)
+    assert results["earlier_seeds"] == {"a": ["1"]}  # b's params differ: nothing taken
+    assert results["missing"] == ["p-b-s1", "p-b-s2", "p-b-s3"]
+
+
 def test_gathering_reads_the_also_files_once_per_seed_from_a_finished_experiment(tmp_path, monkeypatch):
     suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "runs": {"a": {"model": "m"}, "b": {"model": "m"}},
                                                 "also": {"uni": "reports/pretrain/u/metrics.json"}})
@@ -174,6 +191,11 @@ def test_the_report_shows_each_gathered_run_with_mean_and_sd(tmp_path, monkeypat
     lines = suite_sections()
     assert lines[0] == "## Suite `p` (2 seeds: [1, 2])"
     assert "| a | model=lstm | 2 | class.ua 0.600 +- 0.141; valence.ccc 0.450 +- 0.071 |" in lines
+    results = summarise(suite, found)
+    results["earlier_seeds"] = {"a": ["1"]}
+    (tmp_path / "reports/suites/p.json").write_text(json.dumps(results))
+    assert ("\nSeed(s) 1 of 1 runs: from an earlier gather (experiments run elsewhere, same params), the others "
+            "from this clone's experiments.") in suite_sections()
 
 
 def test_a_seed_subset_must_be_among_the_suites_seeds(tmp_path, monkeypatch):
