@@ -55,6 +55,7 @@ def test_the_committed_params_pass_every_check():
     # a few other groups
     ("train", "train.device", "gpu", "auto, cpu, cuda or cuda:<index>"),
     ("train", "train.control", "shuffle", "one of none, shuffled_words"),
+    ("train", "train.refit", "train+dev", "one of none, train_dev"),
     ("features.boaw", "features.boaw.assignments", 101, "an integer in [1, codebook_size = 100]"),
     ("features.mfcc", "features.mfcc.n_mfcc", 80, "an integer in [1, 40]"),
     ("features.face", "features.face.min_face_fraction", 1.5, "a number in [0, 1]"),
@@ -69,7 +70,7 @@ def test_the_committed_params_pass_every_check():
     ("units.raju", "units.raju.enabled", "sometimes", "true or false or one of auto"),
     ("features.face", "features.face.head_pose", "no", "true or false"),
     ("models.raju_aed", "models.raju_aed.train", {"chunk_windows": -1},
-     "a mapping of train settings (epochs, patience, batch_size, chunk_windows, lr, seed, device, control) to "
+     "a mapping of train settings (epochs, patience, batch_size, chunk_windows, lr, seed, device, control, refit) to "
      "values the train group accepts"),
     ("window", "window.presets.emonet.hop_s", 0, "a number > 0"),
     ("window", "window.preset", "nosuch", "one of baseline4s, raju2019, avec2019, emonet"),
@@ -103,7 +104,7 @@ def test_every_problem_of_a_group_is_reported_at_once():
         "params.yaml: train.batch_size = 0: must be an integer >= 1",
         "params.yaml: train.lr = -1: must be a number > 0",
         "params.yaml: train.epoch = 3: unknown key (known: epochs, patience, batch_size, chunk_windows, lr, seed, device, "
-        "control)"]
+        "control, refit)"]
 
 
 def test_an_unknown_model_lists_the_registered_ones():
