@@ -1,6 +1,7 @@
 """Manifest corpora (synthetic/manifest_example.py) through the real DAG, each with `dvc exp run -S
 corpus=<name> report feature_report` in a copy of the repo: an audio-only categorical corpus, a text-and-audio
-continuous one, a text-only continuous one, and a malformed manifest that stops DVC before anything is written. A module of
+continuous one, a text-only continuous one, IEMOCAP's layout through its importer, and a
+malformed manifest that stops DVC before anything is written. A module of
 its own so that pytest-xdist runs it beside tests/test_pipeline_e2e.py (run.sh test)."""
 import json
 import sys
@@ -10,7 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from importers.iemocap import import_corpus
 from tests.dvc_project import run, stages_run, tiny_project
+from tests.test_importers import write_release
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +35,9 @@ def manifest_project(tmp_path_factory) -> Path:
     params["corpora"]["tiny_emotions"] = {"source": "manifest", "split": "column"}
     params["corpora"]["tiny_story"] = {"source": "manifest"}
     params["corpora"]["tiny_text"] = {"source": "manifest"}
+    # IEMOCAP's layout (tests/test_importers.py) imported: wavs referenced in place
+    import_corpus(write_release(project / "IEMOCAP_full_release"), project / "corpora/iemocap")
+    params["corpora"]["iemocap"] = {"source": "manifest", "allow_outside_root": True}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "manifest corpora"], project)
@@ -90,6 +96,16 @@ def test_text_only_continuous_corpus_end_to_end(manifest_project):
     segments = pd.read_csv(manifest_project / "corpora/tiny_text/segments/writer1_s1.csv")
     assert words.word.tolist() == " ".join(segments.text).split()
     assert words.start.iloc[-1] == pytest.approx(0.3 * (len(words) - 1))
+
+
+def test_an_imported_iemocap_corpus_end_to_end(manifest_project):
+    run(["dvc", "exp", "run", "-S", "corpus=iemocap", "report"], manifest_project)
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert metrics["task"] == "categorical" and metrics["windows"] == 4  # Session5's four utterances
+    alignment = json.loads((manifest_project / "reports/alignment.json").read_text())
+    assert len(alignment["given_timings_sessions"]) == 20  # the release's word alignments, not the aligner's
+    words = pd.read_csv(manifest_project / "data/alignment/Ses05F_impro01_M002.csv", keep_default_na=False)
+    assert words.word.tolist() == ["stop", "it"]
 
 
 def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
