@@ -243,7 +243,8 @@ def with_earlier_seeds(results: dict, earlier: dict) -> dict:
     """Seeds this gather did not find, taken from an earlier gather of the suite (`earlier`: its
     results file) whose experiments ran elsewhere (another machine or clone: DVC experiments
     are local git refs): per run whose params are the same, listed under `earlier_seeds`; mean
-    and sd over all the seeds."""
+    and sd over all the seeds. Only sound when both machines computed the same features: face
+    features differ between machines (README, Known limits)."""
     kept = {}
     for run, entry in results["runs"].items():
         old = (earlier.get("runs") or {}).get(run)

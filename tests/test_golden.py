@@ -27,7 +27,8 @@ def reports(tmp_path, monkeypatch):
                                                    "arousal": {"ccc": 0.42},
                                                    "groups": {"a": {"valence": {"ccc": 0.1}}}})
     write_json(tmp_path / "reports/benchmark/williams_blstm_trimodal/metrics.json",
-               {"task": "intensity", "overall": {"mae": 0.142, "pcc_mean": 0.94}, "anger": {"mae": 0.3}})
+               {"task": "intensity", "overall": {"mae": 0.142, "pcc_mean": 0.94}, "anger": {"mae": 0.3},
+                "features": {"audio": [{"stage": "egemaps_lld", "per": "word"}]}})
     write_json(tmp_path / "reports/benchmark/xu_text/metrics.json",
                {"task": "categorical", "class": {"wa": 0.5, "ua": 0.38, "recall": {"a": 1.0}}})
     write_json(tmp_path / "reports/benchmark/raju_eaf/metrics.json", {"skipped": "corpus has no video"})
@@ -53,6 +54,17 @@ def test_write_pins_each_task_s_headline_scores_with_its_band(reports):
     assert runs["raju_eaf"]["skipped"] is True
     assert "removed_run" not in runs  # a folder left from a run no longer in params.yaml
     assert golden.check("default") == []
+
+
+def test_a_run_reading_face_features_gets_the_wider_floor(reports):
+    path = reports / "reports/benchmark/williams_blstm_trimodal/metrics.json"
+    data = json.loads(path.read_text())
+    data["features"]["video"] = [{"stage": "face", "per": "word"}]
+    path.write_text(json.dumps(data))
+    runs = yaml.safe_load(golden.write("default").read_text())["runs"]
+    assert runs["williams_blstm_trimodal"]["reads_face"] is True
+    assert runs["williams_blstm_trimodal"]["metrics"]["overall.mae"]["band"] == golden.FACE_FLOOR["default"] == 0.15
+    assert "reads_face" not in runs["xu_text"]
 
 
 def test_a_perturbed_metric_fails_naming_run_and_metric(reports, capsys):
