@@ -90,8 +90,11 @@ def write(corpus: str) -> Path:
     path = GOLDEN / f"{corpus}.yaml"
     old = yaml.safe_load(path.read_text())["runs"] if path.exists() else {}
     floor = FLOOR[corpus]
+    unrun = [run for run in dag_runs() if not metrics_file(run).exists()]
+    if unrun:
+        print(f"not pinned, no metrics yet (run `dvc repro` first): {', '.join(unrun)}", file=sys.stderr)
     runs = {run: pin(run, corpus, (old.get(run) or {}).get("sd_from") or SD_FROM[corpus].get(run))
-            for run in dag_runs()}
+            for run in dag_runs() if run not in unrun}
     header = (f"# Golden results on the `{corpus}` corpus: python -m benchmarks.golden check {corpus}\n"
               f"# band = max(2 x seed sd, floor {floor}; {FACE_FLOOR[corpus]} for runs reading face features, which\n"
               "# differ between machines); written by `python -m benchmarks.golden write "
