@@ -24,7 +24,7 @@ from scipy.signal import resample_poly
 from features.file_hash import file_sha256
 from metrics.regression import leave_one_out_ccc
 from pipeline.manifest import ManifestSession, ValidManifest, in_repository
-from pipeline.text_only import WORD_S, is_text_only, write_text_session
+from pipeline.text_only import WORD_S, is_positional, write_text_session
 
 
 def convert_audio(source: Path, target: Path, sample_rate: int) -> None:
@@ -85,7 +85,8 @@ def source_record(path: Path, as_written: str) -> dict:
 def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path, sample_rate: int,
                    video_fps: float, word_s: float = WORD_S) -> dict:
     """Writes one session under root/sessions/<id>/ and returns its manifest entry; a text-only
-    session's words, sentences and labels go on the positional time axis of `word_s` per word."""
+    session without word times has its words, sentences and labels put on the positional time
+    axis of `word_s` per word."""
     folder = root / "sessions" / session.id
     folder.mkdir(parents=True, exist_ok=True)
     relative = Path("sessions") / session.id
@@ -96,7 +97,7 @@ def ingest_session(session: ManifestSession, manifest: ValidManifest, root: Path
     if "transcript" in session.files:
         shutil.copyfile(session.files["transcript"][0], folder / "transcript.txt")
         entry["transcript"] = str(relative / "transcript.txt")
-    if is_text_only(session.files):
+    if is_positional(session.files):
         written = write_text_session(session.files, folder, manifest.declaration.dimensions, word_s)
         entry.update({kind: str(relative / name) for kind, name in written.items()}, text_word_s=word_s)
     else:

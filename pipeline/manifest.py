@@ -178,14 +178,21 @@ def identity_problems(row: pd.Series, seen_ids: dict[str, int]) -> list[str]:
 
 
 def text_only_problems(row: pd.Series, declaration: Declaration) -> list[str]:
-    """A session with neither audio nor video: text on a positional time axis (pipeline/text_only.py)."""
-    if not cell(row, "transcript") and not cell(row, "segments"):
-        return ["has no audio, no video and no text (`transcript` or `segments` with a text column)"]
+    """A session with neither audio nor video: text on a positional time axis, or timed words
+    (pipeline/text_only.py)."""
+    if not cell(row, "transcript") and not cell(row, "segments") and not cell(row, "words"):
+        return ["has no audio, no video and no text (`transcript`, `words` or `segments` with a text column)"]
+    if cell(row, "words"):  # timed words: the session keeps its clock
+        found = ["a text-only session has no video for `openface`"] if cell(row, "openface") else []
+        if declaration.task == "continuous" and not cell(row, "labels") and not cell(row, "segments"):
+            found.append("no labels file (the task is continuous)")
+        return found
     found = [f"a text-only session has no time axis for `{kind}`" + (": give each sentence's values in `segments`"
-                                                                      if kind == "labels" else "")
-             for kind in ("labels", "words", "openface") if cell(row, kind)]
+                                                                      if kind == "labels" else ", or give timed `words`")
+             for kind in ("labels", "openface") if cell(row, kind)]
     if declaration.task == "continuous" and not cell(row, "segments"):
-        found.append("a text-only session of a continuous corpus gives its sentences and their values in `segments`")
+        found.append("a text-only session of a continuous corpus gives its sentences and their values in `segments` "
+                     "(or timed `words` and `labels`)")
     if cell(row, "transcript") and cell(row, "segments"):
         found.append("a text-only session gives its text once: `transcript` or the `text` of `segments`")
     return found
@@ -247,10 +254,13 @@ def check_row(number: int, row: pd.Series, valid: ValidManifest, spec: dict, see
                           f"corpora.{valid.folder.name}.av_tolerance_s")
     if mismatch:
         problems.append(Problem(csv_name, number, mismatch))
-    if not cell(row, "audio") and not cell(row, "video"):  # text only: positions instead of a clock
-        problems += text_session_problems(session, valid.declaration, spec)
+    if not cell(row, "audio") and not cell(row, "video"):
+        if "words" in session.files:  # timed text: its words and labels give the length
+            lengths = {"text": text_only.timed_duration(session.files)}
+        else:  # positions instead of a clock
+            problems += text_session_problems(session, valid.declaration, spec)
     if lengths:  # contents are checked against the media's length (audio's, when there is audio)
-        session.duration_s = lengths.get("audio", lengths.get("video"))
+        session.duration_s = lengths.get("audio", lengths.get("video", lengths.get("text")))
         for kind, check in CONTENT_CHECKS.items():
             for path in session.files.get(kind, []):
                 problems += [Problem(shown(path), number, m)

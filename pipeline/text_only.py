@@ -15,6 +15,10 @@ A text-only session gives either
 - `transcript`: plain text (a categorical corpus: the session's `class` labels the whole text).
 Words are normalised as the aligner normalises transcripts (alignment/text.py), so word vectors
 see the same tokens in spoken and written corpora.
+
+A text-only session that gives `words` (word, start, end: e.g. SENDv1's transcripts, whose
+videos are not shared) keeps its own clock: its `labels` are time tracks as a recording's, and
+it lasts until its last word or label time (`timed_duration`).
 """
 from pathlib import Path
 
@@ -29,6 +33,25 @@ WORD_S = 0.3  # default of corpora.<name>.text_word_s
 
 def is_text_only(kinds) -> bool:
     return not ({"audio", "video"} & set(kinds))
+
+
+def is_positional(kinds) -> bool:
+    """Text only, with no word times: words are placed by position."""
+    return is_text_only(kinds) and "words" not in kinds
+
+
+def timed_duration(files: dict[str, list[Path]]) -> float:
+    """A timed text-only session's length: its last word's end or label time, whichever is later
+    (0 when nothing can be read: the file checks then say why)."""
+    ends = []
+    for kind, column in (("words", "end"), ("labels", "time")):
+        for path in files.get(kind, []):
+            try:
+                ends.append(float(pd.to_numeric(pd.read_csv(path)[column], errors="coerce").max()))
+            except (ValueError, KeyError, OSError, pd.errors.ParserError):
+                continue
+    ends = [e for e in ends if e == e]
+    return max(ends) if ends else 0.0
 
 
 def sentences(files: dict[str, list[Path]]) -> list[list[str]]:

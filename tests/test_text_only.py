@@ -143,3 +143,24 @@ def test_text_word_s_must_be_positive(continuous_text, tmp_path):
 
     with pytest.raises(ParamsError, match="text_word_s"):
         check({"corpora": {"writing": {"source": "manifest", "text_word_s": 0}}}, "corpora.writing")
+
+
+def test_timed_words_keep_their_clock_and_labels_are_tracks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    words = "word,start,end\nhello,0.5,0.9\nthere,1.0,1.4\n"
+    labels = "time,valence\n0.0,0.1\n0.5,0.2\n1.0,0.3\n1.5,0.4\n2.0,0.5\n"
+    files = {**{f"w{k}.csv": words for k in range(4)}, **{f"l{k}.csv": labels for k in range(4)}}
+    rows = [{"id": f"t{k}", "speaker": f"p{k}", "split": split, "words": f"w{k}.csv", "labels": f"l{k}.csv"}
+            for k, split in enumerate(SPLITS)]
+    folder = write_corpus(tmp_path, "continuous", rows, files, dimensions=["valence"])
+    valid = validate("writing")
+    assert [s.duration_s for s in valid.sessions] == [2.0] * 4  # the last label time, after the last word's end
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 1, "corpus": "writing", "corpora": {
+        "writing": {"source": "manifest", "workers": 1}}}))
+    corpus_stage.main()
+    session = load_corpus().sessions[0]
+    assert pd.read_csv(session.path("words")).start.tolist() == [0.5, 1.0]  # as given, not by position
+    np.testing.assert_allclose(pd.read_csv(session.path("gold")).valence, [0.1, 0.2, 0.3, 0.4, 0.5])
+    # a word past the last label is still inside the session; a label file with a bad value is named
+    (folder / "l1.csv").write_text("time,valence\n0.0,0.1\n0.5,high\n")
+    assert any("l1.csv, row 2: NaN or non-numeric label values" in p for p in problems_of())
