@@ -39,28 +39,11 @@ import pandas as pd
 import soundfile as sf
 import yaml
 
+from importers.problems import ImportProblems, Problem
+
 CLASSES = {"neu": "neutral", "hap": "happy", "sad": "sad", "ang": "angry"}
 LABEL_LINE = re.compile(r"^\[(\d+(?:\.\d+)?) - (\d+(?:\.\d+)?)\]\t(\S+)\t(\S+)\t\[([^\]]*)\]\s*$")
 FRAMES_PER_S = 100  # Sphinx's 10 ms frames
-
-
-@dataclass
-class Problem:
-    path: Path
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}{f', line {self.line}' if self.line else ''}: {self.message}"
-
-
-class ImportProblems(ValueError):
-    """The folder has problems; the message lists each with its path and line."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the IEMOCAP folder:\n" +
-                         "\n".join(f"  {p}" for p in problems))
 
 
 @dataclass
@@ -124,7 +107,8 @@ def collect(root: Path, merge_excited: bool) -> tuple[list[Utterance], list[Prob
     problems: list[Problem] = []
     sessions = sorted(p for p in root.glob("Session[1-5]") if p.is_dir())
     if not sessions:
-        raise ImportProblems([Problem(root, None, "no Session1..Session5 folders: give the IEMOCAP_full_release folder")])
+        raise ImportProblems([Problem(root, None, "no Session1..Session5 folders: give the IEMOCAP_full_release folder")],
+                             "IEMOCAP")
     classes = {**CLASSES, **({"exc": "happy"} if merge_excited else {})}
     kept = []
     for folder in sessions:
@@ -162,7 +146,7 @@ def import_corpus(root: Path, out: Path, merge_excited: bool = False, test_sessi
                          for number, text in bad]
             words[u.id] = table
     if problems:
-        raise ImportProblems(problems)
+        raise ImportProblems(problems, "IEMOCAP")
     (out / "words").mkdir(parents=True, exist_ok=True)
     rows, seconds = [], 0.0
     for u in utterances:

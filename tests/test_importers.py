@@ -6,14 +6,21 @@ EmoEvaluation/<dialog>.txt, sentences/wav/<dialog>/<utterance>.wav, sentences/Fo
 <dialog>/<utterance>.wdseg) and its file formats: the EmoEvaluation header and utterance lines
 (`[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]`) followed by
 the evaluators' `C-E2:` and `A-E3:` lines, and Sphinx's wdseg table (` SFrm  EFrm    SegAScr Word`,
-frames of 10 ms, `<s>`/`</s>`/`<sil>`, variants like `ME(2)`, a closing ` Total score:` line)."""
+frames of 10 ms, `<s>`/`</s>`/`<sil>`, variants like `ME(2)`, a closing ` Total score:` line).
+
+The SENDv1 fixture follows the feature-and-ratings release as the dataset's own loaders read it:
+features/{train,valid,test}/linguistic/ID<n>_vid<m>_aligned.tsv (tab-separated `time-onset`,
+`time-offset`, `word`) and ratings/{split}/observer_EWE/results_<n>_<m>.csv (`time`,
+`evaluatorWeightedEstimate` on 0-100, every 0.5 s)."""
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
 
-from importers.iemocap import ImportProblems, import_corpus, read_wdseg
+from importers import send
+from importers.iemocap import import_corpus, read_wdseg
+from importers.problems import ImportProblems
 from pipeline.manifest import validate
 
 RATE = 16000
@@ -115,3 +122,49 @@ def test_malformed_release_lists_every_problem_with_path_and_line(release, tmp_p
     assert any("Ses04F_impro01_M000.wav: missing: the audio of Ses04F_impro01_M000" in p for p in found), found
     assert any(p.startswith(f"{wdseg_file}, line 4: not a `SFrm EFrm SegAScr Word` row") for p in found), found
     assert not (tmp_path / "corpora/iemocap").exists()  # nothing written
+
+
+def write_send(root, videos=(("101", "1", "train"), ("102", "3", "train"), ("103", "2", "valid"),
+                             ("104", "1", "test"))):
+    """SENDv1_featuresRatings_pw with one 4 s story per video: four words, nine ratings."""
+    for person, video, split in videos:
+        linguistic = root / "features" / split / "linguistic"
+        ratings = root / "ratings" / split / "observer_EWE"
+        linguistic.mkdir(parents=True, exist_ok=True)
+        ratings.mkdir(parents=True, exist_ok=True)
+        (linguistic / f"ID{person}_vid{video}_aligned.tsv").write_text(
+            "time-onset\ttime-offset\tword\n0.2\t0.6\tI\n0.7\t1.1\tReally\n1.2\t1.9\tloved\n2.0\t2.6\tit\n")
+        pd.DataFrame({"time": np.arange(9) * 0.5, "evaluatorWeightedEstimate": np.linspace(50, 90, 9)}).to_csv(
+            ratings / f"results_{person}_{video}.csv", index=False)
+    return root
+
+
+def test_send_imports_timed_words_and_rescaled_ratings_and_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = send.import_corpus(write_send(tmp_path / "SENDv1_featuresRatings_pw"), tmp_path / "corpora/send")
+    assert found["videos"] == 4 and found["per_split"] == {"train": 2, "dev": 1, "test": 1} and found["speakers"] == 4
+    sessions = pd.read_csv(tmp_path / "corpora/send/sessions.csv")
+    assert sessions.set_index("id").loc["ID103_vid2"].split == "dev"  # SEND's valid
+    words = pd.read_csv(tmp_path / "corpora/send/words/ID101_vid1.csv")
+    assert words.word.tolist() == ["i", "really", "loved", "it"] and words.end.tolist() == [0.6, 1.1, 1.9, 2.6]
+    labels = pd.read_csv(tmp_path / "corpora/send/labels/ID101_vid1.csv")
+    np.testing.assert_allclose(labels.valence, np.linspace(50, 90, 9) / 50 - 1, atol=1e-4)  # 0-100 to -1..1
+    valid = validate("send")
+    assert valid.modalities == ["words", "labels"] and [s.duration_s for s in valid.sessions] == [4.0] * 4
+
+
+def test_malformed_send_lines_and_missing_ratings_are_named(tmp_path):
+    root = write_send(tmp_path / "SENDv1_featuresRatings_pw")
+    transcript = root / "features/train/linguistic/ID101_vid1_aligned.tsv"
+    transcript.write_text(transcript.read_text().replace("1.2\t1.9", "1.2 1.9"))
+    (root / "ratings/test/observer_EWE/results_104_1.csv").unlink()
+    ratings = root / "ratings/train/observer_EWE/results_102_3.csv"
+    ratings.write_text(ratings.read_text().replace("2.0,", "two,", 1))
+    with pytest.raises(ImportProblems) as caught:
+        send.import_corpus(root, tmp_path / "corpora/send")
+    found = [str(p) for p in caught.value.problems]
+    assert found == [f"{transcript}, line 4: not `time-onset<TAB>time-offset<TAB>word`: '1.2 1.9\\tloved'",
+                     f"{ratings}, line 6: time or evaluatorWeightedEstimate is not a number",
+                     f"{root}/ratings/test/observer_EWE/results_104_1.csv: missing: the ratings of "
+                     "ID104_vid1_aligned.tsv"]
+    assert not (tmp_path / "corpora/send").exists()
