@@ -2,7 +2,7 @@
 
 A manifest corpus lives in `corpora/<name>/` (the `corpus` stage depends on that folder):
 
-    corpora/<name>/corpus.yaml   task (continuous | categorical), dimensions, classes,
+    corpora/<name>/corpus.yaml   task (continuous | categorical | segments), dimensions, classes,
                                  sessions (the CSV below, relative to this folder)
     corpora/<name>/sessions.csv  one row per session: id, speaker, split, audio, video,
                                  transcript, words, labels, segments, openface, class, group
@@ -41,7 +41,7 @@ from pipeline.splits import assign_splits, split_rule
 
 CORPORA = Path("corpora")
 DECLARATION = "corpus.yaml"
-TASKS = ("continuous", "categorical")
+TASKS = ("continuous", "categorical", "segments")  # segments: labels only as the segments' values (CMU-MOSEI)
 COLUMNS = ("id", "speaker", "split", "audio", "video", "transcript", "words", "labels", "segments", "openface",
            "class", "group")
 MEDIA_KINDS = ("audio", "video", "transcript", "words", "labels", "segments", "openface")
@@ -132,6 +132,9 @@ def read_declaration(folder: Path, problems: list[Problem]) -> Declaration | Non
     dimensions, classes = list(spec.get("dimensions") or []), [str(c) for c in spec.get("classes") or []]
     if task == "continuous" and not dimensions:
         problems.append(Problem(str(path), None, "a continuous task needs `dimensions` (the label columns)"))
+    if task == "segments" and (dimensions or classes):
+        problems.append(Problem(str(path), None, "a segments task takes its labels from the segments files: "
+                                                 "no `dimensions` or `classes`"))
     if task == "categorical" and len(classes) < 2:
         problems.append(Problem(str(path), None, "a categorical task needs `classes` (at least two)"))
     if len(set(classes)) != len(classes):
@@ -211,6 +214,8 @@ def task_problems(row: pd.Series, declaration: Declaration) -> list[str]:
         found.append(f"unknown class {label!r} (classes: {', '.join(declaration.classes)})")
     if declaration.task == "continuous" and not cell(row, "labels") and not text_only:
         found.append("no labels file (the task is continuous)")
+    if declaration.task == "segments" and not cell(row, "segments"):
+        found.append("no segments file (the task is segments: the segments' values are the labels)")
     return found
 
 

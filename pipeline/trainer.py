@@ -80,6 +80,8 @@ def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict
     task = load_task(unit)
     if "skipped" in task:  # a unit this corpus could not make, or one not cut (units.<unit>.enabled)
         raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['skipped']}")
+    if "unlabelled" in task:  # cut, for the features inside it, but with no labels (a `segments` corpus's windows)
+        raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['unlabelled']}")
     require_features(entry["features"], unit)  # then the next most basic: inputs the corpus lacks
     task_name = entry.get("task", task["task"])
     if task_name not in task["tasks"]:

@@ -117,7 +117,8 @@ def cut_windows(corpus, settings: dict) -> tuple[pd.DataFrame, dict]:
             raise ValueError(f"session {session.id} ({session.duration_s:.1f} s) is shorter than one window "
                              f"({length} s) plus the label shift ({shift} s)")
         cut += int((session.duration_s - starts[-1] - length) // hop)
-        labels = aggregate_labels(session.gold(), corpus.dimensions, starts, length, shift, how)
+        labels = (aggregate_labels(session.gold(), corpus.dimensions, starts, length, shift, how)
+                  if corpus.dimensions else np.empty((len(starts), 0)))
         if np.isnan(labels).any():
             raise ValueError(f"session {session.id}: gold track {session.path('gold')} has gaps "
                              f"(NaN label in {int(np.isnan(labels).any(axis=1).sum())} windows)")
@@ -134,6 +135,10 @@ def cut_windows(corpus, settings: dict) -> tuple[pd.DataFrame, dict]:
     log.info("%d windows over %d sessions (%.1f s long, %.2f s hop, labels shifted by %.1f s); "
              "%d windows at session ends not made for lack of shifted labels",
              len(windows), len(corpus.sessions), length, hop, shift, cut)
+    if corpus.task == "segments":  # windows to extract features on (words inside them...), nothing to learn on them
+        return windows, {"task": "segments", "targets": [], "classes": [],
+                         "unlabelled": f"corpus {corpus.name!r} has labels only on its segments (task: segments): "
+                                       "train on a segment unit, e.g. model=williams_blstm"}
     return windows, {"task": "continuous", "targets": corpus.dimensions, "classes": []}
 
 

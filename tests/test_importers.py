@@ -11,14 +11,22 @@ frames of 10 ms, `<s>`/`</s>`/`<sil>`, variants like `ME(2)`, a closing ` Total 
 The SENDv1 fixture follows the feature-and-ratings release as the dataset's own loaders read it:
 features/{train,valid,test}/linguistic/ID<n>_vid<m>_aligned.tsv (tab-separated `time-onset`,
 `time-offset`, `word`) and ratings/{split}/observer_EWE/results_<n>_<m>.csv (`time`,
-`evaluatorWeightedEstimate` on 0-100, every 0.5 s)."""
+`evaluatorWeightedEstimate` on 0-100, every 0.5 s).
+
+The CMU-MOSEI fixture follows the CMU Multimodal SDK's computational sequences as h5py reads
+them (a root group, e.g. `All Labels`, holding `data/<video>/features` and `intervals` and
+`metadata/dimension names`; labels as sentiment, happy, sad, anger, surprise, disgust, fear),
+the download's `Raw/Audio/Full/WAV_16000/<video>.wav`, and the SDK's `cmu_mosei_std_folds.py`
+(`standard_train_fold`, `standard_valid_fold`, `standard_test_fold`)."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
 import yaml
 
-from importers import send
+from importers import mosei, send
 from importers.iemocap import import_corpus, read_wdseg
 from importers.problems import ImportProblems
 from pipeline.manifest import validate
@@ -168,3 +176,69 @@ def test_malformed_send_lines_and_missing_ratings_are_named(tmp_path):
                      f"{root}/ratings/test/observer_EWE/results_104_1.csv: missing: the ratings of "
                      "ID104_vid1_aligned.tsv"]
     assert not (tmp_path / "corpora/send").exists()
+
+
+MOSEI_VIDEOS = {"-3g5yACwYnA": "train", "03bSnISJMiM": "train", "0eTibWQdO7k": "valid", "1DmNV9C1hbY": "test",
+                "zz_not_in_a_fold": None}
+
+
+def write_mosei(root):
+    """Five videos of 6 s: two labelled segments each (the second later in the table than the
+    first, as the SDK need not order them), words with `sp` pauses, 16 kHz audio."""
+    import h5py
+
+    (root / "Raw/Audio/Full/WAV_16000").mkdir(parents=True)
+    with h5py.File(root / "CMU_MOSEI_Labels.csd", "w") as labels, \
+            h5py.File(root / "CMU_MOSEI_TimestampedWords.csd", "w") as words:
+        lroot, wroot = labels.create_group("All Labels"), words.create_group("words")
+        lroot.create_group("metadata").create_dataset("dimension names", data=[json.dumps(
+            ["sentiment", "happy", "sad", "anger", "surprise", "disgust", "fear"])])
+        for k, video in enumerate(MOSEI_VIDEOS):
+            group = lroot.create_group(f"data/{video}")
+            group["features"] = np.array([[-1.0, 0, 2.0, 1.0 + k / 3, 0, 0.333, 0],
+                                          [2.0, 3.0, 0, 0, 0.666, 0, 0]], np.float32)[::-1]
+            group["intervals"] = np.array([[0.5, 2.5], [3.0, 5.5]])[::-1]
+            group = wroot.create_group(f"data/{video}")
+            group["features"] = np.array([[b"sp"], [b"I"], [b"am"], [b"sad"], [b"sp"], [b"so"], [b"happy"]])
+            group["intervals"] = np.array([[0, .5], [.5, 1], [1, 1.5], [1.5, 2.4], [2.5, 3], [3, 4], [4, 5.4]])
+            t = np.arange(6 * RATE) / RATE
+            sf.write(root / f"Raw/Audio/Full/WAV_16000/{video}.wav", 0.1 * np.sin(2 * np.pi * 220 * t), RATE)
+    folds = {"standard_train_fold": [v for v, s in MOSEI_VIDEOS.items() if s == "train"],
+             "standard_valid_fold": [v for v, s in MOSEI_VIDEOS.items() if s == "valid"],
+             "standard_test_fold": [v for v, s in MOSEI_VIDEOS.items() if s == "test"]}
+    (root / "cmu_mosei_std_folds.py").write_text("".join(f"{k}={v!r}\n" for k, v in folds.items()))
+    return root
+
+
+def test_mosei_imports_segments_with_six_intensities_by_the_standard_folds(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = write_mosei(tmp_path / "CMU_MOSEI")
+    found = mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+    assert found == {"videos": 4, "segments": 8, "per_split": {"train": 2, "dev": 1, "test": 1},
+                     "left_out_in_no_fold": 1}
+    segments = pd.read_csv(tmp_path / "corpora/mosei/segments/03bSnISJMiM.csv")
+    assert segments.columns.tolist() == ["start", "end", "happiness", "sadness", "anger", "surprise", "disgust",
+                                         "fear"]  # sentiment left out
+    assert segments.start.tolist() == [0.5, 3.0]  # in time order
+    assert segments.sadness.tolist() == [2.0, 0.0] and segments.anger.tolist() == pytest.approx([1 + 1 / 3, 0], abs=1e-3)
+    words = pd.read_csv(tmp_path / "corpora/mosei/words/03bSnISJMiM.csv")
+    assert words.word.tolist() == ["i", "am", "sad", "so", "happy"]  # no `sp`
+    valid = validate("mosei", {"allow_outside_root": True})
+    assert valid.declaration.task == "segments" and valid.modalities == ["audio", "words", "segments"]
+
+
+def test_mosei_problems_are_named(tmp_path):
+    import h5py
+
+    root = write_mosei(tmp_path / "CMU_MOSEI")
+    (root / "Raw/Audio/Full/WAV_16000/1DmNV9C1hbY.wav").unlink()
+    with h5py.File(root / "CMU_MOSEI_Labels.csd", "a") as labels:
+        labels["All Labels/data/-3g5yACwYnA/intervals"][...] = np.array([[3.0, 5.5], [2.0, 4.0]])
+    with pytest.raises(ImportProblems) as caught:
+        mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{root}/CMU_MOSEI_Labels.csd: video -3g5yACwYnA: overlapping segment intervals",
+        f"{root}/Raw/Audio/Full/WAV_16000/1DmNV9C1hbY.wav: missing: the audio of labelled video 1DmNV9C1hbY"]
+    (root / "cmu_mosei_std_folds.py").write_text("standard_train_fold = ['a']\n")
+    with pytest.raises(ImportProblems, match="not the SDK's fold file: lacks"):
+        mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")

@@ -373,3 +373,12 @@ def test_speaker_rules_stratify_by_group():
         assert per_split["test"] | per_split["dev"] >= {"b"} and "a" in per_split["test"], (seed, per_split)
         assert assign_splits(sessions, {"rule": "speaker_ratio", "dev": 0.25, "test": 0.25, "seed": seed}) == []
         assert {s.group for s in sessions if s.split == "test"} == {"a", "b"}  # 2 test speakers: one of each
+
+
+def test_a_segments_task_needs_segments_files_and_no_dimensions(corpus_dir):
+    (corpus_dir / "corpus.yaml").write_text(yaml.safe_dump({"task": "segments", "dimensions": ["valence"],
+                                                            "sessions": "sessions.csv"}))
+    assert any("a segments task takes its labels from the segments files" in str(p) for p in problems_of())
+    (corpus_dir / "corpus.yaml").write_text(yaml.safe_dump({"task": "segments", "sessions": "sessions.csv"}))
+    found = [str(p) for p in problems_of()]
+    assert any("row 1: no segments file (the task is segments" in p for p in found), found

@@ -1,7 +1,7 @@
 """Manifest corpora (synthetic/manifest_example.py) through the real DAG, each with `dvc exp run -S
 corpus=<name> report feature_report` in a copy of the repo: an audio-only categorical corpus, a text-and-audio
-continuous one, a text-only continuous one, IEMOCAP's layout through its importer, and a
-malformed manifest that stops DVC before anything is written. A module of
+continuous one, a text-only continuous one, IEMOCAP's and CMU-MOSEI's layouts through their
+importers, and a malformed manifest that stops DVC before anything is written. A module of
 its own so that pytest-xdist runs it beside tests/test_pipeline_e2e.py (run.sh test)."""
 import json
 import sys
@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from importers.iemocap import import_corpus
+from importers.mosei import import_corpus as import_mosei
 from tests.dvc_project import run, stages_run, tiny_project
-from tests.test_importers import write_release
+from tests.test_importers import write_mosei, write_release
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,10 @@ def manifest_project(tmp_path_factory) -> Path:
     # IEMOCAP's layout (tests/test_importers.py) imported: wavs referenced in place
     import_corpus(write_release(project / "IEMOCAP_full_release"), project / "corpora/iemocap")
     params["corpora"]["iemocap"] = {"source": "manifest", "allow_outside_root": True}
+    # CMU-MOSEI's SDK files and audio (tests/test_importers.py) imported: labels only on segments
+    mosei_root = write_mosei(project / "CMU_MOSEI")
+    import_mosei(mosei_root, project / "corpora/mosei", mosei_root / "cmu_mosei_std_folds.py")
+    params["corpora"]["mosei"] = {"source": "manifest", "allow_outside_root": True}
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "manifest corpora"], project)
@@ -106,6 +111,18 @@ def test_an_imported_iemocap_corpus_end_to_end(manifest_project):
     assert len(alignment["given_timings_sessions"]) == 20  # the release's word alignments, not the aligner's
     words = pd.read_csv(manifest_project / "data/alignment/Ses05F_impro01_M002.csv", keep_default_na=False)
     assert words.word.tolist() == ["stop", "it"]
+
+
+def test_an_imported_mosei_corpus_trains_williams_on_its_segments(manifest_project):
+    # no video in this fixture: Williams et al.'s BLSTM on audio and words (its face input dropped)
+    run(["dvc", "exp", "run", "-S", "corpus=mosei", "-S", "model=williams_blstm",
+         "-S", "~models.williams_blstm.features.face", "report"], manifest_project)
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert metrics["task"] == "intensity" and metrics["unit"] == "sentences" and metrics["windows"] == 2
+    assert set(metrics) >= {"happiness", "sadness", "anger", "surprise", "disgust", "fear", "overall"}
+    report = (manifest_project / "reports/report.md").read_text()
+    assert "`emonet_lstm_ccc` (emonet_lstm): skipped: model emonet_lstm trains on unit 'windows': corpus 'mosei' " \
+           "has labels only on its segments" in report
 
 
 def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
