@@ -74,3 +74,26 @@ def test_speaker_groups_reach_the_window_table_and_the_sequences(tmp_path, monke
     for session, n in (("a", 2), ("b", 1)):
         np.save(tmp_path / f"data/features/vec/{session}.npy", np.zeros((n, 3), np.float32))
     assert [s.group for s in load_sequences(["vec"], ["valence"])] == ["de", "hu"]
+
+
+def test_a_segments_corpus_gets_windows_for_its_features_but_no_labels_on_them(tmp_path, monkeypatch):
+    from pipeline import layout
+    from pipeline.sessions import Corpus, Session
+    from pipeline.trainer import model_spec
+    from pipeline.sequences import CorpusMismatch
+    from pipeline.window import cut_windows, write_units
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data/alignment").mkdir(parents=True)
+    pd.DataFrame({"word": ["hi", "there"], "start": [0.2, 6.0], "end": [0.6, 6.4]}).to_csv(
+        tmp_path / "data/alignment/a.csv", index=False)
+    corpus = Corpus("mosei", [], [Session("a", "p1", "train", 10.0, {}, tmp_path)], "segments")
+    windows, task = cut_windows(corpus, {"length_s": 5.0, "hop_s": 5.0, "label_shift_s": 0.0,
+                                         "label_aggregation": "mean"})
+    assert windows.start.tolist() == [0.0, 5.0] and windows.word_first.tolist() == [0, 1]
+    assert [c for c in windows.columns if c not in ("session", "split", "index", "start", "end", "word_first",
+                                                     "word_last")] == []  # no label column
+    assert task["targets"] == [] and "labels only on its segments" in task["unlabelled"]
+    write_units(layout.WINDOWS, windows, task, corpus)
+    params = {"models": {"lstm": {"features": ["vec"], "targets": "corpus", "loss": "ccc"}}}
+    with pytest.raises(CorpusMismatch, match="model lstm trains on unit 'windows': corpus 'mosei' has labels only"):
+        model_spec(params, "lstm")
