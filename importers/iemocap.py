@@ -37,9 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 import soundfile as sf
-import yaml
 
-from importers.problems import ImportProblems, Problem
+from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 CLASSES = {"neu": "neutral", "hap": "happy", "sad": "sad", "ang": "angry"}
 LABEL_LINE = re.compile(r"^\[(\d+(?:\.\d+)?) - (\d+(?:\.\d+)?)\]\t(\S+)\t(\S+)\t\[([^\]]*)\]\s*$")
@@ -154,10 +153,7 @@ def import_corpus(root: Path, out: Path, merge_excited: bool = False, test_sessi
         seconds += sf.info(str(u.wav)).duration
         rows.append({"id": u.id, "speaker": u.speaker, "split": split_of(u.session, test_session, dev_session),
                      "audio": str(u.wav.resolve()), "words": f"words/{u.id}.csv", "class": u.category})
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "sessions.csv", index=False)
-    (out / "corpus.yaml").write_text(yaml.safe_dump({
-        "task": "categorical", "classes": list(CLASSES.values()), "sessions": "sessions.csv"}, sort_keys=False))
+    table = write_manifest(out, rows, {"task": "categorical", "classes": list(CLASSES.values())})
     return {"utterances": len(table), "hours": round(seconds / 3600, 3),
             "per_split": table.split.value_counts().to_dict(),
             "per_class": {split: group["class"].value_counts().to_dict() for split, group in table.groupby("split")}}
@@ -171,13 +167,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--test-session", type=int, default=5)
     parser.add_argument("--dev-session", type=int, default=4)
     args = parser.parse_args(argv)
-    try:
-        found = import_corpus(args.release, args.out, args.merge_excited, args.test_session, args.dev_session)
-    except ImportProblems as err:
-        sys.exit(str(err))
-    print(yaml.safe_dump(found, sort_keys=False), end="")
-    print(f"wrote {args.out}; add `{args.out.name}: {{source: manifest, allow_outside_root: true}}` under "
-          "`corpora` in params.yaml")
+    run_import(lambda: import_corpus(args.release, args.out, args.merge_excited, args.test_session,
+                                     args.dev_session), args.out, outside_root=True)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from importers.problems import ImportProblems, Problem
+from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 LABELS, WORDS = "CMU_MOSEI_Labels.csd", "CMU_MOSEI_TimestampedWords.csd"
 AUDIO = Path("Raw/Audio/Full/WAV_16000")
@@ -51,14 +50,14 @@ FOLDS = {"standard_train_fold": "train", "standard_valid_fold": "dev", "standard
 
 def read_folds(path: Path) -> dict[str, str]:
     """video id -> split, from the SDK's fold file (three list literals)."""
-    tree = ast.parse(path.read_text())
-    split_of = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and getattr(node.targets[0], "id", "") in FOLDS:
+    split_of, seen = {}, set()
+    for node in ast.parse(path.read_text()).body:
+        name = getattr(node.targets[0], "id", "") if isinstance(node, ast.Assign) and len(node.targets) == 1 else ""
+        if name in FOLDS:
+            seen.add(name)
             for video in ast.literal_eval(node.value):
-                split_of[str(video)] = FOLDS[node.targets[0].id]
-    missing = [name for name in FOLDS if name not in {getattr(n.targets[0], "id", "") for n in tree.body
-                                                       if isinstance(n, ast.Assign) and len(n.targets) == 1}]
+                split_of[str(video)] = FOLDS[name]
+    missing = [name for name in FOLDS if name not in seen]
     if missing:
         raise ValueError(f"lacks {missing}")
     return split_of
@@ -139,9 +138,7 @@ def import_corpus(root: Path, out: Path, folds: Path) -> dict:
         table.to_csv(out / "segments" / f"{video}.csv", index=False, float_format="%.4f")
         rows.append({"id": video, "speaker": video, "split": split, "audio": str(audio.resolve()),
                      "words": f"words/{video}.csv", "segments": f"segments/{video}.csv"})
-    sessions = pd.DataFrame(rows)
-    sessions.to_csv(out / "sessions.csv", index=False)
-    (out / "corpus.yaml").write_text(yaml.safe_dump({"task": "segments", "sessions": "sessions.csv"}, sort_keys=False))
+    sessions = write_manifest(out, rows, {"task": "segments"})
     return {"videos": len(sessions), "segments": int(sum(len(k[3]) for k in kept)),
             "per_split": sessions.split.value_counts().to_dict(), "left_out_in_no_fold": left_out}
 
@@ -152,13 +149,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("out", type=Path, help="the corpus folder to write, e.g. corpora/mosei")
     parser.add_argument("--folds", type=Path, required=True, help="the SDK's cmu_mosei_std_folds.py")
     args = parser.parse_args(argv)
-    try:
-        found = import_corpus(args.mosei, args.out, args.folds)
-    except ImportProblems as err:
-        sys.exit(str(err))
-    print(yaml.safe_dump(found, sort_keys=False), end="")
-    print(f"wrote {args.out}; add `{args.out.name}: {{source: manifest, allow_outside_root: true}}` under "
-          "`corpora` in params.yaml")
+    run_import(lambda: import_corpus(args.mosei, args.out, args.folds), args.out, outside_root=True)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from importers.problems import ImportProblems, Problem
+from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 SPLITS = {"train": "train", "valid": "dev", "test": "test"}
 LINGUISTIC = ("linguistic", "linguistic-word-level")
@@ -118,10 +117,7 @@ def import_corpus(root: Path, out: Path) -> dict:
         seconds += float(ratings.time.max())
         rows.append({"id": video, "speaker": person, "split": split, "words": f"words/{video}.csv",
                      "labels": f"labels/{video}.csv"})
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "sessions.csv", index=False)
-    (out / "corpus.yaml").write_text(yaml.safe_dump({"task": "continuous", "dimensions": ["valence"],
-                                                     "sessions": "sessions.csv"}, sort_keys=False))
+    table = write_manifest(out, rows, {"task": "continuous", "dimensions": ["valence"]})
     return {"videos": len(table), "hours": round(seconds / 3600, 3), "per_split": table.split.value_counts().to_dict(),
             "speakers": int(table.speaker.nunique())}
 
@@ -131,12 +127,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("release", type=Path, help="the SENDv1_featuresRatings_pw folder")
     parser.add_argument("out", type=Path, help="the corpus folder to write, e.g. corpora/send")
     args = parser.parse_args(argv)
-    try:
-        found = import_corpus(args.release, args.out)
-    except ImportProblems as err:
-        sys.exit(str(err))
-    print(yaml.safe_dump(found, sort_keys=False), end="")
-    print(f"wrote {args.out}; add `{args.out.name}: {{source: manifest}}` under `corpora` in params.yaml")
+    run_import(lambda: import_corpus(args.release, args.out), args.out, outside_root=False)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import yaml
 
 from importers import mosei, send
 from importers.iemocap import import_corpus, read_wdseg
-from importers.problems import ImportProblems
+from importers.common import ImportProblems
 from pipeline.manifest import validate
 
 RATE = 16000
