@@ -281,6 +281,25 @@ def run_epochs(name: str, model, optimiser, data: TrainingData, cfg: dict, rng: 
     return state
 
 
+def new_model(spec: ModelSpec, data: TrainingData, device):
+    """The spec's network for `data`'s inputs and task on `device`, its feature networks copied
+    from the runs it starts from (init_from: pipeline/pretrain.py)."""
+    model = create_model(spec.name, data.input_shape, data.task.n_outputs, **spec.hparams)
+    if spec.init_from:
+        copied = initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
+        log.info("initialised %s from %s (%s tensors)", spec.name, spec.init_from, copied)
+    return model.to(device)
+
+
+def optimiser_for(model, spec: ModelSpec, cfg: dict) -> torch.optim.Optimizer:
+    return torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
+
+
+def chunk_length(data: TrainingData, cfg: dict) -> int:
+    """Units per training sequence: one when units are independent; chunk_windows 0: whole sessions."""
+    return 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
+
+
 def refit_on_train_dev(spec: ModelSpec, cfg: dict, seed: int, device, split_of: dict[str, str] | None,
                        selected: dict) -> tuple:
     """A new model with the setting chosen on dev (`selected`: the selection's state), trained on
@@ -289,17 +308,14 @@ def refit_on_train_dev(spec: ModelSpec, cfg: dict, seed: int, device, split_of: 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     data = training_data(spec, cfg, seed, rng, device, split_of, merge_dev=True)
-    model = create_model(spec.name, data.input_shape, data.task.n_outputs, **spec.hparams)
+    model = new_model(spec, data, device)
     if getattr(model, "fitted_by_scikit_learn", False):
+        model = model.cpu()
         value = chosen_value(selected["history"], data.task.maximise)
         fit_once(model, value, *unit_rows(data.train), data.task, seed)
         setting = {model.grid_param: value}
     else:
-        if spec.init_from:
-            initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
-        model = model.to(device)
-        optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
-        chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
+        optimiser, chunk = optimiser_for(model, spec, cfg), chunk_length(data, cfg)
         epochs = best_epoch(selected["history"], data.task.maximise)
         for _ in tqdm(range(epochs), desc=f"refit {spec.name} on train+dev", unit="epoch"):
             train_epoch(model, optimiser, data.task, data.train, chunk, int(cfg["batch_size"]), rng, device)
@@ -325,11 +341,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     device = pick_device(cfg["device"])
     data = training_data(spec, cfg, seed, rng, device, split_of)
     task = data.task
-    model = create_model(spec.name, data.input_shape, task.n_outputs, **spec.hparams)
-    if spec.init_from:  # feature networks from other trained runs (pipeline/pretrain.py)
-        copied = initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
-        log.info("initialised %s from %s (%s tensors)", spec.name, spec.init_from, copied)
-    model = model.to(device)
+    model = new_model(spec, data, device)
     if task.logits and getattr(model, "uses_teacher_forcing", False):
         raise CorpusMismatch(f"model {spec.name} feeds back its continuous predictions; it cannot classify")
     if getattr(model, "fitted_by_scikit_learn", False):  # a grid of fits, not epochs (models/classical.py)
@@ -337,9 +349,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
         state = fit_classical(spec.name, model, task, data.train, data.dev,
                               lambda m: predict_split(m, data.dev, device, data.independent), seed)
     else:
-        optimiser = torch.optim.Adam(model.parameters(), lr=float(spec.lr or cfg["lr"]))
-        # a sequence of one unit when units are independent; chunk_windows 0: whole sessions
-        chunk = 1 if data.independent else min(int(cfg["chunk_windows"]), min(len(s) for s in data.train))
+        optimiser, chunk = optimiser_for(model, spec, cfg), chunk_length(data, cfg)
         log.info("training %s on %s (%d train / %d dev sessions, %s, %s loss, control %s)", spec.name, device,
                  len(data.train), len(data.dev), f"chunks of {chunk} units" if chunk else "whole sessions",
                  task.loss_name, control)
