@@ -46,6 +46,11 @@ def speak(text: str, voice: str, pitch: int, speed: int, amplitude: int) -> np.n
     return audio
 
 
+def speaker_split(k: int, speakers: int) -> str:
+    """Speaker k of n (from 0): the last tests, the one before it is dev, the others train."""
+    return "test" if k == speakers - 1 else "dev" if k == speakers - 2 else "train"
+
+
 def declaration(folder: Path, task: str, **fields) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "corpus.yaml").write_text(yaml.safe_dump({"task": task, **fields, "sessions": "sessions.csv"},
@@ -59,7 +64,7 @@ def write_categorical(folder: Path, speakers: int = 4, repeats: int = 1) -> Path
     (folder / "audio").mkdir(exist_ok=True)
     rows = []
     for k in range(speakers):
-        split = "test" if k == speakers - 1 else "dev" if k == speakers - 2 else "train"
+        split = speaker_split(k, speakers)
         for label, (pitch, speed, amplitude) in CLASS_PROSODY.items():
             for r in range(repeats):
                 for j, sentence in enumerate(SENTENCES):
@@ -90,7 +95,7 @@ def write_continuous(folder: Path, speakers: int = 4, sessions_per_speaker: int 
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(speakers):
-        split = "test" if k == speakers - 1 else "dev" if k == speakers - 2 else "train"
+        split = speaker_split(k, speakers)
         for s in range(sessions_per_speaker):
             session_id = f"spk{k + 1}_s{s + 1}"
             pieces, spans, texts, clock = [], [], [], 0.0
@@ -132,7 +137,7 @@ def write_text(folder: Path, speakers: int = 4, sessions_per_speaker: int = 2, s
     rng = np.random.default_rng(seed)
     rows = []
     for k in range(speakers):
-        split = "test" if k == speakers - 1 else "dev" if k == speakers - 2 else "train"
+        split = speaker_split(k, speakers)
         for s in range(sessions_per_speaker):
             session_id = f"writer{k + 1}_s{s + 1}"
             positive, aroused = rng.integers(2, size=sentences).astype(bool), rng.integers(2, size=sentences)
