@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from features import boaw, egemaps_lld, frame34, mfcc
+from features import boaw, egemaps, egemaps_lld, frame34, mfcc
 from features.audio_io import BadAudioError
 from features.lld import EmptyWindowError
 from pipeline.sessions import Session
@@ -53,6 +53,34 @@ def speech(tmp_path_factory) -> np.ndarray:
 
 def frames_in(times: np.ndarray, start: float, end: float) -> np.ndarray:
     return (times >= start) & (times < end)
+
+
+def test_egemaps_single_pass_matches_opensmile_per_window(tmp_path, speech):
+    """One openSMILE pass with a frame list against openSMILE run on each window's audio:
+    median relative difference <= 1 % per functional (<= 5 % for those that depend on the
+    voicing decision near the window edges); windows
+    the single pass cannot give (short, or touching the end) equal the per-window call exactly."""
+    audio = np.concatenate([speech, speech[::-1] * 0.7, speech])  # ~20 s of varied speech
+    session = write_session(tmp_path, "s1", audio)
+    duration = len(audio) / RATE
+    starts = np.arange(0.0, duration - 4.0, 0.5)
+    spans = [(s, s + 4.0) for s in starts] + [(duration - 3.0, duration), (5.0, 5.4)]
+    order = np.random.default_rng(0).permutation(len(spans))  # windows need not come in time order
+    spans = [spans[i] for i in order]
+    cfg = {"feature_set": "eGeMAPSv02", "sample_rate": RATE}
+    rows = egemaps.extract(session, windows_table("s1", spans), cfg).arrays["features"]
+    reference = egemaps.per_window(audio, RATE, [s for s, _ in spans], [e for _, e in spans], cfg)
+    assert rows.shape == reference.shape == (len(spans), 88)
+    eligible = egemaps.single_pass_eligible(np.array([s for s, _ in spans]), np.array([e for _, e in spans]),
+                                            duration)
+    assert (~eligible).sum() == 2  # the window ending at the end and the 0.4 s one
+    np.testing.assert_array_equal(rows[~eligible], reference[~eligible])
+    relative = np.abs(rows[eligible] - reference[eligible]) / (np.abs(reference[eligible]) + 1e-6)
+    median = dict(zip(egemaps.feature_names(cfg), np.median(relative, axis=0)))
+    limit = {name: 0.05 if egemaps.voicing_dependent(name) else 0.01 for name in median}
+    assert all(median[name] <= limit[name] for name in median), \
+        {name: value for name, value in median.items() if value > limit[name]}
+    assert np.isfinite(rows).all()
 
 
 def test_egemaps_lld_summary_equals_opensmile_run_directly(tmp_path, speech):
