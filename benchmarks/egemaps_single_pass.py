@@ -50,7 +50,7 @@ def main() -> None:
     print(f"{len(sessions)} sessions ({source}), {sum(s.duration_s for s in sessions) / 60:.1f} min of audio; "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print(f"{'preset':<10}{'windows':>8}{'old s':>8}{'new s':>8}{'new/old':>9}{'target':>8}"
-          f"{'worst median rel. diff: all frames':>37}{'voicing-dependent':>19}")
+          f"  worst median relative difference: all frames | voicing-dependent")
     for preset, target in TARGETS.items():
         window = params["window"]["presets"][preset]
         old_s = new_s = 0.0
@@ -67,8 +67,10 @@ def main() -> None:
             old_s += time.perf_counter() - began
             differences.append(np.abs(new - old) / (np.abs(old) + 1e-6))
         median = np.median(np.concatenate(differences), axis=0)
-        print(f"{preset:<10}{count:>8}{old_s:>8.1f}{new_s:>8.1f}{new_s / old_s:>9.3f}{target:>8.2f}"
-              f"{median[~voicing].max():>36.2%} {median[voicing].max():>18.2%}")
+        worst = {kind: int(np.flatnonzero(mask)[np.argmax(median[mask])]) for kind, mask in
+                 (("all", ~voicing), ("voicing", voicing))}
+        print(f"{preset:<10}{count:>8}{old_s:>8.1f}{new_s:>8.1f}{new_s / old_s:>9.3f}{target:>8.2f}  "
+              + " | ".join(f"{median[i]:.2%} ({names[i]})" for i in worst.values()))
     print(f"tolerances: {', '.join(f'{k} {v:.0%}' for k, v in TOLERANCE.items())}")
     scratch.cleanup()
 
