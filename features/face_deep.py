@@ -9,7 +9,8 @@ Computes: per sampled frame, MediaPipe FaceMesh landmarks (features.face's detec
           (0.35, 0.40) and of the left eye (263, 362) at (0.65, 0.40) of the crop, so head
           roll, face size and position are removed. Crops go through the backbone of
           features/imagenet_cnn.py (default EfficientNet-Lite0, offline, 1280-d; VGG16 /
-          ResNet-50 and others from `weights_path`) in fixed-size batches, on CUDA when present.
+          ResNet-50 and others from `weights_path`) in batches padded to a few bucket sizes,
+          on CUDA when present.
 Gives:    per window the mean embedding of the sampled face frames in [start, end), a mask
           (False: no face frame in the window; its row is 0, it is counted as
           `windows_without_face` and the session's masked windows are logged), and counts of

@@ -150,20 +150,31 @@ def configure_torch(device: torch.device, workers: int) -> None:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, workers)))
 
 
-def padded_batch(images: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """The batch filled up to `batch_size` with blank images.
+def bucket_size(count: int, batch_size: int) -> int:
+    """The batch shape `count` images are padded to: the smallest power of two that holds
+    them, at most `batch_size` (itself the last bucket)."""
+    bucket = 1
+    while bucket < count:
+        bucket *= 2
+    return min(bucket, batch_size)
 
-    Every batch then has one shape: the CPU backend picks (and spends seconds preparing)
-    kernels per input shape, and a row does not depend on whether it fell in a session's
-    last, shorter batch. Eval-mode layers treat images independently."""
-    missing = batch_size - len(images)
+
+def padded_batch(images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """The batch filled up with blank images to its bucket size (`bucket_size`).
+
+    A few fixed shapes: the CPU backend picks (and spends time preparing) kernels per input
+    shape, and a row depends on no other image in its batch (eval-mode layers treat images
+    independently; tests/test_deep_spectrum.py checks it). A few shapes rather than one: a
+    session of two-second utterances with one window must not pay for a full batch."""
+    missing = bucket_size(len(images), batch_size) - len(images)
     if missing <= 0:
         return images
     return torch.cat([images, images.new_zeros((missing, *images.shape[1:]))])
 
 
 def embed(network: torch.nn.Module, images: torch.Tensor, batch_size: int, device: torch.device) -> torch.Tensor:
-    """(n, dims) activations of (n, 3, 224, 224) images in [0, 1], in fixed-size batches."""
+    """(n, dims) activations of (n, 3, 224, 224) images in [0, 1], in batches of at most
+    `batch_size`, each padded to its bucket size."""
     rows = []
     with torch.no_grad():
         for begin in range(0, len(images), batch_size):

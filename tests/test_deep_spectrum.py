@@ -10,7 +10,8 @@ import torchvision
 from skimage import data, transform
 
 from features import deep_spectrum
-from features.imagenet_cnn import MissingWeightsError, imagenet_normalise, load_network, weights_file
+from features.imagenet_cnn import (MissingWeightsError, bucket_size, embed, imagenet_normalise, load_network,
+                                   weights_file)
 from pipeline.sessions import Session
 
 RATE = 16000
@@ -86,3 +87,23 @@ def test_silent_audio_fails_naming_the_session(tmp_path):
     session = session_with(tmp_path, "quiet_one", np.zeros(2 * RATE, dtype=np.float32))
     with pytest.raises(ValueError, match="session quiet_one"):
         deep_spectrum.extract(session, windows("quiet_one"), CFG)
+
+
+def test_batches_are_padded_to_buckets_and_rows_ignore_their_batch_mates():
+    """A lone image runs as a batch of one, not a full batch; a row is the same whatever
+    else is in its batch (bit for bit within one bucket, float rounding across buckets)."""
+    assert [bucket_size(n, 32) for n in (1, 2, 3, 5, 9, 17, 32)] == [1, 2, 4, 8, 16, 32, 32]
+    assert bucket_size(7, 6) == 6
+    network = load_network("efficientnet_lite0", None, "cpu")
+    shapes = []
+    hook = network.register_forward_pre_hook(lambda module, inputs: shapes.append(tuple(inputs[0].shape)))
+    try:
+        images = torch.rand(5, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+        alone = embed(network, images[:1], 32, torch.device("cpu"))
+        five = embed(network, images, 32, torch.device("cpu"))
+        other_mates = embed(network, torch.cat([images[:1], torch.rand(4, 3, 224, 224)]), 32, torch.device("cpu"))
+    finally:
+        hook.remove()
+    assert [shape[0] for shape in shapes] == [1, 8, 8]
+    np.testing.assert_array_equal(five[0], other_mates[0])
+    np.testing.assert_allclose(alone[0], five[0], rtol=1e-4, atol=1e-4)
