@@ -7,7 +7,13 @@ hand. On Linux each worker asks the kernel for SIGKILL when its parent dies
 Every process pool in the project comes from `worker_pool` (it lives in `features/`, the
 lowest layer that both the extractors and the `pipeline/` stages import); `map_sessions` is
 the loop every per-session stage runs on it: a progress bar, every session run, every
-failure listed at once by session.
+failure listed at once by session. `map_sessions` can also hand the sessions to a
+dask.distributed cluster (`engine`: the params' `engine` section): a scheduler at an address
+(workers on other machines, which need this repository on their Python path and the corpus
+and media at the same paths), or a LocalCluster it starts itself; the function, its
+arguments and its results are the same, so are the numbers, bit for bit on a LocalCluster
+(tests/test_worker_pool.py; on other machines, as between any two machines, BLAS thread
+counts and CPU kernels can move the last bits).
 
 The kernel sends the signal when the *thread* that started the worker ends; pools here
 are made and used from the stage's main thread.
@@ -19,6 +25,7 @@ import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
 from tqdm import tqdm
 
@@ -45,18 +52,57 @@ def worker_pool(max_workers: int, mp_context=None) -> ProcessPoolExecutor:
                                initargs=(os.getpid(),))
 
 
+ENGINES = ("local", "dask")
+
+
+@contextmanager
+def session_executor(engine: dict | None, workers: int):
+    """(submit(function, *args) -> future, as_completed(futures)) of the chosen engine:
+    `local` (default), a pool of `workers` processes; `dask`, the cluster at
+    `engine["scheduler"]`, or a LocalCluster of `workers` single-threaded processes."""
+    kind = (engine or {}).get("kind", "local")
+    if kind == "local":
+        with worker_pool(workers) as pool:
+            yield pool.submit, as_completed
+        return
+    if kind != "dask":
+        raise ValueError(f"engine.kind: {kind!r} is not one of {', '.join(ENGINES)}")
+    import dask
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
+    address = engine.get("scheduler")
+    cluster = None
+    if not address:
+        # dask's nannies set OMP/MKL/OPENBLAS_NUM_THREADS=1 in their workers; the local pool's
+        # processes keep the BLAS default, and a different thread count sums in a different
+        # order (MFCC frames then differ in the last bits): keep only the allocator setting
+        environ = {key: value for key, value in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+                   if not key.endswith("_NUM_THREADS")}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with Client(address or cluster) as client:
+            # pure=False: a session is computed once per call, never deduplicated by dask's hashing
+            yield (lambda function, *args: client.submit(function, *args, pure=False)), dask_completed
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def map_sessions(function: Callable, jobs: dict[str, tuple], workers: int, desc: str,
                  each: Callable[[str, object], None] | None = None,
-                 errors: tuple[type[BaseException], ...] = (Exception,), total: int | None = None) -> dict:
+                 errors: tuple[type[BaseException], ...] = (Exception,), total: int | None = None,
+                 engine: dict | None = None) -> dict:
     """function(*args) for every job (name -> args; a name is the session's id or says which
-    session) in a pool of `workers`, with a progress bar. `each(name, result)` runs in this
-    process as results arrive; the results come back in job order. Every job runs: when some
-    raised one of `errors`, a RuntimeError lists each of them (`<desc>: k of n sessions
-    failed:` then `  <name>: <message>` per failure, by name; n is `total`, default the jobs)."""
+    session) on `engine` (session_executor: by default a pool of `workers` processes), with a
+    progress bar. `each(name, result)` runs in this process as results arrive; the results
+    come back in job order. Every job runs: when some raised one of `errors`, a RuntimeError
+    lists each of them (`<desc>: k of n sessions failed:` then `  <name>: <message>` per
+    failure, by name; n is `total`, default the jobs)."""
     results, failures = {}, {}
-    with worker_pool(max(1, min(workers, len(jobs)))) as pool:
-        futures = {pool.submit(function, *args): name for name, args in jobs.items()}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="session"):
+    with session_executor(engine, max(1, min(workers, len(jobs)))) as (submit, completed):
+        futures = {submit(function, *args): name for name, args in jobs.items()}
+        for future in tqdm(completed(list(futures)), total=len(futures), desc=desc, unit="session"):
             name = futures[future]
             try:
                 results[name] = future.result()

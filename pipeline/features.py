@@ -144,9 +144,10 @@ def write_session(out, session_id: str, result: Extracted, entry: dict) -> None:
 
 
 def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitted_key,
-                cache: FeatureCache) -> tuple[dict, tuple, set]:
-    """Writes every session's arrays (from the cache when its key matches); returns per-split
-    summed counts, the feature shape and the ids of the sessions that came from the cache."""
+                cache: FeatureCache, engine: dict | None = None) -> tuple[dict, tuple, set]:
+    """Writes every session's arrays (from the cache when its key matches; the others computed
+    on `engine`, the params' `engine` section); returns per-split summed counts, the feature
+    shape and the ids of the sessions that came from the cache."""
     name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     hash_of_config = config_hash(cfg)
     counts: dict[str, dict[str, int]] = {}
@@ -185,7 +186,7 @@ def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitt
         jobs = {sid: (name, s, w, cfg, fitted) for sid, (s, w, key) in pending.items()}
         # failures counted against the whole corpus, the cached sessions included
         map_sessions(extract_session, jobs, int(cfg.get("workers", 1)), stage.name, each=store,
-                     total=len(corpus.sessions))
+                     total=len(corpus.sessions), engine=engine)
     # sessions arrive in completion order: sort, so the same inputs always give the same meta.json
     counts = {split: dict(sorted(c.items())) for split, c in sorted(counts.items())}
     return counts, shape, reused
@@ -210,6 +211,7 @@ def main(argv: list[str]) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: python -m pipeline.features <stage key>")
     params = load_params()
+    check(params, "engine")
     stage = feature_stage(params, argv[0])
     name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     check_extractor(name, cfg)  # before the corpus is read
@@ -237,7 +239,7 @@ def main(argv: list[str]) -> None:
     fitted, fitted_key = fit_on_train(module, cache, corpus, windows, cfg)
     if fitted is not None:
         (out / "fitted.json").write_text(json.dumps(fitted))
-    counts, shape, reused = extract_all(stage, corpus, windows, fitted, fitted_key, cache)
+    counts, shape, reused = extract_all(stage, corpus, windows, fitted, fitted_key, cache, params.get("engine"))
     meta = {"extractor": name, **({"unit": stage.unit} if stage.unit != layout.DEFAULT_UNIT else {}),
             "shape": list(shape), "dims": int(np.prod(shape)), "sessions": len(corpus.sessions),
             "windows": len(windows), "config": cfg, "config_hash": config_hash(cfg), "versions": cache.versions,

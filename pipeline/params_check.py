@@ -24,6 +24,7 @@ Run:    python -m pipeline.params_check
 """
 from typing import Any, Callable
 
+from features.worker_pool import ENGINES
 from pipeline.layout import DEFAULT_UNIT
 from pipeline.model_inputs import PER
 from pipeline.params_rules import (ANY, OPEN, Rule, Schema, device, either, flag, format_value, integer, is_int,
@@ -84,6 +85,7 @@ TRAIN_OVERRIDES = Rule(lambda g: f"a mapping of train settings ({', '.join(TRAIN
                                                                 for k, x in v.items()))
 ALIGN: Schema = {"sample_rate": SAMPLE_RATE, "chunk_s": number(10), "workers": integer(1)}
 RECOGNISE: Schema = {"enabled": flag(), **ALIGN}  # pipeline/recognise.py
+ENGINE: Schema = {"kind": one_of(*ENGINES), "scheduler": optional(nullable(text()))}  # features/worker_pool.py
 WINDOW_PRESET: Schema = {"length_s": number(above=0), "hop_s": number(above=0), "label_shift_s": number(),
                          "label_aggregation": one_of("mean", "center")}
 SYNTHETIC: Schema = {"sample_rate": SAMPLE_RATE, "rating_hz": number(above=0), "video_fps": number(above=0),
@@ -362,6 +364,7 @@ def _story(params: dict, head: str, name: str) -> list[str]:
 
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
     "train": _fixed(TRAIN), "align": _fixed(ALIGN), "recognise": _fixed(RECOGNISE), "synthetic": _fixed(SYNTHETIC), "window": _window,
+    "engine": _fixed(ENGINE),
     "story": _story, "features": _extractor, "derived_features": _derived, "models": _model_spec,
     "benchmark": _benchmark_run, "pretrain": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }
@@ -391,7 +394,7 @@ def check_extractor(name: str, cfg: dict) -> None:
 def check_params(params: dict) -> None:
     """Every group of params.yaml, and that `model` and every benchmark run's model are registered."""
     groups = ["seed", "corpus", "model", "train", "align", "recognise", "synthetic", "window.*", "story", "benchmark",
-              "pretrain"]
+              "pretrain", "engine"]
     groups += [f"{head}.{name}" for head in ("corpora", "features", "derived_features", "units", "unit_features",
                                              "models")
                for name in (params.get(head) or {})]

@@ -116,6 +116,14 @@ def test_an_unknown_model_lists_the_registered_ones():
         params_check.check_params(with_value("benchmark.lstm_ccc.model", "nosuch"))
 
 
+def test_the_engine_is_local_or_dask_with_an_optional_scheduler_address():
+    params_check.check(with_value("engine.scheduler", "tcp://10.0.0.5:8786"), "engine")
+    with pytest.raises(ParamsError, match=r'^params.yaml: engine.kind = "spark": must be one of local, dask$'):
+        params_check.check_params(with_value("engine.kind", "spark"))
+    with pytest.raises(ParamsError, match=r"engine.scheduler = 8786: must be a non-empty string, or null"):
+        params_check.check(with_value("engine.scheduler", 8786), "engine")
+
+
 def test_a_models_inputs_take_the_form_its_registration_says():
     """A named-input model needs a mapping of inputs to stages, a one-input model a list."""
     with pytest.raises(ParamsError, match=r'models.modality_lstm.features = \["egemaps"\]: model modality_lstm '

@@ -94,3 +94,43 @@ def test_map_sessions_runs_every_job_and_lists_every_failure_by_name():
     assert seen == ["s1"]  # the session that worked was still handed on
     with pytest.raises(ZeroDivisionError):  # an error outside `errors` is not a session's failure
         map_sessions(divmod, {"x": (1, 0)}, 1, "demo", errors=(ValueError,))
+
+
+def test_dask_local_cluster_gives_the_local_pools_features_bit_for_bit(tmp_path):
+    """The features stage's per-session function (pipeline/features.py) on a 2-worker dask
+    LocalCluster against the local process pool: the same arrays bit for bit, for eGeMAPS
+    functionals and MFCC frames; a session that fails is named the same way."""
+    import numpy as np
+    import pandas as pd
+    import soundfile as sf
+
+    from features.worker_pool import map_sessions
+    from pipeline.features import extract_session
+    from pipeline.sessions import Session
+
+    rate, rng = 16000, np.random.default_rng(3)
+    sessions = []
+    for i, pitch in enumerate((140.0, 210.0, 300.0)):
+        t = np.arange(int(6.0 * rate)) / rate
+        voiced = np.sin(2 * np.pi * pitch * t * (1 + 0.05 * np.sin(2 * np.pi * 0.7 * t)))
+        audio = (0.3 * voiced * (np.sin(2 * np.pi * 1.5 * t) > -0.3) + 0.01 * rng.standard_normal(len(t)))
+        sf.write(tmp_path / f"s{i}.wav", audio.astype(np.float32), rate, subtype="FLOAT")
+        sessions.append(Session(f"s{i}", "spk", "train", 6.0, {"audio": f"s{i}.wav"}, root=tmp_path))
+    starts = np.arange(0.0, 4.01, 0.5)
+    windows = pd.DataFrame({"start": starts, "end": starts + 2.0})
+    configs = {"egemaps": {"feature_set": "eGeMAPSv02", "sample_rate": rate},
+               "mfcc": {"n_mfcc": 13, "sample_rate": rate}}
+    jobs = {f"{name}/{s.id}": (name, s, windows, cfg, None) for name, cfg in configs.items() for s in sessions}
+    local = map_sessions(extract_session, jobs, 2, "local")
+    dask = map_sessions(extract_session, jobs, 2, "dask", engine={"kind": "dask", "scheduler": None})
+    assert list(dask) == list(jobs)
+    for name in jobs:
+        assert local[name].arrays.keys() == dask[name].arrays.keys()
+        for key in local[name].arrays:
+            np.testing.assert_array_equal(local[name].arrays[key], dask[name].arrays[key])
+
+    broken = Session("broken", "spk", "train", 6.0, {"audio": "missing.wav"}, root=tmp_path)
+    with pytest.raises(RuntimeError, match=r"dask: 1 of 2 sessions failed:\n  broken: .*missing\.wav"):
+        map_sessions(extract_session, {"s0": ("mfcc", sessions[0], windows, configs["mfcc"], None),
+                                       "broken": ("mfcc", broken, windows, configs["mfcc"], None)},
+                     2, "dask", engine={"kind": "dask"})
