@@ -362,9 +362,14 @@ def _story(params: dict, head: str, name: str) -> list[str]:
     return problems_of(params.get("story"), schema, "story")
 
 
+def _engine(params: dict, head: str, name: str) -> list[str]:
+    """The `engine` section may be absent (a project's older params): the local pool then."""
+    return [] if params.get("engine") is None else problems_of(params["engine"], ENGINE, "engine")
+
+
 GROUPS: dict[str, Callable[[dict, str, str], list[str]]] = {
     "train": _fixed(TRAIN), "align": _fixed(ALIGN), "recognise": _fixed(RECOGNISE), "synthetic": _fixed(SYNTHETIC), "window": _window,
-    "engine": _fixed(ENGINE),
+    "engine": _engine,
     "story": _story, "features": _extractor, "derived_features": _derived, "models": _model_spec,
     "benchmark": _benchmark_run, "pretrain": _benchmark_run, "corpora": _corpus, "units": _unit, "unit_features": _unit_feature,
 }

@@ -115,6 +115,28 @@ def test_changed_audio_or_config_recomputes(corpus):
     assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
 
 
+def test_switching_windows_back_and_forth_calls_no_extractor_the_second_time(corpus):
+    """A preset switch (other window boundaries) and back: the way back computes no session;
+    the other windows computed on a dask LocalCluster are served from the same cache."""
+    default_windows = list(corpus.windows)
+    assert run("mfcc")["cache"] == {"sessions_reused": 0, "sessions_computed": 2}
+    params = yaml.safe_load((corpus.root / "params.yaml").read_text())
+    (corpus.root / "params.yaml").write_text(yaml.safe_dump({**params, "engine": {"kind": "dask", "scheduler": None}}))
+    corpus.windows = [{**w, "start": w["start"] + 0.25, "end": w["end"] - 0.5} for w in default_windows]
+    corpus.write()
+    assert run("mfcc")["cache"] == {"sessions_reused": 0, "sessions_computed": 2}
+    other = {s: arrays("mfcc", s) for s in "ab"}
+    (corpus.root / "params.yaml").write_text(yaml.safe_dump(params))  # the local engine again
+    corpus.windows = default_windows
+    corpus.write()
+    assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
+    corpus.windows = [{**w, "start": w["start"] + 0.25, "end": w["end"] - 0.5} for w in default_windows]
+    corpus.write()
+    assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
+    for s in "ab":
+        np.testing.assert_array_equal(arrays("mfcc", s), other[s])
+
+
 def test_a_failed_run_resumes_with_the_sessions_it_had_not_finished(corpus):
     corpus.add("c", "test", np.zeros(RATE * 3, dtype=np.float32))  # silent: this session fails
     with pytest.raises(RuntimeError, match="1 of 3 sessions failed:\n  c: .*silent"):
