@@ -31,6 +31,7 @@ from features import egemaps_lld, mfcc
 from features.worker_pool import worker_pool
 from pipeline import layout
 from pipeline.sessions import Session, load_corpus
+from pipeline.window import window_starts
 from synthetic.speech import require_espeak
 
 RATE = 16000
@@ -57,9 +58,22 @@ def generated_sessions(count: int, seconds: float, root: Path) -> list[Session]:
     return sessions
 
 
+def corpus_or_generated(count: int, root: Path, seconds: float = 60.0) -> tuple[list[Session], str]:
+    """(sessions, where from): the first `count` sessions of the default corpus when this
+    checkout has one (data/corpus), otherwise `count` generated ones of `seconds` in `root`."""
+    if (layout.CORPUS / "manifest.json").exists():
+        return load_corpus().sessions[:count], "default corpus"
+    return generated_sessions(count, seconds, root), "espeak-ng speech"
+
+
+def preset_windows(session: Session, window: dict) -> pd.DataFrame:
+    """A session's windows under one of params.yaml's window presets, as the window stage cuts them."""
+    starts = window_starts(session.duration_s, window["length_s"], window["hop_s"], window["label_shift_s"])
+    return pd.DataFrame({"session": session.id, "start": starts, "end": starts + window["length_s"]})
+
+
 def default_windows(session: Session, length_s: float = 4.0, hop_s: float = 1.0) -> pd.DataFrame:
-    starts = np.arange(0.0, session.duration_s - length_s + 1e-9, hop_s)
-    return pd.DataFrame({"session": session.id, "start": starts, "end": starts + length_s})
+    return preset_windows(session, {"length_s": length_s, "hop_s": hop_s, "label_shift_s": 0.0})
 
 
 def ours(session: Session, windows: pd.DataFrame) -> int:
@@ -108,10 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = tempfile.TemporaryDirectory()
-    if (layout.CORPUS / "manifest.json").exists():
-        sessions, source = load_corpus().sessions[: args.sessions], "default corpus"
-    else:
-        sessions, source = generated_sessions(args.sessions, args.seconds, Path(scratch.name)), "espeak-ng speech"
+    sessions, source = corpus_or_generated(args.sessions, Path(scratch.name), args.seconds)
     table = pd.read_csv(layout.WINDOWS / "windows.csv") if (layout.WINDOWS / "windows.csv").exists() else None
     windows = [table[table.session == s.id] if table is not None else default_windows(s) for s in sessions]
     audio_s = sum(s.duration_s for s in sessions)

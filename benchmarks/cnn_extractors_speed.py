@@ -28,13 +28,11 @@ import pandas as pd
 import soundfile as sf
 import torch
 
-from benchmarks.audio_features_speed import generated_sessions
+from benchmarks.audio_features_speed import corpus_or_generated, generated_sessions, preset_windows
 from features import deep_spectrum, face_deep
 from features.imagenet_cnn import INPUT_SIZE, bucket_size, configure_torch, load_network, resolve_device
-from pipeline import layout
 from pipeline.config import load_params
-from pipeline.sessions import Session, load_corpus
-from pipeline.window import window_starts
+from pipeline.sessions import Session
 
 TARGET_RATIO = 0.8
 TARGET_PER_FILE = 2.0
@@ -58,11 +56,6 @@ def timed(run) -> tuple[float, object]:
     began = time.perf_counter()
     result = run()
     return time.perf_counter() - began, result
-
-
-def windows_of(session: Session, window: dict) -> pd.DataFrame:
-    starts = window_starts(session.duration_s, window["length_s"], window["hop_s"], window["label_shift_s"])
-    return pd.DataFrame({"start": starts, "end": starts + window["length_s"]})
 
 
 def report(name: str, images: int, ours_s: float, bare_s: float) -> None:
@@ -89,10 +82,7 @@ def main() -> None:
     params = load_params()
     window = params["window"]["presets"][params["window"]["preset"]]
     scratch = tempfile.TemporaryDirectory()
-    if (layout.CORPUS / "manifest.json").exists():
-        sessions, source = load_corpus().sessions[: args.sessions], "default corpus"
-    else:
-        sessions, source = generated_sessions(args.sessions, 60.0, Path(scratch.name)), "espeak-ng speech"
+    sessions, source = corpus_or_generated(args.sessions, Path(scratch.name))
     print(f"{len(sessions)} sessions ({source}); {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
           f"torch threads as one of {params['features']['deep_spectrum'].get('workers', 1)} feature workers")
     print(f"{'extractor':<34}{'images':>7}{'img/s':>10}{'bare':>10}{'ratio':>8}{'target':>8}")
@@ -101,11 +91,11 @@ def main() -> None:
     device = resolve_device(cfg["device"])
     configure_torch(device, int(cfg.get("workers", 1)))
     network = load_network(cfg["backbone"], cfg.get("weights_path"), cfg["device"])
-    deep_spectrum.extract(sessions[0], windows_of(sessions[0], window), cfg)  # warm-up: kernels per shape
+    deep_spectrum.extract(sessions[0], preset_windows(sessions[0], window), cfg)  # warm-up: kernels per shape
     ours_s = bare_s = 0.0
     images = 0
     for session in sessions:
-        windows = windows_of(session, window)
+        windows = preset_windows(session, window)
         seconds, _ = timed(lambda: deep_spectrum.extract(session, windows, cfg))
         ours_s += seconds
         bare_s += bare_seconds(network, batch_shapes(len(windows), int(cfg["batch_size"])), device)
@@ -116,11 +106,11 @@ def main() -> None:
     if with_video:
         cfg = face_deep.check_config(params["features"]["face_deep"])
         network = load_network(cfg["backbone"], cfg.get("weights_path"), cfg["device"], "face_deep")
-        face_deep.extract(with_video[0], windows_of(with_video[0], window), cfg)
+        face_deep.extract(with_video[0], preset_windows(with_video[0], window), cfg)
         total_s = crops_s = bare_s = 0.0
         images = 0
         for session in with_video:
-            seconds, _ = timed(lambda: face_deep.extract(session, windows_of(session, window), cfg))
+            seconds, _ = timed(lambda: face_deep.extract(session, preset_windows(session, window), cfg))
             total_s += seconds
             seconds, crops = timed(lambda: [c for _, c in face_deep.sampled_face_crops(session.path("video"), cfg)
                                             if c is not None])

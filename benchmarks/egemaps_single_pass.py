@@ -19,15 +19,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from benchmarks.audio_features_speed import generated_sessions
+from benchmarks.audio_features_speed import corpus_or_generated, preset_windows
 from features import egemaps
 from features.audio_io import load_audio
-from pipeline import layout
 from pipeline.config import load_params
-from pipeline.sessions import load_corpus
-from pipeline.window import window_starts
 
 TARGETS = {"emonet": 0.15, "raju2019": 0.05}
 TOLERANCE = {"all frames": 0.01, "voicing-dependent": 0.05}
@@ -41,10 +37,7 @@ def main() -> None:
     cfg = params["features"]["egemaps"]
     rate = int(cfg["sample_rate"])
     scratch = tempfile.TemporaryDirectory()
-    if (layout.CORPUS / "manifest.json").exists():
-        sessions, source = load_corpus().sessions[: args.sessions], "default corpus"
-    else:
-        sessions, source = generated_sessions(args.sessions, 60.0, Path(scratch.name)), "espeak-ng speech"
+    sessions, source = corpus_or_generated(args.sessions, Path(scratch.name))
     names = egemaps.feature_names(cfg)
     voicing = np.array([egemaps.voicing_dependent(name) for name in names])
     print(f"{len(sessions)} sessions ({source}), {sum(s.duration_s for s in sessions) / 60:.1f} min of audio; "
@@ -56,8 +49,7 @@ def main() -> None:
         old_s = new_s = 0.0
         differences, count = [], 0
         for session in sessions:
-            starts = window_starts(session.duration_s, window["length_s"], window["hop_s"], window["label_shift_s"])
-            windows = pd.DataFrame({"start": starts, "end": starts + window["length_s"]})
+            windows = preset_windows(session, window)
             count += len(windows)
             began = time.perf_counter()
             new = egemaps.extract(session, windows, cfg).arrays["features"]

@@ -23,6 +23,7 @@ the edges, and hence which frames those functionals average, differ.
 """
 import os
 import tempfile
+from functools import lru_cache
 
 import numpy as np
 import opensmile
@@ -53,16 +54,28 @@ def _smile(cfg: dict, options: dict | None = None) -> opensmile.Smile:
                            feature_level=opensmile.FeatureLevel.Functionals, options=options)
 
 
+@lru_cache(maxsize=4)
+def _names(feature_set: str) -> tuple[str, ...]:
+    # asking openSMILE for the names runs its set-up: once per process, not once per session
+    return tuple(_smile({"feature_set": feature_set}).feature_names)
+
+
 def feature_names(cfg: dict, fitted=None) -> list[str]:
-    return list(_smile(cfg).feature_names)
+    return list(_names(cfg["feature_set"]))
+
+
+def _no_rows(cfg: dict) -> np.ndarray:
+    return np.zeros((0, len(_names(cfg["feature_set"]))), dtype=np.float32)
 
 
 def per_window(audio: np.ndarray, rate: int, starts, ends, cfg: dict) -> np.ndarray:
     """(windows, 88): openSMILE called on each window's audio on its own."""
+    if len(starts) == 0:
+        return _no_rows(cfg)
     smile = _smile(cfg)
     rows = [smile.process_signal(audio[int(round(start * rate)):int(round(end * rate))], rate).to_numpy()[0]
             for start, end in zip(starts, ends)]
-    return np.asarray(rows, dtype=np.float32).reshape(len(rows), len(smile.feature_names))
+    return np.asarray(rows, dtype=np.float32)
 
 
 def voicing_dependent(name: str) -> bool:
@@ -79,7 +92,7 @@ def single_pass_eligible(starts: np.ndarray, ends: np.ndarray, duration_s: float
 def single_pass(audio: np.ndarray, rate: int, starts, ends, cfg: dict, session_id: str) -> np.ndarray:
     """(windows, 88): one openSMILE run over the whole signal, functionals per listed window."""
     if len(starts) == 0:
-        return np.zeros((0, len(feature_names(cfg))), dtype=np.float32)
+        return _no_rows(cfg)
     intervals = ",".join(f"{start:.6f}s-{end - END_TRIM_S:.6f}s" for start, end in zip(starts, ends))
     with tempfile.TemporaryDirectory(prefix="egemaps-") as folder:
         include = os.path.join(folder, "FrameModeFunctionals.conf.inc")

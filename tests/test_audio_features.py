@@ -58,8 +58,8 @@ def frames_in(times: np.ndarray, start: float, end: float) -> np.ndarray:
 def test_egemaps_single_pass_matches_opensmile_per_window(tmp_path, speech):
     """One openSMILE pass with a frame list against openSMILE run on each window's audio:
     median relative difference <= 1 % per functional (<= 5 % for those that depend on the
-    voicing decision near the window edges); windows
-    the single pass cannot give (short, or touching the end) equal the per-window call exactly."""
+    voicing decision near the window edges); windows the single pass cannot give (short, or
+    touching the end) equal the per-window call exactly."""
     audio = np.concatenate([speech, speech[::-1] * 0.7, speech])  # ~20 s of varied speech
     session = write_session(tmp_path, "s1", audio)
     duration = len(audio) / RATE

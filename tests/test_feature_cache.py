@@ -119,10 +119,11 @@ def test_switching_windows_back_and_forth_calls_no_extractor_the_second_time(cor
     """A preset switch (other window boundaries) and back: the way back computes no session;
     the other windows computed on a dask LocalCluster are served from the same cache."""
     default_windows = list(corpus.windows)
+    shifted = [{**w, "start": w["start"] + 0.25, "end": w["end"] - 0.5} for w in default_windows]
     assert run("mfcc")["cache"] == {"sessions_reused": 0, "sessions_computed": 2}
     params = yaml.safe_load((corpus.root / "params.yaml").read_text())
     (corpus.root / "params.yaml").write_text(yaml.safe_dump({**params, "engine": {"kind": "dask", "scheduler": None}}))
-    corpus.windows = [{**w, "start": w["start"] + 0.25, "end": w["end"] - 0.5} for w in default_windows]
+    corpus.windows = shifted
     corpus.write()
     assert run("mfcc")["cache"] == {"sessions_reused": 0, "sessions_computed": 2}
     other = {s: arrays("mfcc", s) for s in "ab"}
@@ -130,7 +131,7 @@ def test_switching_windows_back_and_forth_calls_no_extractor_the_second_time(cor
     corpus.windows = default_windows
     corpus.write()
     assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
-    corpus.windows = [{**w, "start": w["start"] + 0.25, "end": w["end"] - 0.5} for w in default_windows]
+    corpus.windows = shifted
     corpus.write()
     assert run("mfcc")["cache"] == {"sessions_reused": 2, "sessions_computed": 0}
     for s in "ab":
