@@ -3,6 +3,7 @@
 Reads:  reports/benchmark/<run>/metrics.json for every run in params `benchmark`, reports/corpus.json,
         reports/metrics.json (the `model` run: its paper's table shows it too), reports/suites/<paper>.json
         (gathered suites: pipeline/suite.py), reports/benchmark/<run>/test_predictions.csv (figures);
+        each paper's chart of ours beside the published numbers: pipeline/paper_charts.py;
         Williams et al.'s section: pipeline/williams_report.py; Raju et al.'s: pipeline/raju_report.py;
         Tzirakis et al.'s: pipeline/tzirakis_report.py
 Writes: reports/report.md, reports/plots/report/*.png (the figures it shows) and
@@ -17,6 +18,7 @@ from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.model_inputs import feature_stages
+from pipeline.paper_charts import paper_charts
 from pipeline.raju_report import raju_section
 from pipeline.tzirakis_report import tzirakis_section
 from pipeline.williams_report import williams_section
@@ -188,19 +190,21 @@ def main() -> None:
              "annotators (EmoNet's definition): compare it with the per-session CCC. Paper numbers come "
              "from a different (real) corpus: they are a reference point, not a target this synthetic corpus "
              "can confirm.", "", *benchmark_table(runs), ""]
+    layout.REPORT_PLOTS.mkdir(parents=True, exist_ok=True)
+    for stale in layout.REPORT_PLOTS.glob("*.png"):  # each figure is drawn anew, or not shown at all
+        stale.unlink()
+    charts = paper_charts(runs)
+    lines += charts.get("emonet", [])
     others = other_runs_table(runs)
     lines += [*others, ""] if others else []
     lines += group_table(runs)
     selected = json.loads(layout.METRICS.read_text()) if layout.METRICS.exists() else {}
-    layout.REPORT_PLOTS.mkdir(parents=True, exist_ok=True)
-    for stale in layout.REPORT_PLOTS.glob("*.png"):  # each figure is drawn anew, or not shown at all
-        stale.unlink()
-    lines += williams_section(runs, selected)
+    lines += williams_section(runs, selected) + charts.get("williams", [])
     if selected.get("model") in XU_METHOD:  # `dvc exp run -S model=xu_...`: the train/evaluate stages' run too
         selected["run"] = "model (train/evaluate)"
-    lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params)
-    lines += raju_section(runs, selected)
-    lines += tzirakis_section(selected)
+    lines += xu_table(runs + ([selected] if selected.get("model") in XU_METHOD else []), params) + charts.get("xu", [])
+    lines += raju_section(runs, selected) + charts.get("raju", [])
+    lines += tzirakis_section(selected) + charts.get("tzirakis", [])
     lines += suite_sections()
     (layout.REPORTS / "report.md").write_text("\n".join(lines))
     figures = sorted(p.name for p in layout.REPORT_PLOTS.glob("*.png"))

@@ -4,19 +4,23 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import soundfile
 import yaml
 
 from features.glove import PACKAGED, load_word_vectors
 from models import list_models
 from pipeline.suite import numbers
+from synthetic.speech import require_espeak
 from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PARAMS, PRETRAIN, UNIT_FEATURES,
                                environment, run, stages_run, tiny_project)
 
@@ -115,6 +119,93 @@ def test_repro_writes_sane_outputs(project):
 def test_second_repro_is_a_no_op(project):
     result = run(["dvc", "repro"], project)
     assert stages_run(result.stdout) == set()
+
+
+def predicted_like(predictions: Path, reference: Path, session: str) -> pd.DataFrame:
+    """predict's rows of a test session beside the pipeline's own for it (reports/.../test_predictions.csv)."""
+    ours = pd.read_csv(predictions)
+    theirs = pd.read_csv(reference).query("session == @session")
+    both = ours.round(4).merge(theirs.round(4), on="start", suffixes=("", "_pipeline"))
+    assert len(ours) == len(theirs) == len(both) > 0  # every unit of ours is one of theirs
+    return both
+
+
+def same_predictions(both: pd.DataFrame) -> None:
+    """Every predicted column equal to the pipeline's (its CSV keeps four decimals)."""
+    columns = [c for c in both.columns if c.endswith("_pred")]
+    assert columns
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(both[column]):  # a class name
+            assert (both[column] == both[f"{column}_pipeline"]).all(), column
+        else:
+            assert (both[column] - both[f"{column}_pipeline"]).abs().max() <= 2e-4, column
+
+
+def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project, tmp_path):
+    """`predict` on a test session's own files gives the pipeline's test predictions for it (the
+    same extractors, fitted state, normaliser and model); on a fresh espeak-ng recording it writes a
+    CSV and a PNG; a bundle exported from the workspace works from another folder; a run needing a
+    video refuses a recording without one."""
+    session = session_ids(project, "test")[0]
+    source = project / "data/corpus/sessions" / session
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    for name, target in (("audio.wav", ".wav"), ("video.mp4", ".mp4"), ("transcript.txt", ".txt"),
+                         ("segments.csv", ".segments.csv")):
+        shutil.copyfile(source / name, recordings / f"{session}{target}")
+    text = "I am so glad you came today. The weather was terrible this morning. Now the sun is out again."
+    subprocess.run([require_espeak(), "-w", str(tmp_path / "espeak.wav"), text], check=True, capture_output=True)
+    speech, rate = soundfile.read(tmp_path / "espeak.wav", dtype="float32")
+    noise = np.random.default_rng(0).normal(0, 10 ** (-50 / 20), len(speech))  # a room's noise floor, not
+    soundfile.write(recordings / "fresh.wav", speech + noise, rate)  # digital silence (pocketsphinx needs one)
+    (recordings / "fresh.txt").write_text(text)
+
+    # the `model` param's run, as an exported bundle used from another folder, on the whole folder
+    run([sys.executable, "-m", "pipeline.bundle", "train", "--out", str(tmp_path / "lstm.pt")], project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run([sys.executable, "-m", "pipeline.predict", "--bundle", str(tmp_path / "lstm.pt"), str(recordings),
+         "--out", str(tmp_path / "lstm")], elsewhere, PYTHONPATH=str(project))
+    same_predictions(predicted_like(tmp_path / "lstm" / f"{session}.csv", project / "reports/test_predictions.csv",
+                                    session))
+    fresh = pd.read_csv(tmp_path / "lstm/fresh.csv")
+    assert len(fresh) > 0 and fresh.filter(like="_pred").notna().all().all()
+    assert (tmp_path / "lstm/fresh.png").stat().st_size > 1000
+
+    # sentences as units: the session's segments file, the fresh recording's transcript sentences
+    run([sys.executable, "-m", "pipeline.predict", "--run", "blstm_sentences_class", str(recordings),
+         "--out", str(tmp_path / "blstm")], project)
+    same_predictions(predicted_like(tmp_path / "blstm" / f"{session}.csv",
+                                    project / "reports/benchmark/blstm_sentences_class/test_predictions.csv", session))
+    assert len(pd.read_csv(tmp_path / "blstm/fresh.csv")) == 3  # the transcript's three sentences
+
+    # EmoNet's GloVe windows; Xu et al.'s text model trained over speaker folds: the fold that tested the session
+    run([sys.executable, "-m", "pipeline.predict", "--run", "emonet_lstm_ccc", str(recordings / f"{session}.wav"),
+         "--transcript", str(recordings / f"{session}.txt"), "--out", str(tmp_path / "emonet")], project)
+    same_predictions(predicted_like(tmp_path / "emonet" / f"{session}.csv",
+                                    project / "reports/benchmark/emonet_lstm_ccc/test_predictions.csv", session))
+    folds = pd.read_csv(project / "reports/benchmark/xu_text_folds/test_predictions.csv")
+    fold = int(folds.query("session == @session").fold.iloc[0])
+    run([sys.executable, "-m", "pipeline.predict", "--run", "xu_text_folds", "--fold", str(fold),
+         str(recordings / f"{session}.wav"), "--transcript", str(recordings / f"{session}.txt"),
+         "--segments", str(recordings / f"{session}.segments.csv"), "--out", str(tmp_path / "xu")], project)
+    same_predictions(predicted_like(tmp_path / "xu" / f"{session}.csv",
+                                    project / "reports/benchmark/xu_text_folds/test_predictions.csv", session))
+
+    # face frames and GloVe per word (Williams et al.): the video is read, the words aligned
+    run([sys.executable, "-m", "pipeline.predict", "--run", "williams_blstm_trimodal",
+         str(recordings / f"{session}.wav"), "--video", str(recordings / f"{session}.mp4"),
+         "--transcript", str(recordings / f"{session}.txt"), "--segments", str(recordings / f"{session}.segments.csv"),
+         "--out", str(tmp_path / "williams")], project)
+    same_predictions(predicted_like(tmp_path / "williams" / f"{session}.csv",
+                                    project / "reports/benchmark/williams_blstm_trimodal/test_predictions.csv",
+                                    session))
+    refused = run([sys.executable, "-m", "pipeline.predict", "--run", "williams_blstm_trimodal",
+                   str(recordings / "fresh.wav"), "--transcript", str(recordings / "fresh.txt")], project, check=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "recording fresh (given: audio, transcript) needs --video or --openface (read by features face)" \
+        in refused.stderr
+    assert json.loads(run(["dvc", "status", "--json"], project).stdout) == {}  # nothing of the workspace touched
 
 
 def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
