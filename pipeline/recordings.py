@@ -23,6 +23,7 @@ from pipeline.ingest import convert_audio, convert_video
 from pipeline.media_probe import audio_duration, probe_video, video_duration
 from pipeline.recognise import recognise_session
 from pipeline.sessions import Session
+from pipeline.units import segment_table
 from pipeline.window import assign_words
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a")
@@ -159,15 +160,7 @@ def transcript_sentences(session: Session, words: pd.DataFrame) -> np.ndarray:
 def segment_units(session: Session, words: pd.DataFrame) -> pd.DataFrame:
     """The recording's segments (its segments file, else its sentences) as units."""
     if session.files.get("segments"):
-        table = pd.read_csv(session.path("segments"))
-        if not {"start", "end"} <= set(table.columns) or table.empty:
-            raise ValueError(f"recording {session.id}: segments file {session.path('segments')} needs rows with "
-                             f"start and end columns")
-        bounds = table[["start", "end"]].to_numpy(float)
-        if ((bounds[:, 1] <= bounds[:, 0]).any() or (np.diff(bounds[:, 0]) < 0).any() or bounds.min() < 0
-                or bounds.max() > session.duration_s + 0.05):
-            raise ValueError(f"recording {session.id}: segments in {session.path('segments')} must be in time order "
-                             f"with end > start, inside the recording (0-{session.duration_s:.2f} s)")
+        bounds = segment_table(session)[["start", "end"]].to_numpy(float)  # checked as the units stage checks it
     else:
         bounds = transcript_sentences(session, words)
     first, last = assign_words(words, bounds[:, 0], bounds[:, 1])

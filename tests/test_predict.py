@@ -76,7 +76,7 @@ def test_segments_file_units_get_their_words_and_bad_segments_are_refused(tmp_pa
     units = segment_units(session, words)
     assert units[["word_first", "word_last"]].to_numpy().tolist() == [[0, 2], [2, 4]]
     (tmp_path / "segments.csv").write_text("start,end\n0.0,1.0\n1.2,9.0\n")
-    with pytest.raises(ValueError, match="inside the recording"):
+    with pytest.raises(ValueError, match="run outside the session"):
         segment_units(session, words)
 
 
