@@ -98,8 +98,8 @@ def test_map_sessions_runs_every_job_and_lists_every_failure_by_name():
 
 def test_dask_local_cluster_gives_the_local_pools_features_bit_for_bit(tmp_path):
     """The features stage's per-session function (pipeline/features.py) on a 2-worker dask
-    LocalCluster against the local process pool: the same arrays bit for bit, for eGeMAPS
-    functionals and MFCC frames; a session that fails is named the same way."""
+    LocalCluster against the local process pool: the same eGeMAPS functionals bit for bit, the
+    same MFCC frames to float32 rounding; a session that fails is named the same way."""
     import numpy as np
     import pandas as pd
     import soundfile as sf
@@ -127,7 +127,11 @@ def test_dask_local_cluster_gives_the_local_pools_features_bit_for_bit(tmp_path)
     for name in jobs:
         assert local[name].arrays.keys() == dask[name].arrays.keys()
         for key in local[name].arrays:
-            np.testing.assert_array_equal(local[name].arrays[key], dask[name].arrays[key])
+            if name.startswith("egemaps/"):  # openSMILE: no BLAS, bit for bit
+                np.testing.assert_array_equal(local[name].arrays[key], dask[name].arrays[key])
+            else:  # librosa's MFCC goes through BLAS, whose float32 sums can differ in the last bit
+                # from process to process under load (seen once in CI: 1e-6 on values of 200)
+                np.testing.assert_allclose(local[name].arrays[key], dask[name].arrays[key], rtol=1e-5, atol=1e-5)
 
     broken = Session("broken", "spk", "train", 6.0, {"audio": "missing.wav"}, root=tmp_path)
     with pytest.raises(RuntimeError, match=r"dask: 1 of 2 sessions failed:\n  broken: .*missing\.wav"):
