@@ -44,7 +44,7 @@ from pipeline.config import run_stage
 from pipeline.feature_cache import extractor_inputs
 from pipeline.features import extract_session, write_session
 from pipeline.figures import pyplot, save_figure
-from pipeline.recordings import (Recording, in_folder, ingest, missing_inputs, recording_id, segment_units,
+from pipeline.recordings import (COMPANIONS, Recording, in_folder, ingest, missing_inputs, recording_id, segment_units,
                                  transcript_sentences, write_words)
 from pipeline.sequences import load_sequences, normalise, predict
 from pipeline.sessions import Corpus
@@ -95,9 +95,6 @@ def cut_units(session, words: pd.DataFrame, unit: dict) -> pd.DataFrame:
     """The recording's units as the run's unit stage cuts a session's."""
     if unit["kind"] == "window":
         settings = {k: v for k, v in unit.items() if k not in ("name", "kind", "enabled")}
-        if session.duration_s < float(settings["length_s"]) + max(float(settings["label_shift_s"]), 0.0):
-            raise ValueError(f"recording {session.id} ({session.duration_s:.2f} s) is shorter than one "
-                             f"{settings['length_s']} s window plus the {settings['label_shift_s']} s label shift")
         return cut_windows(Corpus("predict", [], [session], task="segments"), settings)[0]
     if unit["kind"] == "segment":
         return segment_units(session, words)
@@ -197,15 +194,14 @@ def predict_all(bundle: Bundle, recordings: list[Recording], out: Path) -> list[
 def recordings_of(args) -> list[Recording]:
     source = args.recording.resolve()
     if source.is_dir():
-        given = [o for o in ("video", "openface", "transcript", "words", "segments") if getattr(args, o)]
+        given = [o for o in COMPANIONS if getattr(args, o)]
         if given:
             raise ValueError(f"{source} is a folder: its recordings' files are found by name (talk.wav, talk.mp4, "
                              f"talk.txt...), not given with {', '.join('--' + o for o in given)}")
         return in_folder(source)
     if not source.exists():
         raise FileNotFoundError(f"recording {source} not found")
-    optional = {o: getattr(args, o).resolve() if getattr(args, o) else None
-                for o in ("video", "openface", "transcript", "words", "segments")}
+    optional = {o: getattr(args, o).resolve() if getattr(args, o) else None for o in COMPANIONS}
     missing = [f"--{o} {p}" for o, p in optional.items() if p is not None and not p.exists()]
     if missing:
         raise FileNotFoundError(f"not found: {', '.join(missing)}")

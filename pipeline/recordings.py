@@ -9,7 +9,7 @@ audio file's stem: `talk.wav` with `talk.mp4`, `talk.txt`, `talk.words.csv` (wor
 """
 import re
 import shutil
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from alignment.text import normalise_transcript
 from features.session_words import SENTENCE_GAP_S, word_sentences
 from pipeline import layout
-from pipeline.align import align_session
+from pipeline.align import COLUMNS as ALIGNED_COLUMNS, align_session
 from pipeline.ingest import convert_audio, convert_video
 from pipeline.media_probe import audio_duration, probe_video, video_duration
 from pipeline.recognise import recognise_session
@@ -45,7 +45,10 @@ class Recording:
     segments: Path | None = None  # start, end: the units of a run on segments
 
     def given(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name != "id" and getattr(self, f.name) is not None]
+        return ["audio", *(kind for kind in COMPANIONS if getattr(self, kind) is not None)]
+
+
+COMPANIONS = ("video", "openface", "transcript", "words", "segments")  # a recording's files beside its audio
 
 
 def recording_id(path: Path) -> str:
@@ -113,10 +116,8 @@ def ingest(recording: Recording, sample_rate: int, video_fps: float, reencode: b
             raise ValueError(f"recording {recording.id}: audio {recording.audio} lasts {duration:.2f} s but video "
                              f"{recording.video} {video_s:.2f} s (more than {AV_TOLERANCE_S} s apart)")
         files["video"] = "video.mp4"
-    for kind in ("openface", "transcript", "words", "segments"):
+    for kind in COMPANIONS[1:]:  # found in a folder, or checked when given (pipeline/predict.py)
         if source := getattr(recording, kind):
-            if not source.exists():
-                raise FileNotFoundError(f"recording {recording.id}: {kind} file {source} not found")
             shutil.copyfile(source, folder / f"{kind}{''.join(source.suffixes[-1:])}")
             files[kind] = f"{kind}{''.join(source.suffixes[-1:])}"
     return Session(recording.id, "unknown", "test", duration, {k: f"sessions/{recording.id}/{v}" for k, v in files.items()},
@@ -130,7 +131,7 @@ def write_words(session: Session, align_cfg: dict, recognise_cfg: dict | None) -
     if session.files.get("transcript") or session.files.get("words"):
         words = align_session(session, align_cfg)
     else:
-        words = pd.DataFrame(columns=["word", "start", "end", "pronunciation", "score"])
+        words = pd.DataFrame(columns=ALIGNED_COLUMNS)
     words.to_csv(layout.ALIGNMENT / f"{session.id}.csv", index=False)
     if recognise_cfg is not None:
         layout.RECOGNISED.mkdir(parents=True, exist_ok=True)
