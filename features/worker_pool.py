@@ -11,8 +11,9 @@ failure listed at once by session. `map_sessions` can also hand the sessions to 
 dask.distributed cluster (`engine`: the params' `engine` section): a scheduler at an address
 (workers on other machines, which need this repository on their Python path and the corpus
 and media at the same paths), or a LocalCluster it starts itself; the function, its
-arguments and its results are the same, so are the numbers, bit for bit on a LocalCluster
-(tests/test_worker_pool.py; on other machines, as between any two machines, BLAS thread
+arguments and its results are the same, so are the numbers on a LocalCluster (openSMILE's bit
+for bit; what goes through BLAS to float32 rounding under load: tests/test_worker_pool.py; on
+other machines, as between any two machines, BLAS thread
 counts and CPU kernels can move the last bits).
 
 The kernel sends the signal when the *thread* that started the worker ends; pools here
