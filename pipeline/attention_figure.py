@@ -13,9 +13,8 @@ import torch
 
 from pipeline import layout
 from pipeline.figures import pyplot, save_figure
-from pipeline.sequences import as_arrays, load_sequences, normalise
-from pipeline.trained_model import load_trained
-from pipeline.trainer import assign_splits
+from pipeline.sequences import as_arrays, normalise
+from pipeline.trained_model import checkpoint_sequences, load_trained
 
 UTTERANCES = 3
 
@@ -32,9 +31,7 @@ def plot_alignment(checkpoint: Path, path: Path, utterances: int = UTTERANCES) -
     text = (meta["features"] or {}).get("text") if isinstance(meta["features"], dict) else None
     if not aligns_words(model) or not isinstance(text, dict):  # ASR text: a word matrix, without word times
         return False
-    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"])
-    if meta.get("splits"):
-        assign_splits(sequences, meta["splits"])
+    sequences = checkpoint_sequences(checkpoint, meta)
     session = next(s for s in sequences if s.split == "test")
     normalise([session], norm)
     arrays, masks = as_arrays(session.x, session.mask)

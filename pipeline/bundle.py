@@ -29,6 +29,7 @@ import torch
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.features import feature_stage
+from pipeline.fold_features import stage_folders
 from pipeline.model_inputs import feature_stages
 from pipeline.protocols import checkpoints
 from pipeline.trained_model import load_trained
@@ -94,10 +95,12 @@ def run_checkpoint(run: str, fold: int | None) -> Path:
     return path
 
 
-def stage_entries(features: list | dict, params: dict) -> list[dict]:
+def stage_entries(features: list | dict, params: dict, folders: dict[str, Path] | None = None) -> list[dict]:
     """{key, extractor, config, fitted} of every stage the model reads, a derived stage's source
-    first; refuses a stage whose outputs are missing, skipped or computed with another config."""
+    first; refuses a stage whose outputs are missing, skipped or computed with another config.
+    `folders`: the stages a fold refitted (their fitted state is the fold's)."""
     entries: dict[str, dict] = {}
+    folders = folders or {}
 
     def add(key: str) -> None:
         if key in entries:
@@ -114,7 +117,7 @@ def stage_entries(features: list | dict, params: dict) -> list[dict]:
                              f"outputs were computed with {meta['config']}: run `dvc repro` before exporting")
         if source := meta["config"].get("source"):  # a derived stage reads its source's per-frame output
             add(source)
-        fitted = layout.FEATURES / key / "fitted.json"
+        fitted = folders.get(key, layout.FEATURES / key) / "fitted.json"
         entries[key] = {"key": key, "extractor": meta["extractor"], "config": with_absolute_paths(meta["config"]),
                         "unit": meta.get("unit", layout.DEFAULT_UNIT), "versions": meta.get("versions", {}),
                         "fitted": json.loads(fitted.read_text()) if fitted.exists() else None}
@@ -177,7 +180,7 @@ def export(run: str, fold: int | None = None) -> Bundle:
             "sample_rate": int(manifest.get("sample_rate", 16000)), "video_fps": float(manifest.get("video_fps", 25)),
             "unit": unit,
             "align": section(params, "align"), "recognise": section(params, "recognise"),
-            "stages": stage_entries(meta["features"], params)}
+            "stages": stage_entries(meta["features"], params, stage_folders(path, meta))}
     return Bundle(path.read_bytes(), spec)
 
 

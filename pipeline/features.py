@@ -144,11 +144,13 @@ def write_session(out, session_id: str, result: Extracted, entry: dict) -> None:
 
 
 def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitted_key,
-                cache: FeatureCache, engine: dict | None = None) -> tuple[dict, tuple, set]:
-    """Writes every session's arrays (from the cache when its key matches; the others computed
-    on `engine`, the params' `engine` section); returns per-split summed counts, the feature
-    shape and the ids of the sessions that came from the cache."""
-    name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
+                cache: FeatureCache, engine: dict | None = None, out=None) -> tuple[dict, tuple, set]:
+    """Writes every session's arrays into `out` (default data/features/<key>; from the cache
+    when its key matches; the others computed on `engine`, the params' `engine` section);
+    returns per-split summed counts, the feature shape and the ids of the sessions that came
+    from the cache."""
+    name, cfg = stage.extractor, stage.config
+    out = layout.FEATURES / stage.key if out is None else out
     hash_of_config = config_hash(cfg)
     counts: dict[str, dict[str, int]] = {}
     shape, reused = None, set()
@@ -193,10 +195,16 @@ def extract_all(stage: FeatureStage, corpus, windows: pd.DataFrame, fitted, fitt
 
 
 def fit_on_train(module, cache: FeatureCache, corpus, windows: pd.DataFrame, cfg: dict) -> tuple[dict | None, str | None]:
-    """The extractor's state fit on the train split (cached under the train sessions' keys)."""
+    """The extractor's state fit on the corpus's train split (cached under the train sessions' keys)."""
+    return fit_on(module, cache, corpus.split("train"), windows, cfg)
+
+
+def fit_on(module, cache: FeatureCache, train: list[Session], windows: pd.DataFrame,
+           cfg: dict) -> tuple[dict | None, str | None]:
+    """The extractor's state fit on `train` (a fold's training sessions: pipeline/fold_features.py),
+    and its cache key; (None, None) for an extractor that learns nothing."""
     if not hasattr(module, "fit"):
         return None, None
-    train = corpus.split("train")
     key = cache.fit_key(train, windows)
     fitted = cache.load_fit(key)
     if fitted is None:

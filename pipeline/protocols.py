@@ -10,10 +10,11 @@ corpus whose groups of speakers are its recording sessions (IEMOCAP's five sessi
 speakers) gets leave-one-session-out with K = its number of sessions, as Xu et al.'s field
 reads their protocol.
 
-What is fitted on data must be fitted on each fold's training speakers. The trainer's
-normaliser is (it always fits on the train split it is given); a feature stage fitted on the
-corpus's train split (a codebook or vocabulary: its `fitted.json`) would have seen the test
-speakers of most folds, so a k-fold run refuses it rather than report a leaked number.
+What is fitted on data is fitted on each fold's training speakers. The trainer's normaliser
+is (it always fits on the train split it is given); a feature stage fitted on the corpus's
+train split (a codebook or vocabulary: its `fitted.json`) would have seen the test speakers
+of most folds, so each fold refits it on its own train sessions and extracts every session
+with that state (pipeline/fold_features.py: `<folder>/fold<k>/features/<stage>/`).
 
 Checkpoints: `<folder>/model.pt` for the corpus split; `<folder>/fold<k>/model.pt` and
 `<folder>/protocol.json` (folds and each fold's test speakers) for k folds. Metrics of a
@@ -29,9 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline import layout
 from pipeline.config import require
-from pipeline.model_inputs import feature_stages
+from pipeline.fold_features import fitted_stages, refit_for_fold
 from pipeline.sessions import load_corpus
 from pipeline.splits import speaker_groups
 from pipeline.trained_model import TestPredictions, human_baseline, scored, test_predictions
@@ -65,28 +65,22 @@ def fold_splits(folds: int | str) -> list[dict[str, str]]:
     return assignments
 
 
-def require_unfitted_inputs(spec: ModelSpec) -> None:
-    """A k-fold run may not read a feature stage fitted on the corpus's train split."""
-    fitted = [stage for stage in feature_stages(spec.features) if (layout.FEATURES / stage / "fitted.json").exists()]
-    require(not fitted, f"models.{spec.name}: folds: {spec.folds} with {fitted}, fitted on the corpus's train "
-                        "split (codebook or vocabulary): every fold but one would test on speakers it was fitted "
-                        "on. Refitting per fold is not built yet: use inputs without fitted state, or folds: 0")
-
-
 def train_protocol(spec: ModelSpec, cfg: dict, seed: int, folder: Path, history_csv: Path,
                    progress: Path | None) -> dict:
     """Trains `spec` under its protocol; returns the (first fold's) checkpoint metadata with
     `best_epoch` a list over folds for a k-fold run. The history gets a `fold` column."""
     if not spec.folds:
         return train_model(spec, cfg, seed, folder / "model.pt", history_csv, progress)
-    require_unfitted_inputs(spec)
     assignments = fold_splits(spec.folds)
+    refitted = fitted_stages(spec.features)
     metas, histories = [], []
     for k, split_of in enumerate(assignments):
         log.info("fold %d of %d: test speakers' sessions %s", k + 1, len(assignments),
                  sorted(s for s, split in split_of.items() if split == "test"))
         fold_history = folder / f"fold{k}" / "history.csv"
-        metas.append(train_model(spec, cfg, seed, folder / f"fold{k}" / "model.pt", fold_history, progress, split_of))
+        stage_folders = refit_for_fold(refitted, split_of, folder / f"fold{k}")
+        metas.append(train_model(spec, cfg, seed, folder / f"fold{k}" / "model.pt", fold_history, progress, split_of,
+                                 stage_folders))
         histories.append(pd.read_csv(fold_history).assign(fold=k))
     speakers = {s.id: s.speaker for s in load_corpus().sessions}
     (folder / PROTOCOL_FILE).write_text(json.dumps({

@@ -21,6 +21,7 @@ batch is built (they stay memory-mapped).
 """
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -103,9 +104,11 @@ def load_task(unit: str | None = None) -> dict:
     return task
 
 
-def _stage_block(session_id: str, name: str, n_units: int, unit: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """One stage's (values, mask) for a session: (T, D) or (T, words, D), and (T,) or (T, words)."""
-    path = layout.FEATURES / name / f"{session_id}.npy"
+def _stage_block(session_id: str, name: str, n_units: int, unit: str | None,
+                 folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One stage's (values, mask) for a session: (T, D) or (T, words, D), and (T,) or (T, words);
+    from `folder` instead of data/features/<name> when given (a fold's refitted stage)."""
+    path = (folder or layout.FEATURES / name) / f"{session_id}.npy"
     if not path.exists():
         raise FileNotFoundError(f"session {session_id}: features {path} missing: run features@{name}")
     block = np.load(path, allow_pickle=False)
@@ -121,10 +124,10 @@ def _stage_block(session_id: str, name: str, n_units: int, unit: str | None) -> 
     return block, mask
 
 
-def _session_input(session_id: str, name: str, stages: list[str], n_units: int,
-                   unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _session_input(session_id: str, name: str, stages: list[str], n_units: int, unit: str | None,
+                   folders: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(values, model mask, element validity of a vector input) of one input of a session."""
-    blocks = [_stage_block(session_id, stage, n_units, unit) for stage in stages]
+    blocks = [_stage_block(session_id, stage, n_units, unit, folders.get(stage)) for stage in stages]
     if len(blocks) > 1 and any(b.ndim != 2 for b, _ in blocks):
         raise ValueError(f"input {name!r}: features {stages}: only per-unit vectors can be concatenated; "
                          f"shapes {[b.shape[1:] for b, _ in blocks]}")
@@ -136,9 +139,12 @@ def _session_input(session_id: str, name: str, stages: list[str], n_units: int,
     return values, valid.all(axis=1), valid
 
 
-def load_sequences(features: list[str] | dict, targets: list[str], unit: str | None = None) -> list[SessionSequence]:
-    """One sequence per session of the unit's rows (windows, segments): its inputs, masks and labels."""
-    inputs = model_inputs(features)
+def load_sequences(features: list[str] | dict, targets: list[str], unit: str | None = None,
+                   folders: dict[str, Path] | None = None) -> list[SessionSequence]:
+    """One sequence per session of the unit's rows (windows, segments): its inputs, masks and
+    labels. `folders`: {stage: folder} read instead of data/features/<stage> (the stages a fold
+    of the k-fold protocol refitted: pipeline/fold_features.py)."""
+    inputs, folders = model_inputs(features), folders or {}
     require_features(features, unit)
     windows = pd.read_csv(layout.unit_dir(unit) / "windows.csv", dtype={"group": str})
     missing = [t for t in targets if t not in windows.columns]
@@ -154,7 +160,7 @@ def load_sequences(features: list[str] | dict, targets: list[str], unit: str | N
             if isinstance(stages, dict):
                 x[name] = load_inner(stages["stage"], stages["per"], str(session_id), rows)
                 continue
-            x[name], mask[name], element = _session_input(str(session_id), name, stages, len(rows), unit)
+            x[name], mask[name], element = _session_input(str(session_id), name, stages, len(rows), unit, folders)
             if element is not None:
                 valid[name] = element
         sequences.append(SessionSequence(str(session_id), rows.split.iloc[0], rows.start.to_numpy(), x,

@@ -13,7 +13,8 @@ import torch
 from metrics.groups import per_group
 from models import create_model
 from pipeline import layout
-from pipeline.sequences import load_sequences, normalise
+from pipeline.fold_features import stage_folders
+from pipeline.sequences import SessionSequence, load_sequences, normalise
 from pipeline.trainer import assign_splits, predict_split
 from training.tasks import Task, make_task
 
@@ -46,14 +47,21 @@ class TestPredictions:
     start: np.ndarray
 
 
+def checkpoint_sequences(checkpoint: Path, meta: dict) -> list[SessionSequence]:
+    """Every session as the checkpoint's training run saw it: its features (a fold's refitted
+    stages from the fold's folder: meta `stage_folders`) and its splits (a fold's: meta
+    `splits`; else the corpus's), not yet normalised."""
+    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"], stage_folders(checkpoint, meta))
+    if meta.get("splits"):
+        assign_splits(sequences, meta["splits"])
+    return sequences
+
+
 def test_predictions(checkpoint: Path) -> TestPredictions:
     """The checkpoint applied to its test sessions: the corpus's test split, or those its
     training run was given (a fold of pipeline/protocols.py, saved as meta `splits`)."""
     model, meta, norm = load_trained(checkpoint)
-    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"])
-    if meta.get("splits"):
-        assign_splits(sequences, meta["splits"])
-    test = [s for s in sequences if s.split == "test"]
+    test = [s for s in checkpoint_sequences(checkpoint, meta) if s.split == "test"]
     if not test:
         raise ValueError(f"{checkpoint}: no test sessions")
     normalise(test, norm)

@@ -206,10 +206,12 @@ def assign_splits(sequences: list[SessionSequence], split_of: dict[str, str]) ->
 
 
 def training_data(spec: ModelSpec, cfg: dict, seed: int, rng: np.random.Generator, device,
-                  split_of: dict[str, str] | None = None, merge_dev: bool = False) -> TrainingData:
+                  split_of: dict[str, str] | None = None, merge_dev: bool = False,
+                  folders: dict[str, Path] | None = None) -> TrainingData:
     """The run's sessions, normalised with its train split's statistics; `merge_dev`: the dev
-    sessions join the train split (a refit on train+dev: the normaliser sees both, dev is empty)."""
-    sequences = load_sequences(spec.features, spec.targets, spec.unit)
+    sessions join the train split (a refit on train+dev: the normaliser sees both, dev is empty);
+    `folders`: the stages a fold refitted (pipeline/fold_features.py)."""
+    sequences = load_sequences(spec.features, spec.targets, spec.unit, folders)
     if split_of:
         assign_splits(sequences, split_of)
     train = [s for s in sequences if s.split == "train"]
@@ -301,13 +303,13 @@ def chunk_length(data: TrainingData, cfg: dict) -> int:
 
 
 def refit_on_train_dev(spec: ModelSpec, cfg: dict, seed: int, device, split_of: dict[str, str] | None,
-                       selected: dict) -> tuple:
+                       selected: dict, folders: dict[str, Path] | None = None) -> tuple:
     """A new model with the setting chosen on dev (`selected`: the selection's state), trained on
     train + dev with no early stopping: the best epoch count (neural), or the chosen constant
     (classical). Returns (model, normaliser, task, what the checkpoint records of the refit)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    data = training_data(spec, cfg, seed, rng, device, split_of, merge_dev=True)
+    data = training_data(spec, cfg, seed, rng, device, split_of, merge_dev=True, folders=folders)
     model = new_model(spec, data, device)
     if getattr(model, "fitted_by_scikit_learn", False):
         model = model.cpu()
@@ -325,13 +327,15 @@ def refit_on_train_dev(spec: ModelSpec, cfg: dict, seed: int, device, split_of: 
 
 
 def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history_csv: Path,
-                progress: Path | None = None, split_of: dict[str, str] | None = None) -> dict:
+                progress: Path | None = None, split_of: dict[str, str] | None = None,
+                stage_folders: dict[str, str] | None = None) -> dict:
     """Trains `spec` on the train split with early stopping on the dev score; saves the best
     weights with the normaliser and spec (loadable with torch.load(weights_only=True)).
     With `progress` (a folder, e.g. the scratch cache's train/), the state after every epoch
     is kept there under the run's key, and a run with the same key continues from it (an
     interrupted `train` resumes; see pipeline/train_progress.py). `split_of` (session id ->
-    split) replaces the corpus's split (a fold of pipeline/protocols.py); the checkpoint keeps it.
+    split) replaces the corpus's split (a fold of pipeline/protocols.py); the checkpoint keeps it,
+    and `stage_folders` ({stage: folder relative to the checkpoint's}: the fold's refitted stages).
     `train.refit: train_dev`: after the selection on dev, the checkpoint holds the same setting
     trained again on train + dev (`refit_on_train_dev`; meta `refit` names its sessions)."""
     control = cfg.get("control", "none")
@@ -339,7 +343,8 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     device = pick_device(cfg["device"])
-    data = training_data(spec, cfg, seed, rng, device, split_of)
+    folders = {k: checkpoint.parent / v for k, v in (stage_folders or {}).items()}
+    data = training_data(spec, cfg, seed, rng, device, split_of, folders=folders)
     task = data.task
     model = new_model(spec, data, device)
     if task.logits and getattr(model, "uses_teacher_forcing", False):
@@ -358,14 +363,15 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     history, best = state["history"], state["best"]
     weights, norm, refit = state["best_state"], data.norm, {}
     if cfg.get("refit", "none") == "train_dev":  # the selected setting, trained again on train + dev
-        model, norm, task, refit = refit_on_train_dev(spec, cfg, seed, device, split_of, state)
+        model, norm, task, refit = refit_on_train_dev(spec, cfg, seed, device, split_of, state, folders)
         weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     meta = {"model": spec.name, "features": spec.features, "unit": spec.unit, "sequence": data.task_info["sequence"],
             "lr": float(spec.lr or cfg["lr"]),
             "classes": data.task_info["classes"], **task.describe(),  # task, targets, loss (+ classes, class weights)
             "hparams": spec.hparams, **({"init_from": spec.init_from} if spec.init_from else {}), "control": control, "input_shape": data.input_shape,
             "best_dev_score": best, "best_epoch": best_epoch(history, task.maximise), "device": str(device),
-            **({"splits": split_of} if split_of else {}), **({"refit": refit} if refit else {})}
+            **({"splits": split_of} if split_of else {}), **({"stage_folders": stage_folders} if stage_folders else {}),
+            **({"refit": refit} if refit else {})}
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": weights, "meta": json.dumps(meta),
                 "normaliser": {k: {"mean": torch.from_numpy(np.asarray(m)), "std": torch.from_numpy(np.asarray(s))}

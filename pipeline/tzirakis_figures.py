@@ -16,9 +16,8 @@ import torch
 
 from pipeline import layout
 from pipeline.figures import pyplot, save_figure
-from pipeline.sequences import as_arrays, load_sequences, normalise
-from pipeline.trained_model import load_trained
-from pipeline.trainer import assign_splits
+from pipeline.sequences import as_arrays, normalise
+from pipeline.trained_model import checkpoint_sequences, load_trained
 
 SENTENCES = 3
 
@@ -49,9 +48,7 @@ def fusion_weights(model) -> tuple[np.ndarray, list[str]] | None:
 
 def first_test_session(checkpoint: Path):
     model, meta, norm = load_trained(checkpoint)
-    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"])
-    if meta.get("splits"):
-        assign_splits(sequences, meta["splits"])
+    sequences = checkpoint_sequences(checkpoint, meta)
     session = next(s for s in sequences if s.split == "test")
     normalise([session], norm)
     return model, meta, session

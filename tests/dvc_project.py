@@ -22,7 +22,9 @@ UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
 # shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
 # (the train stage runs the lstm)
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal", "svm_sentences_class")
-FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}}  # Xu et al.'s text baseline, leave-one-speaker-out
+# leave-one-speaker-out: Xu et al.'s text baseline, and an SVR on bags of words (a vocabulary refitted per fold)
+FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}, "svr_botw_folds": {"model": "svr", "features": ["botw"],
+                                                                                  "folds": 3}}
 # a run another model starts from (init_from): trained only when `model` is in its `for`, else SKIPPED
 PRETRAIN = {"lstm_first": {"model": "lstm", "for": ["tzirakis_multimodal"]}}
 

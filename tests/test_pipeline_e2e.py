@@ -109,6 +109,17 @@ def test_repro_writes_sane_outputs(project):
     assert folds["windows"] == sum(f["windows"] for f in folds["folds"]) == len(all_segments)  # each tested once
     assert 0 <= folds["class"]["ua"] <= 1 and "ua" in folds["fold_mean"]["class"] and "ua" in folds["fold_sd"]["class"]
     assert "speaker 3-fold" in report
+    # the bag-of-words SVR's vocabulary refitted on each fold's training speakers, whose words it holds
+    for k, test_speakers in enumerate(json.loads((project / "reports/benchmark/svr_botw_folds/metrics.json")
+                                                 .read_text())["protocol"]["test_speakers"]):
+        fold = project / f"data/benchmark/svr_botw_folds/fold{k}"
+        train = json.loads((fold / "features/botw/meta.json").read_text())["train_sessions"]
+        speaker_of = {s["id"]: s["speaker"] for s in
+                      json.loads((project / "data/corpus/manifest.json").read_text())["sessions"]}
+        assert train and not {speaker_of[s] for s in train} & set(test_speakers)
+        fold_words = set(pd.concat(pd.read_csv(project / "data/alignment" / f"{s}.csv", keep_default_na=False)
+                                   for s in train).word)
+        assert set(json.loads((fold / "features/botw/fitted.json").read_text())["vocabulary"]) <= fold_words
     # the golden values of the tiny corpus (benchmarks/golden/tiny.yaml): every headline score within its band
     golden = run([sys.executable, "-m", "benchmarks.golden", "check", "tiny"], project, check=False)
     assert golden.returncode == 0, golden.stdout + golden.stderr

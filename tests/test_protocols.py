@@ -8,8 +8,7 @@ import pytest
 from pipeline.config import ParamsError
 from pipeline.params_check import MODEL_SPEC
 from pipeline.params_rules import problems_of
-from pipeline.protocols import fold_splits, fold_summary, require_unfitted_inputs
-from pipeline.trainer import ModelSpec
+from pipeline.protocols import fold_splits, fold_summary
 
 
 @pytest.fixture
@@ -43,16 +42,6 @@ def test_too_many_or_too_few_folds_are_refused(corpus):
     with pytest.raises(ParamsError, match="8 speakers"):
         fold_splits(9)
     assert problems_of({"targets": "corpus", "loss": "ccc", "folds": 2}, MODEL_SPEC, "models.m")
-
-
-def test_a_k_fold_run_refuses_features_fitted_on_the_corpus_train_split(corpus, tmp_path):
-    (tmp_path / "data" / "features" / "boaw").mkdir(parents=True)
-    (tmp_path / "data" / "features" / "boaw" / "fitted.json").write_text("{}")
-    (tmp_path / "data" / "features" / "egemaps").mkdir(parents=True)
-    spec = ModelSpec("lstm", ["egemaps", "boaw"], ["valence"], "ccc", folds=4)
-    with pytest.raises(ParamsError, match="boaw"):
-        require_unfitted_inputs(spec)
-    require_unfitted_inputs(ModelSpec("lstm", ["egemaps"], ["valence"], "ccc", folds=4))
 
 
 def test_fold_summary_is_the_mean_and_sample_sd_of_each_number():
