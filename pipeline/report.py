@@ -23,6 +23,7 @@ from pipeline.raju_report import raju_section
 from pipeline.tzirakis_report import tzirakis_section
 from pipeline.williams_report import williams_section
 from pipeline.paper_results import PAPER_RESULTS, XU_METHOD, XU_WA_UA
+from pipeline.protocol_table import protocol_table
 from training.tasks import headline
 
 log = logging.getLogger("report")
@@ -198,6 +199,7 @@ def main() -> None:
     others = other_runs_table(runs)
     lines += [*others, ""] if others else []
     lines += group_table(runs)
+    lines += protocol_table(section(params, "benchmark"), runs)
     selected = json.loads(layout.METRICS.read_text()) if layout.METRICS.exists() else {}
     lines += williams_section(runs, selected) + charts.get("williams", [])
     if selected.get("model") in XU_METHOD:  # `dvc exp run -S model=xu_...`: the train/evaluate stages' run too
