@@ -342,6 +342,18 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     assert "reports/metrics.json" in json.loads(diff)
 
 
+def test_a_changed_pretrain_run_retrains_the_model_that_starts_from_it(project):
+    """init_from's ordering: the `train` stage depends on data/pretrain, so a source run that
+    changes (here: now trained for the current model, `blstm`) trains the model again; the
+    weights it copies are tested in tests/test_tzirakis.py."""
+    result = run(["dvc", "exp", "run", "-S", "pretrain.lstm_first.for=[blstm]"], project)
+    ran = stages_run(result.stdout)
+    assert {"pretrain@lstm_first", "train"} <= ran <= {"check_params", "pretrain@lstm_first", "train", "evaluate",
+                                                       "report"}
+    assert (project / "data/pretrain/lstm_first/model.pt").exists()
+    assert "skipped" not in json.loads((project / "reports/pretrain/lstm_first/metrics.json").read_text())
+
+
 def test_window_params_are_read_by_the_window_stage_and_none_before_it(project):
     """A new window preset changes the params of the window stage (and of the story, which cuts
     its own windows) and of no stage before it: corpus, alignment and the named units stay.
