@@ -202,6 +202,14 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
          "--segments", str(recordings / f"{session}.segments.csv"), "--out", str(tmp_path / "xu")], project)
     same_predictions(predicted_like(tmp_path / "xu" / f"{session}.csv",
                                     project / "reports/benchmark/xu_text_folds/test_predictions.csv", session))
+    # a fold's own vocabulary (refitted on its training speakers), not the corpus split's
+    folds = pd.read_csv(project / "reports/benchmark/svr_botw_folds/test_predictions.csv")
+    fold = int(folds.query("session == @session").fold.iloc[0])
+    run([sys.executable, "-m", "pipeline.predict", "--run", "svr_botw_folds", "--fold", str(fold),
+         str(recordings / f"{session}.wav"), "--transcript", str(recordings / f"{session}.txt"),
+         "--out", str(tmp_path / "botw")], project)
+    same_predictions(predicted_like(tmp_path / "botw" / f"{session}.csv",
+                                    project / "reports/benchmark/svr_botw_folds/test_predictions.csv", session))
 
     # face frames and GloVe per word (Williams et al.): the video is read, the words aligned
     run([sys.executable, "-m", "pipeline.predict", "--run", "williams_blstm_trimodal",
