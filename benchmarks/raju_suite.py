@@ -27,7 +27,8 @@ def feature_seconds(repo: Path) -> tuple[float, list[str]]:
 
 
 def seconds_per_epoch(params: dict, suite: dict, run: dict, epochs: int) -> float:
-    from pipeline.trainer import RUN_OVERRIDES, model_spec, train_model, train_settings  # torch: after the arguments
+    from pipeline.model_spec import RUN_OVERRIDES, model_spec, train_settings
+    from pipeline.trainer import train_model  # torch: after the arguments
 
     model = run["model"]
     fields = {k.lstrip("+").removeprefix(f"models.{model}."): v for k, v in run.items()

@@ -32,7 +32,7 @@ from pipeline.sequences import CorpusMismatch
 from pipeline.attention_figure import plot_alignment
 from pipeline.tzirakis_figures import plot_tzirakis
 from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
-from pipeline.trainer import model_spec, train_settings
+from pipeline.model_spec import model_spec, train_settings
 from training.tasks import headline
 
 log = logging.getLogger("benchmark")

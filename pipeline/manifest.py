@@ -24,6 +24,10 @@ splits), each naming the file and the CSV row (row 1 = the first session, the li
 the header); nothing is written before the whole manifest is valid. The checks of each
 kind of file are in pipeline/manifest_files.py, media lengths in pipeline/media_probe.py
 and the split rules in pipeline/splits.py.
+
+Longer than the project's other modules (about 360 lines) because the format's one
+definition (the declaration, the columns, what a row may hold for each task) and the row
+checks that read it stay together; what checks a file's content is already elsewhere.
 """
 from __future__ import annotations
 

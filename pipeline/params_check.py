@@ -315,7 +315,7 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
     entry, missing = _entry(params, head, name)
     schema = {"model": REGISTERED_MODEL, "loss": optional(one_of(*LOSSES)), "control": optional(one_of(*CONTROLS)),
               "hparams": optional(HYPERPARAMETERS),  # overrides of the model's hyperparameters
-              # overrides of the model's inputs, unit, task, targets, protocol (pipeline/trainer.py RUN_OVERRIDES)
+              # overrides of the model's inputs, unit, task, targets, protocol (pipeline/model_spec.py RUN_OVERRIDES)
               "features": optional(input_rules(params)["features"]), "unit": input_rules(params)["unit"],
               "task": optional(one_of(*TASKS)), "targets": optional(MODEL_SPEC["targets"]),
               "folds": optional(FOLDS), "train": optional(TRAIN_OVERRIDES)}  # overrides of the `train` group for this run

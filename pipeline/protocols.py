@@ -35,7 +35,8 @@ from pipeline.fold_features import fitted_stages, refit_for_fold
 from pipeline.sessions import load_corpus
 from pipeline.splits import speaker_groups
 from pipeline.trained_model import TestPredictions, human_baseline, scored, test_predictions
-from pipeline.trainer import ModelSpec, train_model
+from pipeline.model_spec import ModelSpec
+from pipeline.trainer import train_model
 
 log = logging.getLogger("protocols")
 FOLD_SEED = 0

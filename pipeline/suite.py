@@ -35,7 +35,6 @@ import fnmatch
 import itertools
 import json
 import logging
-import math
 import re
 import subprocess
 import sys
@@ -43,11 +42,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from pipeline import layout
 from pipeline.config import ParamsError, require, run_stage
+from pipeline.suite_results import experiment_name, experiments, summarise, with_earlier_seeds
 
 log = logging.getLogger("suite")
 SUITES = Path("suites")
@@ -94,10 +93,6 @@ def grid_runs(runs: dict, grid: dict) -> dict:
             keys = [key.replace("{model}", str(values.get("model"))) for key in grid]
             expanded[f"{run}_{suffix}"] = {**values, **dict(zip(keys, combination))}
     return expanded
-
-
-def experiment_name(paper: str, run: str, seed: int) -> str:
-    return f"{paper}-{run}-s{seed}"
 
 
 def set_args(values: dict) -> list[str]:
@@ -162,103 +157,6 @@ def queue(suite: dict, profile: str | None, jobs: int, only: list[str] | None = 
     dvc("queue", "start", "-j", str(jobs))
     log.info("%s: %d experiments queued and %d worker(s) started; `dvc queue status` shows them",
              suite["paper"], len(commands), jobs)
-
-
-def experiments(show: list) -> dict[str, dict]:
-    """Experiment name -> {params, metrics, status} from `dvc exp show --json` (any nesting)."""
-    found = {}
-
-    def visit(node) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            data = node.get("data")
-            if node.get("name") and isinstance(data, dict) and "params" in data:
-                found[node["name"]] = {"status": data.get("status"), "params": data.get("params") or {},
-                                       "metrics": data.get("metrics") or {}}
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    visit(value)
-
-    visit(show)
-    return found
-
-
-def file_data(section: dict, path: str) -> dict | None:
-    entry = section.get(path) or {}
-    return entry.get("data") if isinstance(entry, dict) else None
-
-
-def numbers(metrics: dict, prefix: str = "") -> dict[str, float]:
-    """Every finite number in a metrics dict, keyed by its dotted path."""
-    flat = {}
-    for key, value in metrics.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(numbers(value, f"{path}."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            flat[path] = float(value)
-    return flat
-
-
-def summarise(suite: dict, found: dict[str, dict]) -> dict:
-    """Per run: each seed's metrics, mean and sd (ddof 1) over seeds; missing and failed experiments."""
-    runs, missing, failed = {}, [], []
-    for run, values in suite["runs"].items():
-        seeds = {}
-        for seed in suite["seeds"]:
-            name = experiment_name(suite["paper"], run, seed)
-            exp = found.get(name)
-            metrics = file_data(exp["metrics"], suite["metrics"]) if exp else None
-            if exp is None or exp["status"] in ("Queued", "Running"):
-                missing.append(name)
-            elif exp["status"] == "Failed" or metrics is None:
-                failed.append(name)
-            else:
-                seeds[str(seed)] = metrics
-        runs[run] = {"params": values, **over_seeds(seeds)}
-    for name, path in suite["also"].items():  # e.g. the unimodal runs every multimodal experiment trains first
-        seeds = {}
-        for seed in suite["seeds"]:
-            done = [found.get(experiment_name(suite["paper"], run, seed)) for run in suite["runs"]]
-            written = [m for e in done if e and e["status"] not in ("Queued", "Running", "Failed")
-                       and (m := file_data(e["metrics"], path)) and "skipped" not in m]
-            if written:
-                seeds[str(seed)] = written[0]
-        runs[name] = {"params": {"metrics": path}, **over_seeds(seeds)}
-    return {"paper": suite["paper"], "target": suite["target"], "metrics_file": suite["metrics"],
-            "seeds": suite["seeds"], "runs": runs, "missing": missing, "failed": failed}
-
-
-def over_seeds(seeds: dict[str, dict]) -> dict:
-    """{seeds, mean, sd (ddof 1)} of every number the seeds' metrics share."""
-    flat = [numbers(m) for m in seeds.values()]
-    keys = sorted(set.intersection(*(set(f) for f in flat))) if flat else []
-    return {"seeds": seeds, "mean": {k: round(float(np.mean([f[k] for f in flat])), 4) for k in keys},
-            "sd": {k: round(float(np.std([f[k] for f in flat], ddof=1)), 4) if len(flat) > 1 else None for k in keys}}
-
-
-def with_earlier_seeds(results: dict, earlier: dict) -> dict:
-    """Seeds this gather did not find, taken from an earlier gather of the suite (`earlier`: its
-    results file) whose experiments ran elsewhere (another machine or clone: DVC experiments
-    are local git refs): per run whose params are the same, listed under `earlier_seeds`; mean
-    and sd over all the seeds. Only sound when both machines computed the same features: face
-    features differ between machines (README, Known limits)."""
-    kept = {}
-    for run, entry in results["runs"].items():
-        old = (earlier.get("runs") or {}).get(run)
-        if not old or old.get("params") != entry["params"]:
-            continue
-        extra = {seed: m for seed, m in old.get("seeds", {}).items() if seed not in entry["seeds"]}
-        if extra:
-            seeds = dict(sorted({**entry["seeds"], **extra}.items(), key=lambda item: int(item[0])))
-            results["runs"][run] = {"params": entry["params"], **over_seeds(seeds)}
-            kept[run] = sorted(extra, key=int)
-    filled = {experiment_name(results["paper"], run, int(seed)) for run, seeds in kept.items() for seed in seeds}
-    results["missing"] = [name for name in results["missing"] if name not in filled]
-    results["earlier_seeds"] = kept
-    return results
 
 
 def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -> Path:

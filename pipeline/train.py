@@ -23,7 +23,7 @@ from pipeline.scratch import scratch_root
 from pipeline.attention_figure import plot_alignment
 from pipeline.tzirakis_figures import plot_tzirakis
 from pipeline.protocols import checkpoints, train_protocol
-from pipeline.trainer import model_spec, train_settings
+from pipeline.model_spec import model_spec, train_settings
 
 HISTORY = layout.REPORTS / "train_history.csv"
 

@@ -1,25 +1,17 @@
-"""Training one model spec: shared by the `train` and `benchmark` stages (a trained checkpoint is
-loaded and applied by pipeline/trained_model.py).
-
-A model spec is `models.<name>` in params.yaml: the feature sets it reads (a list: one
-input; a mapping of input names to lists: named inputs, pipeline/sequences.py), its targets
-(a list of label dimensions, or `corpus` for whatever its unit labels for its task), its
-loss (ccc | mse, for continuous targets), optionally its `unit` (a key of `units`; default
-the window stage's windows), its `task` (one of the tasks the unit's labels can train, e.g.
-`intensity` or `categorical` on sentence segments; default the unit's first), its own
-learning rate `lr` and `class_weights` (categorical: weighted cross-entropy, off by
-default), and its architecture hyperparameters. `train` in params.yaml holds the optimisation settings
-shared by all models.
+"""Training one model spec (pipeline/model_spec.py): shared by the `train`, `benchmark` and
+`pretrain` stages and by each fold of pipeline/protocols.py (a trained checkpoint is loaded
+and applied by pipeline/trained_model.py).
 
 The task (training/tasks.py, from the unit's task.json) gives the model's output
 size, the loss, the dev score that selects the epoch (history column `dev_score`, maximised
 or minimised), the test metrics and the prediction table's columns. With more than one
 speaker group among the test sessions, metrics.json also holds each group's metrics.
+Mini-batches come from pipeline/training_batches.py; a classical model is fitted over its
+grid instead of epochs (training/classical.py).
 """
 import json
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,150 +19,21 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from models import create_model, require_registered
+from models import create_model
 from pipeline import layout
-from pipeline.config import require, section
-from pipeline.params_check import CONTROLS, input_form_problems
-from pipeline.inner_sequences import InnerSequence
-from pipeline.inner_sequences import stack as stack_inner
-from pipeline.model_inputs import DEFAULT_INPUT, model_inputs
+from pipeline.config import require
+from pipeline.model_spec import ModelSpec, spec_task
+from pipeline.params_check import CONTROLS
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
-                                load_task, normalise, pick_device, predict, require_features, run_model)
+                                load_task, normalise, pick_device, predict, run_model)
+from pipeline.model_inputs import DEFAULT_INPUT
 from pipeline.train_progress import load_progress, progress_file, run_key, save_progress
+from pipeline.training_batches import shuffle_words_across_sessions, training_batches
 from training.classical import chosen_value, fit_classical, fit_once, unit_rows
 from training.init_from import initialise_networks
-from training.tasks import Task, best_epoch, improved, make_task
+from training.tasks import Task, best_epoch, improved
 
 log = logging.getLogger("trainer")
-SPEC_KEYS = ("features", "targets", "loss")
-OPTIONAL_KEYS = ("lr", "class_weights", "unit", "task", "folds", "train", "init_from")  # the other keys of a model's entry are its hyperparameters
-
-
-@dataclass
-class ModelSpec:
-    name: str
-    features: list[str] | dict  # a list: one input; {input name: [stages]}: named inputs
-    targets: list[str]
-    loss: str
-    hparams: dict = field(default_factory=dict)
-    lr: float | None = None  # overrides train.lr
-    class_weights: bool = False  # categorical task: cross-entropy weighted by inverse train-class frequency
-    unit: str = layout.DEFAULT_UNIT  # a key of `units`, or the window stage's windows
-    task: str = "continuous"  # one of the unit's tasks (its task.json `tasks`)
-    folds: int | str = 0  # 0: the corpus's split; K or "speakers": speaker k-fold (pipeline/protocols.py)
-    train: dict = field(default_factory=dict)  # the model's overrides of the `train` group (e.g. chunk_windows)
-    init_from: dict = field(default_factory=dict)  # network -> a `pretrain` run whose feature network it starts from
-
-
-RUN_OVERRIDES = ("features", "unit", "task", "targets", "folds")  # what a benchmark run may set instead of its model's entry
-
-
-def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:
-    """The spec of `models.<name>` (with a benchmark run's `overrides` of its inputs, unit and
-    task), its targets checked against the unit's tasks."""
-    require_registered(name)
-    entry = dict(section(params, f"models.{name}") or {})
-    entry.update({k: v for k, v in (overrides or {}).items() if k in RUN_OVERRIDES})
-    missing = [k for k in SPEC_KEYS if k not in entry]
-    require(not missing, f"models.{name} lacks {missing}")
-    unit = entry.get("unit", layout.DEFAULT_UNIT)
-    form = input_form_problems(name, entry["features"], f"models.{name}")
-    require(not form, "; ".join(form))
-    named = isinstance(entry["features"], dict)
-    task = load_task(unit)
-    if "skipped" in task:  # a unit this corpus could not make, or one not cut (units.<unit>.enabled)
-        raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['skipped']}")
-    if "unlabelled" in task:  # cut, for the features inside it, but with no labels (a `segments` corpus's windows)
-        raise CorpusMismatch(f"model {name} trains on unit {unit!r}: {task['unlabelled']}")
-    require_features(entry["features"], unit)  # then the next most basic: inputs the corpus lacks
-    task_name = entry.get("task", task["task"])
-    if task_name not in task["tasks"]:
-        raise CorpusMismatch(f"model {name} trains the {task_name} task, but unit {unit!r} of this corpus has "
-                             f"labels for {sorted(task['tasks'])} only")
-    targets = list(task["tasks"][task_name]) if entry["targets"] == "corpus" else list(entry["targets"])
-    if task_name == "categorical" and targets != ["class"]:
-        raise CorpusMismatch(f"model {name} predicts {targets}, but this corpus is categorical (classes "
-                             f"{task['classes']}): give models.{name} `targets: corpus`")
-    features = model_inputs(entry["features"]) if named else list(entry["features"])
-    spec = ModelSpec(name, features, targets, loss or entry["loss"],
-                     {k: v for k, v in entry.items() if k not in (*SPEC_KEYS, *OPTIONAL_KEYS)}, entry.get("lr"),
-                     bool(entry.get("class_weights", False)), unit, task_name, entry.get("folds") or 0,
-                     dict(entry.get("train") or {}), dict(entry.get("init_from") or {}))
-    try:
-        spec_task(spec, task)
-    except ValueError as err:
-        require(False, f"models.{name}: {err}")
-    return spec
-
-
-def train_settings(params: dict, spec: ModelSpec, run: dict | None = None) -> dict:
-    """The `train` group, then the model entry's `train` overrides, then a benchmark run's."""
-    run = run or {}
-    return {**section(params, "train"), **spec.train, **(run.get("train") or {}),
-            **({"control": run["control"]} if "control" in run else {})}
-
-
-def spec_task(spec: ModelSpec, task: dict) -> Task:
-    """The task `spec` trains on this corpus (task: its unit's task.json)."""
-    return make_task(spec.task, spec.targets, spec.loss, task["classes"], spec.class_weights)
-
-
-Batch = tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]  # inputs, masks, gold: (B, T, ...)
-
-
-def _stack(pieces: list[tuple[dict, dict, np.ndarray]]) -> Batch:
-    """A batch of equally long pieces; frames and words inside units padded to the batch's longest."""
-    x, mask = {}, {k: np.stack([p[1][k] for p in pieces]) for k in pieces[0][1]}
-    for k, first in pieces[0][0].items():
-        if isinstance(first, InnerSequence):
-            x[k], mask[k], times = stack_inner([p[0][k] for p in pieces])
-            if times is not None:
-                x[f"{k}.times"] = times
-        else:
-            x[k] = np.stack([p[0][k] for p in pieces])
-    return x, mask, np.stack([p[2] for p in pieces])
-
-
-def _piece(s: SessionSequence, a: int, b: int) -> tuple[dict, dict, np.ndarray]:
-    return {k: v[a:b] for k, v in s.x.items()}, {k: v[a:b] for k, v in s.mask.items()}, s.y[a:b]
-
-
-def training_chunks(rng: np.random.Generator, sequences: list[SessionSequence], length: int) -> list:
-    """Non-overlapping chunks of `length` windows from a random offset in every session, shuffled."""
-    pieces = []
-    for s in sequences:
-        offset = int(rng.integers(0, max(1, len(s) - length + 1)))
-        offset = offset % length if len(s) >= 2 * length else offset
-        pieces += [_piece(s, a, a + length) for a in range(offset, len(s) - length + 1, length)]
-    return [pieces[k] for k in rng.permutation(len(pieces))]
-
-
-def training_batches(rng: np.random.Generator, sequences: list[SessionSequence], chunk: int,
-                     batch: int) -> Iterable[Batch]:
-    """One epoch's mini-batches: shuffled chunks of `chunk` consecutive units; with chunk 0,
-    whole sessions, each batched with sessions of its length, so a CCC loss is one CCC per
-    session (the EmoNet paper sums CCC over whole videos)."""
-    if chunk:
-        pieces = training_chunks(rng, sequences, chunk)  # stacked as the epoch reaches them: raw samples
-        return (_stack(pieces[a:a + batch]) for a in range(0, len(pieces), batch))  # are read lazily
-    by_length: dict[int, list[SessionSequence]] = {}
-    for k in rng.permutation(len(sequences)):
-        by_length.setdefault(len(sequences[k]), []).append(sequences[k])
-    batches = [_stack([_piece(s, 0, len(s)) for s in same[a:a + batch]])
-               for same in by_length.values() for a in range(0, len(same), batch)]
-    return [batches[k] for k in rng.permutation(len(batches))]
-
-
-def shuffle_words_across_sessions(rng: np.random.Generator, sequences: list[SessionSequence]) -> None:
-    """Control condition: the train split's words (non-zero rows of the window word matrices)
-    are permuted across all its sessions and windows, so text no longer matches ratings."""
-    if DEFAULT_INPUT not in sequences[0].x or sequences[0].x[DEFAULT_INPUT].ndim != 3:
-        raise ValueError("the shuffled_words control needs a one-input model on word-matrix features (glove)")
-    words = [s.x[DEFAULT_INPUT] for s in sequences]
-    slots = [(k, i, j) for k, x in enumerate(words) for i, j in zip(*np.nonzero(np.abs(x).sum(-1)))]
-    vectors = np.stack([words[k][i, j] for k, i, j in slots])
-    for (k, i, j), v in zip(slots, vectors[rng.permutation(len(slots))]):
-        words[k][i, j] = v
 
 
 def predict_split(model, sequences: list[SessionSequence], device,

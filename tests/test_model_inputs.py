@@ -11,7 +11,8 @@ import torch
 from pipeline.model_inputs import model_inputs
 from pipeline.sequences import fit_normaliser, load_sequences, normalise
 from pipeline.trained_model import evaluate_trained, load_trained
-from pipeline.trainer import ModelSpec, model_spec, train_model
+from pipeline.model_spec import ModelSpec, model_spec
+from pipeline.trainer import train_model
 
 SESSIONS = (("a", "train"), ("b", "train"), ("c", "dev"), ("d", "test"))
 T, WORDS = 12, 4
@@ -186,7 +187,7 @@ def test_frames_and_words_inside_each_unit_are_padded_with_their_masks_and_times
 
 
 def test_frames_are_normalised_with_the_train_frames_inside_units_and_batched_lazily(inner):
-    from pipeline.trainer import training_batches
+    from pipeline.training_batches import training_batches
     sequences = load_sequences({"lld": {"stage": "lld", "per": "frame"}}, ["valence"])
     norm = fit_normaliser(sequences)
     inside = np.concatenate([np.load(inner / f"data/features/lld/{s}.frames.npy")[:1200] for s in ("a", "b")])

@@ -19,7 +19,7 @@ import yaml
 
 from features.glove import PACKAGED, load_word_vectors
 from models import list_models
-from pipeline.suite import numbers
+from pipeline.suite_results import numbers
 from synthetic.speech import require_espeak
 from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PARAMS, PRETRAIN, UNIT_FEATURES,
                                environment, run, stages_run, tiny_project)

@@ -8,7 +8,8 @@ import torch
 from sklearn.linear_model import Ridge
 
 from pipeline.trained_model import evaluate_trained
-from pipeline.trainer import ModelSpec, train_model
+from pipeline.model_spec import ModelSpec
+from pipeline.trainer import train_model
 from tests.test_training_resume import CFG, SPEC
 
 SPLITS = {"a": "train", "b": "train", "c": "dev", "d": "test", "e": "test"}

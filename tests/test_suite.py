@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from pipeline.config import ParamsError
-from pipeline.suite import experiment_commands, experiments, load_suite, summarise, with_earlier_seeds
+from pipeline.suite import experiment_commands, load_suite
+from pipeline.suite_results import experiments, summarise, with_earlier_seeds
 
 
 def write_suite(tmp_path, monkeypatch, suite: dict) -> dict:

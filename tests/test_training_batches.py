@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from pipeline.sequences import SessionSequence, predict
-from pipeline.trainer import training_batches, training_chunks
+from pipeline.training_batches import training_batches, training_chunks
 
 
 def sessions(lengths) -> list[SessionSequence]:

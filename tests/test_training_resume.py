@@ -6,7 +6,8 @@ import pandas as pd
 import torch
 
 from pipeline.trained_model import evaluate_trained
-from pipeline.trainer import ModelSpec, train_model
+from pipeline.model_spec import ModelSpec
+from pipeline.trainer import train_model
 from training.tasks import make_task
 
 CFG = {"epochs": 6, "patience": 100, "batch_size": 4, "chunk_windows": 10, "lr": 0.01, "seed": 7, "device": "cpu",

@@ -325,7 +325,7 @@ def test_init_from_must_name_pretrain_runs_that_serve_the_model():
 
 def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alone(tmp_path, monkeypatch):
     from pipeline import tzirakis_report
-    from pipeline.suite import over_seeds
+    from pipeline.suite_results import over_seeds
 
     def run(arousal, valence, dev):
         return over_seeds({"7": {"arousal": {"ccc": arousal}, "valence": {"ccc": valence}, "dev_score": dev}})

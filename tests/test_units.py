@@ -159,7 +159,7 @@ def test_sequences_of_a_unit_refuse_features_of_another_unit(tmp_path, monkeypat
 
 def test_a_model_on_a_unit_not_made_is_refused_saying_why(tmp_path, monkeypatch):
     from pipeline.sequences import CorpusMismatch
-    from pipeline.trainer import model_spec
+    from pipeline.model_spec import model_spec
     monkeypatch.chdir(tmp_path)
     write_skipped(layout.unit_dir("sentences"), "corpus 'c' has no segments files")
     params = {"models": {"blstm": {"features": ["egemaps"], "targets": "corpus", "loss": "ccc", "unit": "sentences"}}}

@@ -79,7 +79,7 @@ def test_speaker_groups_reach_the_window_table_and_the_sequences(tmp_path, monke
 def test_a_segments_corpus_gets_windows_for_its_features_but_no_labels_on_them(tmp_path, monkeypatch):
     from pipeline import layout
     from pipeline.sessions import Corpus, Session
-    from pipeline.trainer import model_spec
+    from pipeline.model_spec import model_spec
     from pipeline.sequences import CorpusMismatch
     from pipeline.window import cut_windows, write_units
     monkeypatch.chdir(tmp_path)
