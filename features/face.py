@@ -1,8 +1,8 @@
 """Face features per window from the session video: action-unit proxies, gaze and head pose.
 
 Reads:    the session's video (`session.path("video")`), streamed frame by frame with
-          cv2.VideoCapture (the whole video is never held in memory); the frame rate comes
-          from the container (cv2.CAP_PROP_FPS) and frame i is at time i / fps.
+          cv2.VideoCapture (features/video.py: the whole video is never held in memory); the
+          frame rate comes from the container (cv2.CAP_PROP_FPS) and frame i is at time i / fps.
 Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 with the
           iris points, one face, tracking mode) and from them the columns of FRAME_COLUMNS:
           `time`, `face` (a face was found), `confidence`, 16 action-unit proxies, gaze and
@@ -89,8 +89,8 @@ Bad input (the errors of the first four name the session and the file):
   are counted in "windows_beyond_video"; frames the container announces but that did not
   decode are counted in "frames_unread" (and logged).
 - called in a process forked from one that has already run FaceMesh: RuntimeError (MediaPipe
-  is not fork-safe; such a child would corrupt its heap). Only importing this module before
-  forking is safe, which is what pipeline/features.py's parent process does.
+  is not fork-safe; such a child would corrupt its heap: features/face_mesh.py). Only importing
+  this module before forking is safe, which is what pipeline/features.py's parent process does.
 Windows with too few face frames (< `min_face_fraction` of their frames) get mask False and
 are counted in "windows_without_face". Masked windows hold zeros (finite values are required
 downstream); nothing is dropped.
@@ -109,8 +109,6 @@ parallel, used by pipeline/features.py). Their allowed values: pipeline/params_c
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -121,6 +119,8 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
+from features.face_mesh import face_mesh
+from features.video import open_video, rgb_frames
 from pipeline.params_check import check_extractor
 
 log = logging.getLogger("features.face")
@@ -343,56 +343,7 @@ def landmarks_to_pixels(face_landmarks, width: int, height: int) -> np.ndarray:
     return raw * np.array([width, -height, -width])
 
 
-# ---------------------------------------------------------------- the video stream
-
-def _open_video(path: Path) -> tuple[cv2.VideoCapture, float]:
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        capture.release()
-        raise ValueError(f"cannot open video {path}: OpenCV cannot decode it (corrupt, truncated "
-                         "or not a video)")
-    try:
-        fps = checked_frame_rate(capture.get(cv2.CAP_PROP_FPS), path)
-    except ValueError:
-        capture.release()
-        raise
-    return capture, fps
-
-
-def checked_frame_rate(fps: float, path: Path) -> float:
-    """The container's frame rate, or ValueError when it cannot time the frames."""
-    if not np.isfinite(fps) or fps <= 0:
-        raise ValueError(f"video {path} reports an invalid frame rate ({fps}); frame times "
-                         "cannot be known")
-    return float(fps)
-
-
-def _frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
-    """RGB frames until the stream ends or stops decoding."""
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            return
-        yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-# MediaPipe's graph state does not survive fork(): a forked child of a process that has run
-# FaceMesh corrupts its heap ("malloc(): unaligned tcache chunk") when it runs one. The pid
-# that first ran FaceMesh lets such a child fail with a clear message instead.
-_MESH_PID: int | None = None
-
-
-def _face_mesh(cfg: dict):
-    global _MESH_PID
-    if _MESH_PID is not None and _MESH_PID != os.getpid():
-        raise RuntimeError(f"MediaPipe FaceMesh was run in process {_MESH_PID} before this process "
-                           "was forked from it; run face extraction in spawned workers "
-                           "(multiprocessing 'spawn' context) or only in forked children")
-    _MESH_PID = os.getpid()
-    return mp.solutions.face_mesh.FaceMesh(
-        static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-        min_detection_confidence=float(cfg["min_detection_confidence"]))
-
+# ---------------------------------------------------------------- the video, frame by frame
 
 def _no_face_row() -> np.ndarray:
     row = np.full(len(FRAME_COLUMNS) - 2, np.nan)
@@ -423,12 +374,12 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     path = Path(video_path)
     if not path.exists():
         raise FileNotFoundError(f"video {path} not found")
-    capture, fps = _open_video(path)
+    capture, fps = open_video(path)
     declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     faces, rows = [], []
     try:
-        with _face_mesh(cfg) as mesh:
-            for rgb in _frames(capture):
+        with face_mesh(cfg["min_detection_confidence"]) as mesh:
+            for rgb in rgb_frames(capture):
                 row = _face_row(mesh, rgb, path, len(rows))
                 faces.append(row is not None)
                 rows.append(_no_face_row() if row is None else row)

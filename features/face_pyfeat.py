@@ -1,6 +1,6 @@
 """The py-feat backend of the face stage (`features.face.backend: pyfeat`).
 
-Reads:    the session video, streamed by features.face's reader (cv2, RGB frames), in batches
+Reads:    the session video, streamed by features/video.py (cv2, RGB frames), in batches
           of `pyfeat_batch_size` frames: one batch is in memory at a time.
 Computes: per frame, py-feat 2.1.5's `Detectorv2` (RetinaFace ResNet-34 face detection, then
           its multitask network: action units, gaze, head pose; the identity branch off) on
@@ -54,9 +54,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from features.face import ACTION_UNITS, FRAME_COLUMNS, NoFaceFound, _frames, _open_video
+from features.face import ACTION_UNITS, FRAME_COLUMNS, NoFaceFound
 from features.file_hash import file_sha256
 from features.imagenet_cnn import configure_torch, resolve_device
+from features.video import open_video, rgb_frames
 
 log = logging.getLogger("features.face_pyfeat")
 
@@ -217,10 +218,10 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"video {path} not found")
     model = detector(cfg)
-    capture, fps = _open_video(path)
+    capture, fps = open_video(path)
     declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     batch_size, parts, n_frames = int(cfg["pyfeat_batch_size"]), [], 0
-    stream = _frames(capture)
+    stream = rgb_frames(capture)
     try:
         while batch := list(islice(stream, batch_size)):
             images = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).contiguous()  # uint8 (B, 3, H, W)
