@@ -2,7 +2,7 @@
 codebook of 100 over OpenFace AU intensities, as for the audio LLDs).
 
 Reads:  data/features/face/<session>.frames.npy (the face stage's per-frame table,
-        columns features.face.FRAME_COLUMNS), so it runs after `features@face` as the
+        columns features.face_frames.FRAME_COLUMNS), so it runs after `features@face` as the
         `derived_features@face_boaw` stage, and never re-decodes a video.
 Fit:    the AU columns of the train sessions' frames that show a face (at most
         `max_fit_frames`, an equal seeded share per session); codebook and normaliser from
@@ -17,7 +17,7 @@ import sklearn
 
 from features import Extracted
 from features.bag_of_words import bag_counts, fit_codebook, sample_rows
-from features.face import ACTION_UNITS, FRAME_COLUMNS
+from features.face_frames import ACTION_UNITS, FRAME_COLUMNS
 from pipeline import layout
 
 INPUTS = ("face_frames",)  # what the per-session cache key covers (pipeline/feature_cache.py)

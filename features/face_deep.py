@@ -29,7 +29,7 @@ import torch
 import torchvision
 
 from features import Extracted
-from features.face import allow_faceless
+from features.face_frames import allow_faceless
 from features.face_mesh import face_mesh
 from features.file_hash import file_sha256
 from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \

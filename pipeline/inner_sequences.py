@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from features.face_frames import FRAME_COLUMNS
 from features.lld import frame_ranges
 from features.waveform import sample_ranges
 from features.word_alignment import aligned_to_words
@@ -118,7 +119,6 @@ def frame_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray, np
         if len(times) != len(frames):
             raise ValueError(f"session {session_id}: {frames_path} has {len(frames)} rows, {times_path} {len(times)}")
         return frames.astype(np.float32), times, None
-    from features.face import FRAME_COLUMNS  # the per-frame table of the face stages (imports MediaPipe)
     if frames.ndim != 2 or frames.shape[1] != len(FRAME_COLUMNS):
         raise ValueError(f"session {session_id}: {frames_path} has neither frame times nor the face stage's "
                          f"{len(FRAME_COLUMNS)} columns")

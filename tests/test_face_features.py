@@ -24,16 +24,12 @@ import pytest
 import yaml
 
 from features.face import (
-    FRAME_COLUMNS,
-    POSE,
-    SUMMARISED,
-    summarise_windows,
-    summarised,
     extract,
     feature_names,
     per_frame_features,
     versions,
 )
+from features.face_frames import FRAME_COLUMNS, POSE, SUMMARISED, summarise_windows, summarised
 from features.openface_import import read_openface_csv, window_features
 from features.video import checked_frame_rate
 from pipeline.feature_report import summarise
