@@ -35,6 +35,7 @@ from features.file_hash import file_sha256
 from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \
     weights_file
 from features.video import open_video, rgb_frames
+from features.window_frames import frame_ranges
 from pipeline.params_check import check_extractor
 
 log = logging.getLogger("features.face_deep")
@@ -147,9 +148,8 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
 def window_means(times: np.ndarray, embeddings: list[np.ndarray], windows: pd.DataFrame,
                  dims: int) -> tuple[np.ndarray, np.ndarray]:
     """(features (windows, dims) float32, mask): the mean embedding of the face frames in each
-    window [start, end); windows without one are zeros with mask False."""
-    first = np.searchsorted(times, windows.start.to_numpy(float) - 1e-6, side="left")
-    last = np.searchsorted(times, windows.end.to_numpy(float) - 1e-6, side="left")
+    window [start, end) (features/window_frames.py); windows without one are zeros with mask False."""
+    first, last = frame_ranges(times, windows.start.to_numpy(float), windows.end.to_numpy(float)).T
     mask = last > first
     features = np.zeros((len(windows), dims), np.float32)
     vectors = np.concatenate(embeddings) if embeddings else np.zeros((0, dims), np.float32)

@@ -18,6 +18,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from features.window_frames import frame_ranges
+
 log = logging.getLogger("features.face")  # the face stage's logger, whichever backend warns
 
 # the config of the face stage (`features.face`) where params.yaml leaves a key out; every
@@ -72,9 +74,9 @@ def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_frac
                       fps: float, columns: tuple[str, ...] = SUMMARISED) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """(features (windows, D) float32, mask (windows,) bool, counts) from a per-frame table.
 
-    A frame belongs to a window when start <= time < end (1 microsecond tolerance for float
-    error). The video covers [0, last frame time + 1 / fps); windows ending beyond that by
-    more than half a frame are masked as beyond the video.
+    A window's frames are those with start <= time < end (features/window_frames.py). The video
+    covers [0, last frame time + 1 / fps); windows ending beyond that by more than half a frame
+    are masked as beyond the video.
     """
     times = frames["time"].to_numpy()
     faces = frames["face"].to_numpy(dtype=bool)
@@ -83,12 +85,12 @@ def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_frac
     features = np.zeros((len(windows), 2 * len(columns) + 1), dtype=np.float32)
     mask = np.zeros(len(windows), dtype=bool)
     beyond = without_face = 0
-    tolerance = 1e-6
-    for row, (start, end) in enumerate(zip(windows["start"].to_numpy(), windows["end"].to_numpy())):
+    ends = windows["end"].to_numpy(dtype=np.float64)
+    ranges = frame_ranges(times, windows["start"].to_numpy(dtype=np.float64), ends)
+    for row, (end, (first, stop)) in enumerate(zip(ends, ranges)):
         if end > video_end + 0.5 / fps:
             beyond += 1
             continue
-        first, stop = np.searchsorted(times, [start - tolerance, end - tolerance], side="left")
         in_window = faces[first:stop]
         # at least one face frame even when min_face_fraction is 0: a mean needs values
         if not in_window.any() or in_window.mean() < min_face_fraction:

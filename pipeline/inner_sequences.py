@@ -1,9 +1,8 @@
 """Sequences inside a unit: the frames, the words or the raw samples of each unit of a session.
 
 A named input `{stage: frame34, per: frame}` gives a model, for every unit, the frames of
-that stage whose centre lies in the unit's [start, end) (features/lld.py's rule, which the
-audio stages' window summaries use too; the face stages summarise windows by their own);
-`{stage: glove, per: word}` gives the unit's words (its `word_first`/`word_last` rows of the
+that stage whose centre lies in the unit's [start, end) (features/window_frames.py's rule,
+which every stage's window summaries use too); `{stage: glove, per: word}` gives the unit's words (its `word_first`/`word_last` rows of the
 alignment, the GloVe matrices' rule) with their start and end times; `{stage: egemaps_lld,
 per: word}` (a stage of frames) gives the unit's words as that stage's frames averaged over
 each word, weighted by their overlap with it (features/word_alignment.py: Williams et al.'s
@@ -28,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from features.face_frames import FRAME_COLUMNS
-from features.lld import frame_ranges
 from features.waveform import sample_ranges
+from features.window_frames import frame_ranges
 from features.word_alignment import aligned_to_words
 from pipeline import layout
 
