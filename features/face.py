@@ -1,15 +1,16 @@
 """Face features per window from the session video: action-unit proxies, gaze and head pose.
 
 Reads:    the session's video (`session.path("video")`), streamed frame by frame with
-          cv2.VideoCapture (the whole video is never held in memory); the frame rate comes
-          from the container (cv2.CAP_PROP_FPS) and frame i is at time i / fps.
+          cv2.VideoCapture (features/video.py: the whole video is never held in memory); the
+          frame rate comes from the container (cv2.CAP_PROP_FPS) and frame i is at time i / fps.
 Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 with the
-          iris points, one face, tracking mode) and from them the columns of FRAME_COLUMNS:
-          `time`, `face` (a face was found), `confidence`, 16 action-unit proxies, gaze and
-          head pose. Per window (`extract`), the mean and std (ddof 0) of every per-frame
-          feature over the frames whose time lies in [start, end) and that have a face, plus
-          the window's face fraction: "features" (windows, 45) float32 (39 with `head_pose: false`,
-          which leaves out the head pose) and "mask" (windows,)
+          iris points, one face, tracking mode) and from them the columns of FRAME_COLUMNS
+          (features/face_frames.py, the table every backend fills): `time`, `face` (a face was
+          found), `confidence`, 16 action-unit proxies, gaze and head pose. Per window
+          (`extract`, by features/face_frames.py's summarise_windows), the mean and std (ddof
+          0) of every per-frame feature over the frames whose time lies in [start, end) and
+          that have a face, plus the window's face fraction: "features" (windows, 45) float32
+          (39 with `head_pose: false`, which leaves out the head pose) and "mask" (windows,)
           bool, with counts of frames and masked windows; and "frames", the per-frame table
           (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises.
 
@@ -89,8 +90,8 @@ Bad input (the errors of the first four name the session and the file):
   are counted in "windows_beyond_video"; frames the container announces but that did not
   decode are counted in "frames_unread" (and logged).
 - called in a process forked from one that has already run FaceMesh: RuntimeError (MediaPipe
-  is not fork-safe; such a child would corrupt its heap). Only importing this module before
-  forking is safe, which is what pipeline/features.py's parent process does.
+  is not fork-safe; such a child would corrupt its heap: features/face_mesh.py). Only importing
+  this module before forking is safe, which is what pipeline/features.py's parent process does.
 Windows with too few face frames (< `min_face_fraction` of their frames) get mask False and
 are counted in "windows_without_face". Masked windows hold zeros (finite values are required
 downstream); nothing is dropped.
@@ -98,8 +99,8 @@ downstream); nothing is dropped.
 Backends (`backend`): "mediapipe" (the default; everything above) or "pyfeat": py-feat's
 Detectorv2 in place of FaceMesh and the landmark formulas, from models already in py-feat's
 local cache, checked before any session (see features/face_pyfeat.py for its columns' mapping
-and what it needs). Both fill the same per-frame table and window summaries; bad input is
-handled as above.
+and what it needs). Both fill the same per-frame table and window summaries
+(features/face_frames.py); bad input is handled as above.
 
 Config (`features.face`): min_face_fraction (0.5), min_detection_confidence (0.5), backend
 ("mediapipe"), pyfeat_batch_size (16 frames per py-feat call) and device ("auto": cuda when
@@ -109,8 +110,6 @@ parallel, used by pipeline/features.py). Their allowed values: pipeline/params_c
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -121,26 +120,14 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
+from features.face_frames import (ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, NoFaceFound, allow_faceless, summarise_windows,
+                                  summarised, summary_names)
+from features.face_mesh import face_mesh
+from features.openface_import import window_features
+from features.video import open_video, rgb_frames
 from pipeline.params_check import check_extractor
 
 log = logging.getLogger("features.face")
-
-DEFAULTS = {"min_face_fraction": 0.5, "min_detection_confidence": 0.5, "backend": "mediapipe",
-            "pyfeat_batch_size": 16, "device": "auto", "on_no_face": "error", "head_pose": True}
-
-ACTION_UNITS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12",
-                "AU15", "AU17", "AU20", "AU23", "AU25", "AU26", "AU45")
-GAZE = ("gaze_x", "gaze_y")
-POSE = ("pose_pitch", "pose_yaw", "pose_roll")
-# the per-frame table of per_frame_features (and of features.openface_import)
-FRAME_COLUMNS = ("time", "face", "confidence", *ACTION_UNITS, *GAZE, *POSE)
-# the per-frame values summarised per window (mean and std over face frames); `head_pose: false`
-# leaves out POSE (Raju et al. summarise action units and gaze only)
-SUMMARISED = ("confidence", *ACTION_UNITS, *GAZE, *POSE)
-
-
-def summarised(cfg: dict) -> tuple[str, ...]:
-    return SUMMARISED if cfg.get("head_pose", True) else tuple(c for c in SUMMARISED if c not in POSE)
 
 # Vertices of MediaPipe's canonical face model (cm; x right, y up, z towards the viewer),
 # only those used here; the index is the FaceMesh landmark index.
@@ -343,56 +330,7 @@ def landmarks_to_pixels(face_landmarks, width: int, height: int) -> np.ndarray:
     return raw * np.array([width, -height, -width])
 
 
-# ---------------------------------------------------------------- the video stream
-
-def _open_video(path: Path) -> tuple[cv2.VideoCapture, float]:
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        capture.release()
-        raise ValueError(f"cannot open video {path}: OpenCV cannot decode it (corrupt, truncated "
-                         "or not a video)")
-    try:
-        fps = checked_frame_rate(capture.get(cv2.CAP_PROP_FPS), path)
-    except ValueError:
-        capture.release()
-        raise
-    return capture, fps
-
-
-def checked_frame_rate(fps: float, path: Path) -> float:
-    """The container's frame rate, or ValueError when it cannot time the frames."""
-    if not np.isfinite(fps) or fps <= 0:
-        raise ValueError(f"video {path} reports an invalid frame rate ({fps}); frame times "
-                         "cannot be known")
-    return float(fps)
-
-
-def _frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
-    """RGB frames until the stream ends or stops decoding."""
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            return
-        yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-# MediaPipe's graph state does not survive fork(): a forked child of a process that has run
-# FaceMesh corrupts its heap ("malloc(): unaligned tcache chunk") when it runs one. The pid
-# that first ran FaceMesh lets such a child fail with a clear message instead.
-_MESH_PID: int | None = None
-
-
-def _face_mesh(cfg: dict):
-    global _MESH_PID
-    if _MESH_PID is not None and _MESH_PID != os.getpid():
-        raise RuntimeError(f"MediaPipe FaceMesh was run in process {_MESH_PID} before this process "
-                           "was forked from it; run face extraction in spawned workers "
-                           "(multiprocessing 'spawn' context) or only in forked children")
-    _MESH_PID = os.getpid()
-    return mp.solutions.face_mesh.FaceMesh(
-        static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-        min_detection_confidence=float(cfg["min_detection_confidence"]))
-
+# ---------------------------------------------------------------- the video, frame by frame
 
 def _no_face_row() -> np.ndarray:
     row = np.full(len(FRAME_COLUMNS) - 2, np.nan)
@@ -423,12 +361,12 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     path = Path(video_path)
     if not path.exists():
         raise FileNotFoundError(f"video {path} not found")
-    capture, fps = _open_video(path)
+    capture, fps = open_video(path)
     declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     faces, rows = [], []
     try:
-        with _face_mesh(cfg) as mesh:
-            for rgb in _frames(capture):
+        with face_mesh(cfg["min_detection_confidence"]) as mesh:
+            for rgb in rgb_frames(capture):
                 row = _face_row(mesh, rgb, path, len(rows))
                 faces.append(row is not None)
                 rows.append(_no_face_row() if row is None else row)
@@ -445,72 +383,13 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     return table
 
 
-class NoFaceFound(ValueError):
-    """Not one frame shows a face; `frames` is the per-frame table (every `face` False), which
-    `on_no_face: mask` summarises into all-masked windows."""
-
-    def __init__(self, message: str, frames: pd.DataFrame):
-        super().__init__(message)
-        self.frames = frames
-
-
-def allow_faceless(session_id: str, err: ValueError, on_no_face: str) -> None:
-    """A session with no face at all: the stage's error, or with `on_no_face: mask` a warning
-    (the caller then masks all its windows and lists it in "sessions_without_face")."""
-    if on_no_face != "mask":
-        raise ValueError(f"session {session_id}: {err} (on_no_face: mask would mask its windows "
-                         "instead)") from err
-    log.warning("session %s: %s; all its windows are masked (on_no_face: mask)", session_id, err)
-
-
-# ---------------------------------------------------------------- windows
-
-def feature_names(cfg: dict, fitted=None) -> list[str]:
-    return [f"{name}_{stat}" for name in summarised(cfg) for stat in ("mean", "std")] + ["face_fraction"]
-
-
-def _window_row(face_values: np.ndarray, n_frames: int) -> np.ndarray:
-    """mean, std per summarised feature (interleaved, as feature_names) and the face fraction."""
-    stats = np.stack([face_values.mean(axis=0), face_values.std(axis=0)], axis=1)
-    return np.concatenate([stats.ravel(), [len(face_values) / n_frames]])
-
-
-def summarise_windows(frames: pd.DataFrame, windows: pd.DataFrame, min_face_fraction: float,
-                      fps: float, columns: tuple[str, ...] = SUMMARISED) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """(features (windows, D) float32, mask (windows,) bool, counts) from a per-frame table.
-
-    A frame belongs to a window when start <= time < end (1 microsecond tolerance for float
-    error). The video covers [0, last frame time + 1 / fps); windows ending beyond that by
-    more than half a frame are masked as beyond the video.
-    """
-    times = frames["time"].to_numpy()
-    faces = frames["face"].to_numpy(dtype=bool)
-    values = frames[list(columns)].to_numpy(dtype=np.float64)
-    video_end = times[-1] + 1.0 / fps
-    features = np.zeros((len(windows), 2 * len(columns) + 1), dtype=np.float32)
-    mask = np.zeros(len(windows), dtype=bool)
-    beyond = without_face = 0
-    tolerance = 1e-6
-    for row, (start, end) in enumerate(zip(windows["start"].to_numpy(), windows["end"].to_numpy())):
-        if end > video_end + 0.5 / fps:
-            beyond += 1
-            continue
-        first, stop = np.searchsorted(times, [start - tolerance, end - tolerance], side="left")
-        in_window = faces[first:stop]
-        # at least one face frame even when min_face_fraction is 0: a mean needs values
-        if not in_window.any() or in_window.mean() < min_face_fraction:
-            without_face += 1
-            continue
-        features[row] = _window_row(values[first:stop][in_window], stop - first)
-        mask[row] = True
-    counts = {"frames": len(frames), "frames_with_face": int(faces.sum()),
-              "windows_without_face": without_face, "windows_beyond_video": beyond}
-    return features, mask, counts
-
-
 # ---------------------------------------------------------------- extractor contract
 
 INPUTS = ("video", "openface")  # what the per-session cache key covers (pipeline/feature_cache.py)
+
+
+def feature_names(cfg: dict, fitted=None) -> list[str]:
+    return summary_names(summarised(cfg))
 
 
 def versions(cfg: dict) -> dict:
@@ -543,12 +422,11 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
     from that CSV instead (features.openface_import), and its video is not decoded."""
     cfg = check_config(cfg)
     if session.files.get("openface"):
-        from features.openface_import import window_features  # it imports this module
         return window_features(session.path("openface"), windows, cfg, session.id)
     path = session.path("video")
     try:
         if cfg["backend"] == "pyfeat":
-            from features import face_pyfeat  # it imports this module
+            from features import face_pyfeat  # imports torch: only when the backend is asked for
             frames = face_pyfeat.per_frame_features(path, cfg)
         else:
             frames = per_frame_features(path, cfg)

@@ -2,14 +2,15 @@
 codebook of 100 over OpenFace AU intensities, as for the audio LLDs).
 
 Reads:  data/features/face/<session>.frames.npy (the face stage's per-frame table,
-        columns features.face.FRAME_COLUMNS), so it runs after `features@face` as the
+        columns features.face_frames.FRAME_COLUMNS), so it runs after `features@face` as the
         `derived_features@face_boaw` stage, and never re-decodes a video.
 Fit:    the AU columns of the train sessions' frames that show a face (at most
         `max_fit_frames`, an equal seeded share per session); codebook and normaliser from
         those frames only (features.bag_of_words, the code the audio bag uses).
-Gives:  per window the (log) counts of the codewords chosen by its face frames; a window
-        without any face frame gets mask False and is counted (`windows_without_face`), its
-        counts are 0 because no frame chose a word, not because a value was filled in.
+Gives:  per window the (log) counts of the codewords chosen by its face frames (those whose
+        time lies in the window: features/window_frames.py); a window without any face frame
+        gets mask False and is counted (`windows_without_face`), its counts are 0 because no
+        frame chose a word, not because a value was filled in.
 """
 import numpy as np
 import pandas as pd
@@ -17,7 +18,8 @@ import sklearn
 
 from features import Extracted
 from features.bag_of_words import bag_counts, fit_codebook, sample_rows
-from features.face import ACTION_UNITS, FRAME_COLUMNS
+from features.face_frames import ACTION_UNITS, FRAME_COLUMNS
+from features.window_frames import frame_ranges
 from pipeline import layout
 
 INPUTS = ("face_frames",)  # what the per-session cache key covers (pipeline/feature_cache.py)
@@ -57,8 +59,7 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted: dict) -> Extracte
     if fitted is None:
         raise ValueError(f"session {session.id}: face_boaw needs a codebook fit on the train split")
     times, values = face_frames(session)
-    ranges = np.stack([np.searchsorted(times, windows.start.to_numpy(float), side="left"),
-                       np.searchsorted(times, windows.end.to_numpy(float), side="left")], axis=1)
+    ranges = frame_ranges(times, windows.start.to_numpy(float), windows.end.to_numpy(float))
     counts = bag_counts(values, ranges, fitted, int(cfg["assignments"]), bool(cfg["log_weighting"]))
     mask = ranges[:, 1] > ranges[:, 0]
     return Extracted({"features": counts, "mask": mask},

@@ -1,10 +1,10 @@
 """Deep face features: aligned face crops through an ImageNet CNN, averaged per window
 (Raju et al. use VGG16 fc6 / ResNet-50 pooled features of the face).
 
-Reads:    the session video, streamed (never held in memory), sampled at `sample_fps`
-          frames per second (frame i is at i / fps, as in the face stage).
-Computes: per sampled frame, MediaPipe FaceMesh landmarks (features.face's detector) and
-          from them an aligned 224 x 224 crop: the similarity transform (rotation, scale,
+Reads:    the session video, streamed (features/video.py: never held in memory), sampled at
+          `sample_fps` frames per second (frame i is at i / fps, as in the face stage).
+Computes: per sampled frame, MediaPipe FaceMesh landmarks (features/face_mesh.py, as the face
+          stage) and from them an aligned 224 x 224 crop: the similarity transform (rotation, scale,
           shift) that puts the centre of the subject's right eye (landmarks 33, 133) at
           (0.35, 0.40) and of the left eye (263, 362) at (0.65, 0.40) of the crop, so head
           roll, face size and position are removed. Crops go through the backbone of
@@ -29,10 +29,13 @@ import torch
 import torchvision
 
 from features import Extracted
-from features.face import _face_mesh, _frames, _open_video, allow_faceless
+from features.face_frames import allow_faceless
+from features.face_mesh import face_mesh
 from features.file_hash import file_sha256
 from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \
     weights_file
+from features.video import open_video, rgb_frames
+from features.window_frames import frame_ranges
 from pipeline.params_check import check_extractor
 
 log = logging.getLogger("features.face_deep")
@@ -76,11 +79,11 @@ def aligned_crop(rgb: np.ndarray, eyes: np.ndarray) -> np.ndarray:
 
 def sampled_face_crops(path, cfg: dict):
     """Yields (time, crop or None) for the frames sampled at `sample_fps`."""
-    capture, fps = _open_video(path)
+    capture, fps = open_video(path)
     step = max(1, int(round(fps / float(cfg["sample_fps"]))))
     try:
-        with _face_mesh(cfg) as mesh:
-            for index, rgb in enumerate(_frames(capture)):
+        with face_mesh(cfg["min_detection_confidence"]) as mesh:
+            for index, rgb in enumerate(rgb_frames(capture)):
                 if index % step:
                     continue
                 result = mesh.process(rgb)
@@ -145,9 +148,8 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
 def window_means(times: np.ndarray, embeddings: list[np.ndarray], windows: pd.DataFrame,
                  dims: int) -> tuple[np.ndarray, np.ndarray]:
     """(features (windows, dims) float32, mask): the mean embedding of the face frames in each
-    window [start, end); windows without one are zeros with mask False."""
-    first = np.searchsorted(times, windows.start.to_numpy(float) - 1e-6, side="left")
-    last = np.searchsorted(times, windows.end.to_numpy(float) - 1e-6, side="left")
+    window [start, end) (features/window_frames.py); windows without one are zeros with mask False."""
+    first, last = frame_ranges(times, windows.start.to_numpy(float), windows.end.to_numpy(float)).T
     mask = last > first
     features = np.zeros((len(windows), dims), np.float32)
     vectors = np.concatenate(embeddings) if embeddings else np.zeros((0, dims), np.float32)

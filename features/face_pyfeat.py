@@ -1,12 +1,12 @@
 """The py-feat backend of the face stage (`features.face.backend: pyfeat`).
 
-Reads:    the session video, streamed by features.face's reader (cv2, RGB frames), in batches
+Reads:    the session video, streamed by features/video.py (cv2, RGB frames), in batches
           of `pyfeat_batch_size` frames: one batch is in memory at a time.
 Computes: per frame, py-feat 2.1.5's `Detectorv2` (RetinaFace ResNet-34 face detection, then
           its multitask network: action units, gaze, head pose; the identity branch off) on
           each batch passed as a uint8 tensor, and from its output the per-frame table of
-          features.face.FRAME_COLUMNS (`frame_table`), which features.face summarises per window
-          exactly as it does its own MediaPipe table.
+          features.face_frames.FRAME_COLUMNS (`frame_table`), which features.face summarises per
+          window exactly as it does its own MediaPipe table.
 Run:      `dvc exp run -S features.face.backend=pyfeat` once the models are in place (below).
 
 Models. py-feat fetches its weights from the Hugging Face hub into its resource folder
@@ -24,7 +24,7 @@ Mapping of py-feat's columns to the table (py-feat's angles are radians, the tab
 - face = a detection in the frame (py-feat's own threshold, `min_detection_confidence`);
   several faces: the one with the highest FaceScore; confidence = that FaceScore;
 - AUxx = py-feat's AUxx (its multitask head's activations in [0, 1], not FACS 0-5 intensities
-  and not the MediaPipe backend's geometric proxies) for the AUs of features.face.ACTION_UNITS.
+  and not the MediaPipe backend's geometric proxies) for the AUs of features.face_frames.ACTION_UNITS.
   An AU the loaded checkpoint does not predict (py-feat's 20-AU head has no AU45) is set to 0
   in every frame, named in a warning and counted as "aus_not_estimated" in meta.json;
 - gaze_x = -degrees(gaze_yaw), gaze_y = degrees(gaze_pitch): py-feat's yaw is positive towards
@@ -54,9 +54,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from features.face import ACTION_UNITS, FRAME_COLUMNS, NoFaceFound, _frames, _open_video
+from features.face_frames import ACTION_UNITS, FRAME_COLUMNS, NoFaceFound
 from features.file_hash import file_sha256
 from features.imagenet_cnn import configure_torch, resolve_device
+from features.video import open_video, rgb_frames
 
 log = logging.getLogger("features.face_pyfeat")
 
@@ -159,7 +160,7 @@ def versions() -> dict:
 # ---------------------------------------------------------------- py-feat output -> table
 
 def frame_table(detections: pd.DataFrame, n_frames: int, fps: float) -> tuple[pd.DataFrame, list[str]]:
-    """(per-frame table of features.face.FRAME_COLUMNS, the ACTION_UNITS the detections lack).
+    """(per-frame table of features.face_frames.FRAME_COLUMNS, the ACTION_UNITS the detections lack).
 
     `detections`: py-feat's per-face rows with a 0-based `frame` column over the n_frames
     frames; a frame without a face has a row with NaN face box (py-feat's placeholder) or none.
@@ -217,10 +218,10 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"video {path} not found")
     model = detector(cfg)
-    capture, fps = _open_video(path)
+    capture, fps = open_video(path)
     declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
     batch_size, parts, n_frames = int(cfg["pyfeat_batch_size"]), [], 0
-    stream = _frames(capture)
+    stream = rgb_frames(capture)
     try:
         while batch := list(islice(stream, batch_size)):
             images = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).contiguous()  # uint8 (B, 3, H, W)

@@ -27,7 +27,7 @@ import pandas as pd
 
 from features import Extracted
 from features.file_hash import file_sha256
-from features.lld import frame_ranges
+from features.window_frames import frame_ranges
 from features.session_words import aligned_words, recognised_words, word_segments
 from pipeline import layout
 

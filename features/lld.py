@@ -8,8 +8,8 @@ Shared by the window-summary extractors (`mfcc`, `egemaps_lld`) and the bag-of-a
 - MFCC 1-13 with deltas and delta-deltas (librosa), 25 ms window, 10 ms hop.
 
 Each is returned with the time of every frame's centre, so that `window_mean_std` can
-summarise exactly the frames whose centre falls inside a window, as Raju et al. do with
-"mean and standard deviation over a 4 s window".
+summarise exactly the frames whose centre falls inside a window (features/window_frames.py's
+rule), as Raju et al. do with "mean and standard deviation over a 4 s window".
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +18,8 @@ import librosa
 import numpy as np
 import opensmile
 import pandas as pd
+
+from features.window_frames import frame_ranges
 
 FRAME_WINDOW_S = 0.025
 FRAME_HOP_S = 0.010
@@ -81,15 +83,9 @@ def mfcc_frames(audio: np.ndarray, sample_rate: int, n_mfcc: int = 13) -> Frames
     return Frames(stacked.T.astype(np.float32), times, mfcc_names(n_mfcc))
 
 
-def frame_ranges(times: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """(n, 2) index ranges [first, last) of the frames (sorted centre `times`) whose centre is in
-    [start, end): the project's one rule for the frames of a window or a segment."""
-    return np.stack([np.searchsorted(times, starts, side="left"), np.searchsorted(times, ends, side="left")],
-                    axis=1).astype(np.int64)
-
-
 def window_frame_ranges(times: np.ndarray, windows: pd.DataFrame, session_id: str | None = None) -> np.ndarray:
-    """frame_ranges of every window; a window without a frame is an error naming it."""
+    """frame_ranges (features/window_frames.py) of every window; a window without a frame is an
+    error naming it."""
     starts = windows["start"].to_numpy(dtype=float)
     ends = windows["end"].to_numpy(dtype=float)
     ranges = frame_ranges(times, starts, ends)

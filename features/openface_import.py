@@ -6,14 +6,14 @@ Reads:    a CSV written by OpenFace 2.x FeatureExtraction (or FaceLandmarkVidMul
           AU45_r, AU01_c, ..., AU45_c`; OpenFace separates fields with ", ", so names and
           values may carry leading spaces.
 Computes: the per-frame table that features.face.per_frame_features builds from a video
-          (columns features.face.FRAME_COLUMNS, same names and order), and, with
+          (columns features.face_frames.FRAME_COLUMNS, same names and order), and, with
           `window_features`, the same window summaries as features.face.extract, so such
           corpora skip video extraction.
 
 Mapping (OpenFace -> this table):
 - time = timestamp (s); face = success == 1 and confidence >= min_confidence;
   confidence = OpenFace's landmark confidence (0 where face is False, as the extractor);
-- AUxx = AUxx_r for the 16 AUs of features.face.ACTION_UNITS. Same names, different
+- AUxx = AUxx_r for the 16 AUs of features.face_frames.ACTION_UNITS. Same names, different
   quantities: OpenFace's are FACS intensities (0-5) from trained regressors, the
   extractor's are geometric proxies in inter-ocular units; normalise per feature before
   mixing corpora. AU14_r and the AU*_c presence columns have no counterpart and are ignored.
@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from features import Extracted
-from features.face import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, allow_faceless, summarise_windows, summarised
+from features.face_frames import ACTION_UNITS, DEFAULTS, FRAME_COLUMNS, allow_faceless, summarise_windows, summarised
 
 log = logging.getLogger("features.openface_import")
 
@@ -91,7 +91,7 @@ def _frame_rate(times: np.ndarray, path: Path) -> float:
 
 
 def read_openface_csv(csv_path: str | PathLike, min_confidence: float = 0.0) -> pd.DataFrame:
-    """The per-frame table of features.face.FRAME_COLUMNS from an OpenFace 2.x CSV.
+    """The per-frame table of features.face_frames.FRAME_COLUMNS from an OpenFace 2.x CSV.
 
     attrs: fps (from the median timestamp step), path, frames_declared (rows read).
     """

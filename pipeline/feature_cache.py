@@ -49,21 +49,39 @@ def digest(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
 
+FEATURES_DIR = Path(__file__).resolve().parent.parent / "features"
+
+
+def feature_module_path(name: str) -> Path:
+    return FEATURES_DIR / f"{name.replace('.', '/')}.py"
+
+
+def imported_feature_modules(source: str) -> list[str]:
+    """The `features` modules that Python `source` imports anywhere, function bodies included
+    ("__init__" for the package itself), in the order they appear: the edges of the `features`
+    import graph, which the cache key follows and tests/test_feature_imports.py keeps acyclic."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("features."):
+            names.append(node.module.removeprefix("features."))
+        elif isinstance(node, ast.ImportFrom) and node.module == "features":
+            names.append("__init__")
+            names.extend(alias.name for alias in node.names)  # `from features import face_pyfeat` names a module
+        elif isinstance(node, ast.Import):
+            names.extend(a.name.removeprefix("features.") for a in node.names if a.name.startswith("features."))
+    return [name for name in dict.fromkeys(names) if feature_module_path(name).exists()]
+
+
 def module_sources(name: str, seen: set | None = None) -> dict[str, str]:
     """Checksums of features/<name>.py and, recursively, the `features` modules it imports."""
     seen = set() if seen is None else seen
-    path = Path(__file__).resolve().parent.parent / "features" / f"{name.replace('.', '/')}.py"
+    path = feature_module_path(name)
     if name in seen or not path.exists():
         return {}
     seen.add(name)
     sources = {f"features/{name}.py": file_sha256(str(path))}
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("features."):
-            sources.update(module_sources(node.module.removeprefix("features."), seen))
-        elif isinstance(node, ast.ImportFrom) and node.module == "features":
-            sources.update(module_sources("__init__", seen))
-            for alias in node.names:  # `from features import face_pyfeat` names a module
-                sources.update(module_sources(alias.name, seen))
+    for imported in imported_feature_modules(path.read_text()):
+        sources.update(module_sources(imported, seen))
     return sources
 
 

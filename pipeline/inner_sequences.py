@@ -1,9 +1,8 @@
 """Sequences inside a unit: the frames, the words or the raw samples of each unit of a session.
 
 A named input `{stage: frame34, per: frame}` gives a model, for every unit, the frames of
-that stage whose centre lies in the unit's [start, end) (features/lld.py's rule, which the
-audio stages' window summaries use too; the face stages summarise windows by their own);
-`{stage: glove, per: word}` gives the unit's words (its `word_first`/`word_last` rows of the
+that stage whose centre lies in the unit's [start, end) (features/window_frames.py's rule,
+which every stage's window summaries use too); `{stage: glove, per: word}` gives the unit's words (its `word_first`/`word_last` rows of the
 alignment, the GloVe matrices' rule) with their start and end times; `{stage: egemaps_lld,
 per: word}` (a stage of frames) gives the unit's words as that stage's frames averaged over
 each word, weighted by their overlap with it (features/word_alignment.py: Williams et al.'s
@@ -27,8 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from features.lld import frame_ranges
+from features.face_frames import FRAME_COLUMNS
 from features.waveform import sample_ranges
+from features.window_frames import frame_ranges
 from features.word_alignment import aligned_to_words
 from pipeline import layout
 
@@ -118,7 +118,6 @@ def frame_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray, np
         if len(times) != len(frames):
             raise ValueError(f"session {session_id}: {frames_path} has {len(frames)} rows, {times_path} {len(times)}")
         return frames.astype(np.float32), times, None
-    from features.face import FRAME_COLUMNS  # the per-frame table of the face stages (imports MediaPipe)
     if frames.ndim != 2 or frames.shape[1] != len(FRAME_COLUMNS):
         raise ValueError(f"session {session_id}: {frames_path} has neither frame times nor the face stage's "
                          f"{len(FRAME_COLUMNS)} columns")

@@ -62,7 +62,7 @@ FEATURES: dict[str, Schema] = {
               "words": optional(one_of("alignment", "recognised")), "workers": WORKERS},
     "botw": {"min_count": integer(1), "log_weighting": flag(), "idf": flag(), "workers": WORKERS},
     "word_onehot": {"min_count": integer(1), "max_vocabulary": integer(1), "workers": WORKERS},
-    # features/face.py has defaults for these
+    # features/face_frames.py has defaults for these
     "face": {"min_face_fraction": optional(number(0, 1)), "min_detection_confidence": optional(number(0, 1)),
              "backend": optional(one_of(*FACE_BACKENDS)), "pyfeat_batch_size": optional(integer(1)),
              "device": optional(device()), "on_no_face": optional(one_of(*ON_NO_FACE)), "head_pose": optional(flag()),

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from features import face_boaw
-from features.face import ACTION_UNITS, FRAME_COLUMNS
+from features.face_frames import ACTION_UNITS, FRAME_COLUMNS
 from pipeline.sessions import Session
 
 CFG = {"codebook_size": 4, "assignments": 1, "log_weighting": False, "max_fit_frames": 10000, "seed": 0}

@@ -24,18 +24,14 @@ import pytest
 import yaml
 
 from features.face import (
-    FRAME_COLUMNS,
-    POSE,
-    SUMMARISED,
-    summarise_windows,
-    summarised,
-    checked_frame_rate,
     extract,
     feature_names,
     per_frame_features,
     versions,
 )
+from features.face_frames import FRAME_COLUMNS, POSE, SUMMARISED, summarise_windows, summarised
 from features.openface_import import read_openface_csv, window_features
+from features.video import checked_frame_rate
 from pipeline.feature_report import summarise
 from pipeline.sessions import Session
 from synthetic.face_video import FACE_CONTROL_POINTS, face_frame, render_face_video

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from features import face, face_pyfeat
+from features import face, face_frames, face_pyfeat
 from pipeline import feature_cache, features as stage, scratch
 
 RETINAFACE, MULTITASK = face_pyfeat.MODEL_FILES
@@ -135,7 +135,7 @@ def test_py_feat_rows_map_to_the_table_by_formula():
                        {"frame": 1, "FaceScore": 0.0},                   # py-feat's no-face placeholder
                        face_row(3, 0.8, 3.0)])                           # frame 2 has no row at all
     table, lacking = face_pyfeat.frame_table(rows, n_frames=4, fps=25.0)
-    assert list(table.columns) == list(face.FRAME_COLUMNS)
+    assert list(table.columns) == list(face_frames.FRAME_COLUMNS)
     assert lacking == ["AU45"]
     np.testing.assert_allclose(table["time"], [0, 0.04, 0.08, 0.12])
     assert table["face"].tolist() == [True, False, False, True]
@@ -156,7 +156,7 @@ def test_py_feat_tables_summarise_like_the_mediapipe_backend():
     rows = detections([face_row(i, 0.9, float(i)) for i in range(0, 10) if i != 4])
     table, _ = face_pyfeat.frame_table(rows, n_frames=10, fps=10.0)
     windows = pd.DataFrame({"start": [0.0, 0.5], "end": [0.5, 1.0]})
-    features, mask, counts = face.summarise_windows(table, windows, 0.5, 10.0)
+    features, mask, counts = face_frames.summarise_windows(table, windows, 0.5, 10.0)
     assert mask.all() and counts["frames_with_face"] == 9
     names = face.feature_names({})
     au12 = names.index("AU12_mean")

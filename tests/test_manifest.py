@@ -340,6 +340,7 @@ def test_openface_csvs_stand_in_for_video(corpus_dir):
     assert "openface" in valid.modalities and "video" not in valid.modalities
     entry = ingest_session(valid.sessions[0], valid, layout.CORPUS, 16000, 25)
     from features import face
+    from features.face_frames import FRAME_COLUMNS
     from features.openface_import import window_features
     from pipeline.sessions import Session
     session = Session("s0", "p0", "train", 3.0, {"openface": entry["openface"]}, layout.CORPUS)
@@ -347,7 +348,7 @@ def test_openface_csvs_stand_in_for_video(corpus_dir):
     out = face.extract(session, windows, {})  # no video: the CSV is summarised instead
     reference = window_features(corpus_dir / "media" / "s0_of.csv", windows, {}, "s0")
     np.testing.assert_array_equal(out.arrays["features"], reference.arrays["features"])
-    assert out.arrays["frames"].shape == (30, len(face.FRAME_COLUMNS))
+    assert out.arrays["frames"].shape == (30, len(FRAME_COLUMNS))
 
 
 def test_stages_skip_only_when_no_modality_can_feed_them():
