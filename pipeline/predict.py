@@ -74,9 +74,9 @@ def stage_inputs(bundle: Bundle) -> dict[str, tuple[str, ...]]:
 
 def check_recordings(bundle: Bundle, recordings: list[Recording]) -> None:
     """Refuses, before any work, recordings that lack what the run reads."""
-    inputs, unit = stage_inputs(bundle), bundle.spec["unit"]
+    inputs = stage_inputs(bundle)
     problems = [f"recording {r.id} (given: {', '.join(r.given())}) needs {need}"
-                for r in recordings for need in missing_inputs(r, inputs, unit["kind"])]
+                for r in recordings for need in missing_inputs(r, inputs)]
     if problems:
         raise ValueError(f"run {bundle.spec['run']} reads what some recordings lack:\n  " + "\n  ".join(problems))
 

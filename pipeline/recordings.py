@@ -7,6 +7,7 @@ transcript (or word timings) and segments. In a folder, a recording's other file
 audio file's stem: `talk.wav` with `talk.mp4`, `talk.txt`, `talk.words.csv` (word, start, end),
 `talk.segments.csv` (start, end) and `talk.openface.csv`.
 """
+import logging
 import re
 import shutil
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import soundfile
 
 from alignment.text import normalise_transcript
 from features.session_words import SENTENCE_GAP_S, word_sentences
@@ -24,8 +26,10 @@ from pipeline.media_probe import audio_duration, probe_video, video_duration
 from pipeline.recognise import recognise_session
 from pipeline.sessions import Session
 from pipeline.units import segment_table
+from pipeline.voice_activity import voice_segments
 from pipeline.window import assign_words
 
+log = logging.getLogger("recordings")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".m4a")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 AV_TOLERANCE_S = 1.0  # audio and video may differ in length by this much (the manifest's default)
@@ -73,7 +77,7 @@ def in_folder(folder: Path) -> list[Recording]:
     return recordings
 
 
-def missing_inputs(recording: Recording, stage_inputs: dict[str, tuple[str, ...]], unit_kind: str) -> list[str]:
+def missing_inputs(recording: Recording, stage_inputs: dict[str, tuple[str, ...]]) -> list[str]:
     """What the run needs that this recording lacks (stage_inputs: feature stage -> its extractor's
     inputs; a stage runs on any one of the files its inputs can come from, as the feature stages
     run on a corpus with any of them: face on a video or an OpenFace CSV)."""
@@ -84,8 +88,6 @@ def missing_inputs(recording: Recording, stage_inputs: dict[str, tuple[str, ...]
             lacking.setdefault(options, []).append(stage)
     problems = [f"{' or '.join('--' + o for o in options)} (read by features {', '.join(stages)})"
                 for options, stages in lacking.items()]
-    if unit_kind == "segment" and not (recording.segments or recording.transcript or recording.words):
-        problems.append("--segments, --transcript or --words (the run predicts per segment: its sentences)")
     return problems
 
 
@@ -159,11 +161,17 @@ def transcript_sentences(session: Session, words: pd.DataFrame) -> np.ndarray:
 
 
 def segment_units(session: Session, words: pd.DataFrame) -> pd.DataFrame:
-    """The recording's segments (its segments file, else its sentences) as units."""
+    """The recording's segments as units: its segments file, else its transcript's sentences,
+    else (no words at all) its voice-activity segments (pipeline/voice_activity.py)."""
     if session.files.get("segments"):
         bounds = segment_table(session)[["start", "end"]].to_numpy(float)  # checked as the units stage checks it
-    else:
+    elif len(words):
         bounds = transcript_sentences(session, words)
+    else:
+        audio, rate = soundfile.read(session.path("audio"), dtype="float32", always_2d=True)
+        bounds = voice_segments(audio.mean(axis=1), rate, session.id)
+        log.info("recording %s: %d voice-activity segments (no segments file, no transcript)", session.id,
+                 len(bounds))
     first, last = assign_words(words, bounds[:, 0], bounds[:, 1])
     return pd.DataFrame({"session": session.id, "split": session.split, "index": np.arange(len(bounds)),
                          "start": bounds[:, 0], "end": bounds[:, 1], "word_first": first, "word_last": last})

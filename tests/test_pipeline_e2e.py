@@ -189,6 +189,13 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
     same_predictions(predicted_like(tmp_path / "blstm" / f"{session}.csv",
                                     project / "reports/benchmark/blstm_sentences_class/test_predictions.csv", session))
     assert len(pd.read_csv(tmp_path / "blstm/fresh.csv")) == 3  # the transcript's three sentences
+    # audio alone: voice-activity segments stand in for sentences
+    (tmp_path / "audio_only").mkdir()
+    shutil.copyfile(recordings / "fresh.wav", tmp_path / "audio_only/fresh.wav")
+    run([sys.executable, "-m", "pipeline.predict", "--run", "blstm_sentences_class", str(tmp_path / "audio_only/fresh.wav"),
+         "--out", str(tmp_path / "vad")], project)
+    voiced = pd.read_csv(tmp_path / "vad/fresh.csv")
+    assert len(voiced) >= 1 and (voiced.end > voiced.start).all() and voiced.end.max() <= len(speech) / rate + 0.1
 
     # EmoNet's GloVe windows; Xu et al.'s text model trained over speaker folds: the fold that tested the session
     run([sys.executable, "-m", "pipeline.predict", "--run", "emonet_lstm_ccc", str(recordings / f"{session}.wav"),

@@ -32,14 +32,13 @@ def test_a_folder_pairs_each_audio_file_with_its_same_stem_files(tmp_path):
 
 def test_a_run_needing_a_modality_names_the_option_and_the_stages_that_read_it(tmp_path):
     audio_only = Recording("talk", tmp_path / "talk.wav")
-    problems = missing_inputs(audio_only, FACE_AND_TEXT, "segment")
+    problems = missing_inputs(audio_only, FACE_AND_TEXT)
     assert problems == ["--video or --openface (read by features face)",
-                        "--transcript or --words (read by features glove)",
-                        "--segments, --transcript or --words (the run predicts per segment: its sentences)"]
+                        "--transcript or --words (read by features glove)"]
     # face reads a video or an OpenFace CSV: either will do; word timings stand in for a transcript
     given = Recording("talk", tmp_path / "talk.wav", openface=tmp_path / "f.csv", words=tmp_path / "w.csv")
-    assert missing_inputs(given, FACE_AND_TEXT, "window") == []
-    assert missing_inputs(audio_only, {"egemaps": ("audio",)}, "window") == []
+    assert missing_inputs(given, FACE_AND_TEXT) == []
+    assert missing_inputs(audio_only, {"egemaps": ("audio",)}) == []
 
 
 def aligned(*sentences: list[tuple[float, float]]) -> pd.DataFrame:
@@ -78,6 +77,35 @@ def test_segments_file_units_get_their_words_and_bad_segments_are_refused(tmp_pa
     (tmp_path / "segments.csv").write_text("start,end\n0.0,1.0\n1.2,9.0\n")
     with pytest.raises(ValueError, match="run outside the session"):
         segment_units(session, words)
+
+
+RATE = 16000
+
+
+def bursts(spans: list[tuple[float, float]], duration_s: float) -> np.ndarray:
+    """Harmonic bursts (a 150 Hz voice's first harmonics) at `spans`, over a -50 dB noise floor."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(duration_s * RATE)) / RATE
+    audio = rng.normal(0, 10 ** (-50 / 20), len(t))
+    for start, end in spans:
+        inside = (t >= start) & (t < end)
+        audio[inside] += 0.3 * sum(np.sin(2 * np.pi * 150 * k * t[inside]) / k for k in (1, 2, 3))
+    return audio.astype(np.float32)
+
+
+def test_a_recording_without_words_is_cut_at_its_voice_activity(tmp_path):
+    import soundfile
+    # two bursts 0.3 s apart (one sentence: the pause is under 0.5 s), a third after 1.2 s, a 0.1 s click
+    spans = [(0.5, 1.5), (1.8, 2.6), (3.8, 5.0), (6.0, 6.1)]
+    soundfile.write(tmp_path / "audio.wav", bursts(spans, 7.0), RATE)
+    session = Session("talk", "unknown", "test", 7.0, {"audio": "audio.wav"}, tmp_path)
+    units = segment_units(session, aligned())
+    # a frame of 64 ms reaches a burst before it starts and after it ends: 0.1 s either side
+    np.testing.assert_allclose(units[["start", "end"]].to_numpy(), [[0.5, 2.6], [3.8, 5.0]], atol=0.1)
+    assert (units.word_first == units.word_last).all()  # no words: each unit's word range is empty
+    soundfile.write(tmp_path / "audio.wav", bursts([(1.0, 1.1)], 3.0), RATE)
+    with pytest.raises(ValueError, match="recording talk: no voice activity"):
+        segment_units(session, aligned())
 
 
 def test_a_bundle_file_round_trips_and_anything_else_is_refused(tmp_path):
