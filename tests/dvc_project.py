@@ -19,9 +19,11 @@ EXTRACTORS = ("egemaps", "glove", "botw", "face")
 DERIVED = {k: v for k, v in PARAMS["derived_features"].items() if v.get("unit") != "raju"}
 UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
                  if v["extractor"] in EXTRACTORS and v["unit"] != "raju"}
-# shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words
+# shrunk from params.yaml's list: EmoNet on windows, a BLSTM on sentences, Williams et al. on words, an SVR on
+# a derived stage (bags of face-AU words)
 # (the train stage runs the lstm)
-BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal", "svm_sentences_class")
+BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal", "svm_sentences_class",
+                  "svr_face_boaw_windows")
 # leave-one-speaker-out: Xu et al.'s text baseline, and an SVR on bags of words (a vocabulary refitted per fold)
 FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}, "svr_botw_folds": {"model": "svr", "features": ["botw"],
                                                                                   "folds": 3}}
@@ -59,7 +61,7 @@ def copy_repository(dest: Path) -> Path:
 
 def tiny_project(dest: Path) -> Path:
     """A copy of the repository, committed in a git repository of its own, with params.yaml shrunk
-    to the tiny corpus, few epochs, four extractors and four benchmark runs."""
+    to the tiny corpus, few epochs, four extractors and five benchmark runs."""
     copy_repository(dest)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["corpus"] = "tiny"

@@ -226,6 +226,11 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
     same_predictions(predicted_like(tmp_path / "williams" / f"{session}.csv",
                                     project / "reports/benchmark/williams_blstm_trimodal/test_predictions.csv",
                                     session))
+    # a derived stage (bags of face-AU words over the face stage's frames): its source runs first
+    run([sys.executable, "-m", "pipeline.predict", "--run", "svr_face_boaw_windows", str(recordings / f"{session}.wav"),
+         "--video", str(recordings / f"{session}.mp4"), "--out", str(tmp_path / "face_boaw")], project)
+    same_predictions(predicted_like(tmp_path / "face_boaw" / f"{session}.csv",
+                                    project / "reports/benchmark/svr_face_boaw_windows/test_predictions.csv", session))
     refused = run([sys.executable, "-m", "pipeline.predict", "--run", "williams_blstm_trimodal",
                    str(recordings / "fresh.wav"), "--transcript", str(recordings / "fresh.txt")], project, check=False)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
