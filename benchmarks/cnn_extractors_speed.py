@@ -30,6 +30,7 @@ import torch
 
 from benchmarks.audio_features_speed import corpus_or_generated, generated_sessions, preset_windows
 from features import deep_spectrum, face_deep
+from features.face_align import sampled_face_crops
 from features.imagenet_cnn import INPUT_SIZE, bucket_size, configure_torch, load_network, resolve_device
 from pipeline.config import load_params
 from pipeline.sessions import Session
@@ -112,8 +113,9 @@ def main() -> None:
         for session in with_video:
             seconds, _ = timed(lambda: face_deep.extract(session, preset_windows(session, window), cfg))
             total_s += seconds
-            seconds, crops = timed(lambda: [c for _, c in face_deep.sampled_face_crops(session.path("video"), cfg)
-                                            if c is not None])
+            sampled = lambda: sampled_face_crops(session.path("video"), cfg["sample_fps"],
+                                                 cfg["min_detection_confidence"], INPUT_SIZE)
+            seconds, crops = timed(lambda: [c for _, c in sampled() if c is not None])
             crops_s += seconds
             images += len(crops)
             bare_s += bare_seconds(network, batch_shapes(len(crops), int(cfg["batch_size"])), device)

@@ -4,10 +4,8 @@
 Reads:    the session video, streamed (features/video.py: never held in memory), sampled at
           `sample_fps` frames per second (frame i is at i / fps, as in the face stage).
 Computes: per sampled frame, MediaPipe FaceMesh landmarks (features/face_mesh.py, as the face
-          stage) and from them an aligned 224 x 224 crop: the similarity transform (rotation, scale,
-          shift) that puts the centre of the subject's right eye (landmarks 33, 133) at
-          (0.35, 0.40) and of the left eye (263, 362) at (0.65, 0.40) of the crop, so head
-          roll, face size and position are removed. Crops go through the backbone of
+          stage) and from them an eye-aligned 224 x 224 crop (features/face_align.py: head
+          roll, face size and position removed). Crops go through the backbone of
           features/imagenet_cnn.py (default EfficientNet-Lite0, offline, 1280-d; VGG16 /
           ResNet-50 and others from `weights_path`) in batches padded to a few bucket sizes,
           on CUDA when present.
@@ -21,7 +19,6 @@ masked, a warning names it and `sessions_without_face` lists it (as in features.
 """
 import logging
 
-import cv2
 import mediapipe as mp
 import numpy as np
 import pandas as pd
@@ -29,12 +26,11 @@ import torch
 import torchvision
 
 from features import Extracted
+from features.face_align import sampled_face_crops
 from features.face_frames import allow_faceless
-from features.face_mesh import face_mesh
 from features.file_hash import file_sha256
 from features.imagenet_cnn import INPUT_SIZE, backbone_spec, configure_torch, embed, load_network, resolve_device, \
     weights_file
-from features.video import open_video, rgb_frames
 from features.window_frames import frame_ranges
 from pipeline.params_check import check_extractor
 
@@ -42,8 +38,6 @@ log = logging.getLogger("features.face_deep")
 
 INPUTS = ("video",)  # what the per-session cache key covers (pipeline/feature_cache.py)
 DEFAULTS = {"on_no_face": "error"}
-RIGHT_EYE, LEFT_EYE = (33, 133), (263, 362)  # subject's right eye is on the image's left
-EYE_TARGETS = np.array([[0.35, 0.40], [0.65, 0.40]]) * INPUT_SIZE
 
 
 def versions(cfg: dict) -> dict:
@@ -54,46 +48,6 @@ def versions(cfg: dict) -> dict:
 
 def feature_names(cfg: dict, fitted=None) -> list[str]:
     return [f"face_{cfg['backbone']}_{i}" for i in range(backbone_spec(cfg["backbone"], "face_deep").dims)]
-
-
-def eye_centres(landmarks, width: int, height: int) -> np.ndarray:
-    """(2, 2) pixel centres (x right, y down) of the subject's right and left eye."""
-    points = lambda ids: np.mean([(landmarks.landmark[i].x * width, landmarks.landmark[i].y * height)
-                                  for i in ids], axis=0)
-    return np.stack([points(RIGHT_EYE), points(LEFT_EYE)])
-
-
-def alignment_matrix(eyes: np.ndarray) -> np.ndarray:
-    """2 x 3 similarity transform taking the two eye centres to EYE_TARGETS."""
-    source, target = eyes[:, 0] + 1j * eyes[:, 1], EYE_TARGETS[:, 0] + 1j * EYE_TARGETS[:, 1]
-    rotation_scale = (target[1] - target[0]) / (source[1] - source[0])
-    shift = target[0] - rotation_scale * source[0]
-    a, b = rotation_scale.real, rotation_scale.imag
-    return np.array([[a, -b, shift.real], [b, a, shift.imag]])
-
-
-def aligned_crop(rgb: np.ndarray, eyes: np.ndarray) -> np.ndarray:
-    return cv2.warpAffine(rgb, alignment_matrix(eyes), (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)
-
-
-def sampled_face_crops(path, cfg: dict):
-    """Yields (time, crop or None) for the frames sampled at `sample_fps`."""
-    capture, fps = open_video(path)
-    step = max(1, int(round(fps / float(cfg["sample_fps"]))))
-    try:
-        with face_mesh(cfg["min_detection_confidence"]) as mesh:
-            for index, rgb in enumerate(rgb_frames(capture)):
-                if index % step:
-                    continue
-                result = mesh.process(rgb)
-                if not result.multi_face_landmarks:
-                    yield index / fps, None
-                    continue
-                eyes = eye_centres(result.multi_face_landmarks[0], rgb.shape[1], rgb.shape[0])
-                yield index / fps, aligned_crop(rgb, eyes) if np.linalg.norm(eyes[1] - eyes[0]) > 1 else None
-    finally:
-        capture.release()
 
 
 def check_config(cfg: dict) -> dict:
@@ -119,7 +73,8 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
         pending_times.clear()
 
     try:
-        for time, crop in sampled_face_crops(path, cfg):
+        for time, crop in sampled_face_crops(path, cfg["sample_fps"], cfg["min_detection_confidence"],
+                                             INPUT_SIZE):
             sampled += 1
             if crop is not None:
                 pending.append(crop)

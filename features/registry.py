@@ -6,7 +6,7 @@ every cached session's key), so that registering an extractor re-computes nothin
 import importlib
 
 EXTRACTORS = ("egemaps", "egemaps_lld", "mfcc", "boaw", "deep_spectrum", "frame34", "glove", "botw", "face",
-              "face_deep", "face_boaw", "waveform", "contextual_words", "word_onehot")
+              "face_deep", "face_crops", "face_boaw", "waveform", "contextual_words", "word_onehot")
 
 
 def extractor_module(name: str):

@@ -8,7 +8,11 @@ per: word}` (a stage of frames) gives the unit's words as that stage's frames av
 each word, weighted by their overlap with it (features/word_alignment.py: Williams et al.'s
 word-aligned audio and video); `{stage: waveform, per: sample}` gives the unit's raw samples
 [round(start * rate), round(end * rate)) of a stage that keeps them (features/waveform.py),
-read memory-mapped and copied only into the batch that needs them (Tzirakis et al.). A session's frames or words are kept once, with each unit's
+read memory-mapped and copied only into the batch that needs them (Tzirakis et al.'s audio);
+`{stage: face_crops_tzirakis, per: image}` gives the unit's face crops (the crops whose frame
+time lies in the unit's [start, end)), uint8 on disk, read memory-mapped, converted to float
+(0-255, not standardised: a visual network normalises its images as its backbone expects)
+only inside the batch that needs them (Tzirakis et al.'s video). A session's frames or words are kept once, with each unit's
 index range into them, and padded only when a batch is built: overlapping windows (a 5 s
 window every 0.5 s holds 500 frames, each shared by ten windows) are never copied for a
 whole corpus.
@@ -18,7 +22,8 @@ Stages that keep their frames write `<session>.frames.npy` (N, D) and `<session>
 (time, face found, confidence, AUs, gaze, pose: the AUs, gaze and pose are the values, frames
 without a face are left out of word averages). GloVe and contextual_words write
 `<session>.words.npy` (W, D) and `<session>.word_times.npy` (W, 2); waveform writes
-`<session>.samples.npy` (N, 1) at its config's sample rate.
+`<session>.samples.npy` (N, 1) at its config's sample rate; face_crops writes
+`<session>.images.npy` (N, size, size, 3) and `<session>.image_times.npy` (N,).
 """
 import json
 from dataclasses import dataclass, replace
@@ -37,7 +42,7 @@ from pipeline import layout
 @dataclass
 class InnerSequence:
     """The frames, words or samples of a session (`values`, `times`) and each unit's [first, last) range."""
-    values: np.ndarray  # (N, D) float32 (samples: memory-mapped)
+    values: np.ndarray  # (N, D) float32 (samples: memory-mapped); images: (N, H, W, 3) uint8, memory-mapped
     times: np.ndarray | None  # (N,) frame centres or (N, 2) word start/end, seconds; samples: None
     ranges: np.ndarray  # (T, 2) int
     present: np.ndarray | None = None  # (N,) False: an item with no value (a word no face frame overlaps)
@@ -84,7 +89,7 @@ class InnerSequence:
         """(T, F, D) values, (T, F) mask and (T, F, ...) times (None for samples), padded with
         zeros to `width` (default: the longest unit)."""
         width = int(self.lengths.max(initial=0)) if width is None else width
-        values = np.zeros((len(self), width, self.values.shape[1]), np.float32)
+        values = np.zeros((len(self), width, *self.values.shape[1:]), np.float32)
         times = None if self.times is None else np.zeros((len(self), width, *self.times.shape[1:]), np.float32)
         mask = np.zeros((len(self), width), bool)
         for i, (a, b) in enumerate(self.ranges):
@@ -137,10 +142,27 @@ def sample_table(stage: str, session_id: str) -> tuple[np.ndarray, int]:
     return np.load(path, mmap_mode="r", allow_pickle=False), int(rate)
 
 
-def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> InnerSequence:
-    """The frames (per="frame"), words (per="word") or raw samples (per="sample") of one
-    session's units (rows of windows.csv, in order)."""
+def image_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """A stage's face crops of one session, memory-mapped (N, H, W, 3) uint8, and their (N,) times."""
     folder = layout.FEATURES / stage
+    path, times_path = folder / f"{session_id}.images.npy", folder / f"{session_id}.image_times.npy"
+    if not path.exists():
+        raise FileNotFoundError(f"session {session_id}: {path} missing: features@{stage} keeps no images "
+                                f"(the face_crops extractor does)")
+    images, times = np.load(path, mmap_mode="r", allow_pickle=False), np.load(times_path, allow_pickle=False)
+    if len(images) != len(times):
+        raise ValueError(f"session {session_id}: {path} has {len(images)} images, {times_path} {len(times)} times")
+    return images, times.astype(np.float64)
+
+
+def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> InnerSequence:
+    """The frames (per="frame"), words (per="word"), raw samples (per="sample") or face crops
+    (per="image") of one session's units (rows of windows.csv, in order)."""
+    folder = layout.FEATURES / stage
+    if per == "image":
+        images, times = image_table(stage, session_id)
+        ranges = frame_ranges(times, units["start"].to_numpy(float), units["end"].to_numpy(float))
+        return InnerSequence(images, times.astype(np.float32), ranges, standardise="none")
     if per == "sample":
         samples, rate = sample_table(stage, session_id)
         ranges = sample_ranges(units["start"], units["end"], rate, len(samples))

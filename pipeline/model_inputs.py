@@ -2,11 +2,12 @@
 
 `features` is a list of stages (one input, named `x`, the stages' vectors concatenated per
 unit) or a mapping of input names to a stage, a list of stages, or `{stage, per: frame | word |
-sample}` (the frames, words or raw samples inside each unit: pipeline/inner_sequences.py).
+sample | image}` (the frames, words, raw samples or face crops inside each unit:
+pipeline/inner_sequences.py).
 Torch-free, so the params check and the report read inputs the way training does.
 """
 DEFAULT_INPUT = "x"  # the input of a one-input model
-PER = ("frame", "word", "sample")  # the granularities inside a unit
+PER = ("frame", "word", "sample", "image")  # the granularities inside a unit
 
 
 def model_inputs(features: list[str] | dict) -> dict[str, list[str] | dict]:

@@ -69,6 +69,8 @@ FEATURES: dict[str, Schema] = {
              "workers": WORKERS},
     "face_deep": {**CNN, "sample_fps": number(above=0), "min_detection_confidence": number(0, 1),
                   "on_no_face": optional(one_of(*ON_NO_FACE))},
+    "face_crops": {"size": integer(32, 224), "sample_fps": number(above=0), "min_detection_confidence": number(0, 1),
+                   "on_no_face": optional(one_of(*ON_NO_FACE)), "workers": WORKERS},
     "waveform": AUDIO,
     "contextual_words": {"model": text(), "max_tokens": integer(16), "batch_size": integer(1), "device": device(),
                          "workers": WORKERS},

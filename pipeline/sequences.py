@@ -220,8 +220,9 @@ def normalise(sequences: list[SessionSequence], norm: Normaliser) -> None:
 
 
 def input_shapes(sequence: SessionSequence) -> dict[str, list[int]]:
-    """Each input's shape per unit: [D], [words, D], or [-1, D] for frames or words inside a unit."""
-    return {k: [-1, v.values.shape[1]] if isinstance(v, InnerSequence) else list(v.shape[1:])
+    """Each input's shape per unit: [D], [words, D], or [-1, D] for frames or words inside a unit
+    ([-1, H, W, 3] for face crops)."""
+    return {k: [-1, *v.values.shape[1:]] if isinstance(v, InnerSequence) else list(v.shape[1:])
             for k, v in sequence.x.items()}
 
 

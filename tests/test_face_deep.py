@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from features import face_deep
+from features.face_align import alignment_matrix, sampled_face_crops
 from pipeline.sessions import Session
 from synthetic.face_video import face_frame
 
@@ -30,9 +31,10 @@ def rolled(rgb: np.ndarray, degrees: float) -> np.ndarray:
 
 def test_alignment_puts_the_eyes_on_their_targets():
     eyes = np.array([[50.0, 80.0], [110.0, 60.0]])
-    matrix = face_deep.alignment_matrix(eyes)
-    moved = (matrix[:, :2] @ eyes.T).T + matrix[:, 2]
-    np.testing.assert_allclose(moved, face_deep.EYE_TARGETS, atol=1e-9)
+    for size in (224, 96):
+        matrix = alignment_matrix(eyes, size)
+        moved = (matrix[:, :2] @ eyes.T).T + matrix[:, 2]
+        np.testing.assert_allclose(moved, [[0.35 * size, 0.40 * size], [0.65 * size, 0.40 * size]], atol=1e-9)
     assert abs(np.linalg.det(matrix[:, :2])) > 0  # a similarity: no reflection or collapse
 
 
@@ -40,8 +42,8 @@ def test_a_rolled_head_gives_nearly_the_same_crop(tmp_path):
     face = face_frame(0.0, 0.0, 0.0)
     write_video(tmp_path / "straight.mp4", [face] * 5)
     write_video(tmp_path / "rolled.mp4", [rolled(face, 20.0)] * 5)
-    straight = next(face_deep.sampled_face_crops(tmp_path / "straight.mp4", CFG))[1].astype(float)
-    turned = next(face_deep.sampled_face_crops(tmp_path / "rolled.mp4", CFG))[1].astype(float)
+    straight = next(sampled_face_crops(tmp_path / "straight.mp4", 5, 0.5, 224))[1].astype(float)
+    turned = next(sampled_face_crops(tmp_path / "rolled.mp4", 5, 0.5, 224))[1].astype(float)
     # the frames differ a lot, the aligned crops little (centre region, away from the borders)
     raw = np.abs(face.astype(float) - rolled(face, 20.0).astype(float)).mean()
     centre = slice(56, 168)
