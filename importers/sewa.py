@@ -2,8 +2,8 @@
 manifest corpus (Tzirakis et al.'s data): audio, video, the transcribed turns and arousal and
 valence every 100 ms.
 
-Reads the challenge folder (AVEC2017_SEWA/) as the loaders built on it read it (no baseline
-repository of AVEC 2017 is public; the names and formats follow published loaders that read
+Reads the challenge folder (AVEC2017_SEWA/) as the loaders built on it read it (no AVEC 2017
+baseline repository was found; the names and formats follow public loaders that read
 `AVEC2017_SEWA/{audio,labels,transcriptions,turns}/<recording>`):
 - `audio/<recording>.wav`, recordings named `<Train|Devel|Test>_<NN>` (Train_01..34,
   Devel_01..14, Test_01..16); `video/<recording>.avi` (or .mp4) when there is a video/ folder

