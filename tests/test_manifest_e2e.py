@@ -62,6 +62,40 @@ def test_audio_only_categorical_corpus_end_to_end(manifest_project):
     assert "`blstm_sentences_class` (blstm): skipped: model blstm trains on unit 'sentences'" in report
 
 
+def test_leave_one_speaker_out_on_the_categorical_corpus_pools_every_fold(manifest_project):
+    """Speaker k-fold as a protocol (pipeline/protocols.py) through DVC: every session tested once,
+    by a model that never trained on its speaker; the pooled WA/UA are those of the concatenated
+    folds' predictions, each fold's those of its own rows (recomputed here with scikit-learn)."""
+    import torch
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    params = (manifest_project / "params.yaml").read_text()
+    try:
+        run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "-S", "models.lstm.folds=speakers", "evaluate"],
+            manifest_project)
+    finally:  # the next corpora train on the corpus split
+        (manifest_project / "params.yaml").write_text(params)
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    sessions = json.loads((manifest_project / "data/corpus/manifest.json").read_text())["sessions"]
+    speaker_of = {s["id"]: s["speaker"] for s in sessions}
+    table = pd.read_csv(manifest_project / "reports/test_predictions.csv")
+    assert metrics["protocol"]["folds"] == len(metrics["folds"]) == len(set(speaker_of.values())) == 4
+    assert sorted(table.session) == sorted(speaker_of) and metrics["windows"] == len(sessions)  # each once
+    for k, test_speakers in enumerate(metrics["protocol"]["test_speakers"]):
+        rows = table[table.fold == k]
+        assert {speaker_of[s] for s in rows.session} == set(test_speakers)
+        assert metrics["folds"][k]["class"]["wa"] == pytest.approx(accuracy_score(rows.class_gold, rows.class_pred),
+                                                                   abs=1e-4)
+        fold = manifest_project / f"data/train/fold{k}/model.pt"
+        trained_on = json.loads(torch.load(fold, weights_only=True)["meta"])["splits"]
+        # the fold's test speaker is in no other split of that fold
+        assert not {speaker_of[s] for s, split in trained_on.items() if split != "test"} & set(test_speakers)
+    assert metrics["class"]["wa"] == pytest.approx(accuracy_score(table.class_gold, table.class_pred), abs=1e-4)
+    assert metrics["class"]["ua"] == pytest.approx(balanced_accuracy_score(table.class_gold, table.class_pred),
+                                                   abs=1e-4)
+    assert metrics["fold_mean"]["class"]["wa"] == pytest.approx(
+        sum(f["class"]["wa"] for f in metrics["folds"]) / 4, abs=1e-3)
+
+
 def test_text_audio_continuous_corpus_end_to_end(manifest_project):
     run(["dvc", "exp", "run", "-S", "corpus=tiny_story", "report", "feature_report"], manifest_project)
     metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
