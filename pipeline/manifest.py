@@ -12,8 +12,9 @@ Paths in the CSV are relative to corpora/<name>/ and may not leave it unless
 (`time` + one column per dimension: a gold standard) or several separated by `;` (one per
 annotator; their mean on the first file's time grid is the gold standard and their
 leave-one-out agreement the human baseline). `segments` is a CSV of start, end and any
-value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x CSV (the
-format AVEC ships): the face stage reads it instead of decoding video. `class` is one of
+value columns (e.g. six-emotion intensities). `openface` is an OpenFace 2.x FeatureExtraction
+CSV (AUs, gaze and head pose; AVEC 2019's reduced AU-only files are not: importers/avec2019.py):
+the face stage reads it instead of decoding video. `class` is one of
 `classes`. `group` (optional) is the speaker's group, e.g. culture or language: metrics
 are also reported per group; a speaker has one group. A row with neither audio nor video
 is a text-only session (pipeline/text_only.py): its `segments` carry a `text` column and no
