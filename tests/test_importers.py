@@ -148,18 +148,21 @@ def test_malformed_release_lists_every_problem_with_path_and_line(release, tmp_p
     assert not (tmp_path / "corpora/iemocap").exists()  # nothing written
 
 
+SEND_STORY = "time-onset\ttime-offset\tword\n0.2\t0.6\tI\n0.7\t1.1\tReally\n1.2\t1.9\tloved\n2.0\t2.6\tit\n"
+
+
 def write_send(root, videos=(("101", "1", "train"), ("102", "3", "train"), ("103", "2", "valid"),
-                             ("104", "1", "test"))):
-    """SENDv1_featuresRatings_pw with one 4 s story per video: four words, nine ratings."""
+                             ("104", "1", "test")), story: str = SEND_STORY, ratings=np.linspace(50, 90, 9)):
+    """SENDv1_featuresRatings_pw with one story per video (`story`: the aligned TSV; default 4 s,
+    four words) and its ratings every 0.5 s (default nine)."""
     for person, video, split in videos:
         linguistic = root / "features" / split / "linguistic"
-        ratings = root / "ratings" / split / "observer_EWE"
+        observer = root / "ratings" / split / "observer_EWE"
         linguistic.mkdir(parents=True, exist_ok=True)
-        ratings.mkdir(parents=True, exist_ok=True)
-        (linguistic / f"ID{person}_vid{video}_aligned.tsv").write_text(
-            "time-onset\ttime-offset\tword\n0.2\t0.6\tI\n0.7\t1.1\tReally\n1.2\t1.9\tloved\n2.0\t2.6\tit\n")
-        pd.DataFrame({"time": np.arange(9) * 0.5, "evaluatorWeightedEstimate": np.linspace(50, 90, 9)}).to_csv(
-            ratings / f"results_{person}_{video}.csv", index=False)
+        observer.mkdir(parents=True, exist_ok=True)
+        (linguistic / f"ID{person}_vid{video}_aligned.tsv").write_text(story)
+        pd.DataFrame({"time": np.arange(len(ratings)) * 0.5, "evaluatorWeightedEstimate": ratings}).to_csv(
+            observer / f"results_{person}_{video}.csv", index=False)
     return root
 
 

@@ -1,13 +1,14 @@
 """Manifest corpora (synthetic/manifest_example.py) through the real DAG, each with `dvc exp run -S
 corpus=<name> report feature_report` in a copy of the repo: an audio-only categorical corpus, a
-text-and-audio continuous one, a text-only continuous one, and a malformed manifest that stops DVC
-before anything is written. The importers of the papers' corpora are checked up to the validator
-(tests/test_importers.py) to keep CI's time. A module of its own so that pytest-xdist runs it
+text-and-audio continuous one, a text-only continuous one, a SENDv1 folder imported with its
+importer, and a malformed manifest that stops DVC before anything is written. The other importers
+of the papers' corpora are checked up to the validator (tests/test_importers.py) to keep CI's time. A module of its own so that pytest-xdist runs it
 beside tests/test_pipeline_e2e.py (run.sh test)."""
 import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -70,7 +71,8 @@ def test_leave_one_speaker_out_on_the_categorical_corpus_pools_every_fold(manife
     from sklearn.metrics import accuracy_score, balanced_accuracy_score
     params = (manifest_project / "params.yaml").read_text()
     try:
-        run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "-S", "models.lstm.folds=speakers", "evaluate"],
+        # `+`: a key the model's entry lacks (Hydra's override syntax)
+        run(["dvc", "exp", "run", "-S", "corpus=tiny_emotions", "-S", "+models.lstm.folds=speakers", "evaluate"],
             manifest_project)
     finally:  # the next corpora train on the corpus split
         (manifest_project / "params.yaml").write_text(params)
@@ -129,6 +131,39 @@ def test_text_only_continuous_corpus_end_to_end(manifest_project):
     assert words.start.iloc[-1] == pytest.approx(0.3 * (len(words) - 1))
 
 
+def test_an_imported_corpus_runs_through_dvc_exp_run(manifest_project):
+    """A paper's corpus from its distributed layout to metrics (issue 23): a SENDv1 folder (the
+    importer's test fixture, with 30 s stories) imported with the importer's command, then
+    EmoNet on it through `dvc exp run -S corpus=send`; the other importers stop at the validator
+    (tests/test_importers.py)."""
+    from tests.test_importers import write_send
+    positive, negative = ["good", "happy", "love", "great", "nice"], ["bad", "sad", "hate", "awful", "terrible"]
+    words = [(positive if t < 15 else negative)[k % 5] for k, t in enumerate(np.arange(60) * 0.5)]
+    story = "time-onset\ttime-offset\tword\n" + "".join(f"{0.5 * k:.1f}\t{0.5 * k + 0.4:.1f}\t{w}\n"
+                                                        for k, w in enumerate(words))
+    ratings = np.where(np.arange(61) * 0.5 < 15, 80.0, 20.0)
+    videos = (("101", "1", "train"), ("102", "1", "train"), ("103", "2", "train"), ("104", "1", "valid"),
+              ("105", "1", "test"), ("106", "2", "test"))
+    root = write_send(manifest_project.parent / "SENDv1_featuresRatings_pw", videos, story, ratings)
+    params = (manifest_project / "params.yaml").read_text()
+    try:
+        run([sys.executable, "-m", "importers.send", str(root), "corpora/send"], manifest_project)
+        entry = yaml.safe_load(params)
+        entry["corpora"]["send"] = {"source": "manifest"}
+        (manifest_project / "params.yaml").write_text(yaml.safe_dump(entry, sort_keys=False))
+        result = run(["dvc", "exp", "run", "-S", "corpus=send", "-S", "model=emonet_lstm", "evaluate"],
+                     manifest_project)
+    finally:
+        (manifest_project / "params.yaml").write_text(params)
+    assert {"corpus", "features@glove", "train", "evaluate"} <= stages_run(result.stdout)
+    corpus = json.loads((manifest_project / "data/corpus/manifest.json").read_text())
+    assert sorted(s["id"] for s in corpus["sessions"] if s["split"] == "test") == ["ID105_vid1", "ID106_vid2"]
+    metrics = json.loads((manifest_project / "reports/metrics.json").read_text())
+    assert metrics["model"] == "emonet_lstm" and -1 <= metrics["valence"]["ccc"] <= 1
+    table = pd.read_csv(manifest_project / "reports/test_predictions.csv")
+    assert sorted(set(table.session)) == ["ID105_vid1", "ID106_vid2"] and len(table) == metrics["windows"]
+
+
 def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
     def cache_listing() -> list[str]:
         return sorted(str(p) for p in (manifest_project / ".dvc/cache").rglob("*") if p.is_file())
@@ -145,7 +180,7 @@ def test_malformed_manifest_changes_nothing_in_the_cache(manifest_project):
     assert f"sessions.csv, row {row}: audio: audio/spk1_sad_00.wav does not exist" in result.stdout + result.stderr
     # check_params passed the new params (and locked them); every other stage's lock entry is as it was
     assert without_check_params(manifest_project / "dvc.lock") == without_check_params(lock)
-    # `validate` stopped DVC before `corpus`, which would have deleted the last good corpus (tiny_story's)
+    # `validate` stopped DVC before `corpus`, which would have deleted the last good corpus (SENDv1's)
     assert corpus and last_corpus() == corpus
     # no output was cached; DVC may only have recorded the listing of the (edited) input folder
     added = [Path(p) for p in cache_listing() if p not in before]
