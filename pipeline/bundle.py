@@ -29,7 +29,7 @@ import torch
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.features import feature_stage
-from pipeline.fold_features import stage_folders
+from pipeline.fold_features import fold_folders
 from pipeline.model_inputs import feature_stages
 from pipeline.protocols import checkpoints
 from pipeline.trained_model import load_trained
@@ -180,7 +180,7 @@ def export(run: str, fold: int | None = None) -> Bundle:
             "sample_rate": int(manifest.get("sample_rate", 16000)), "video_fps": float(manifest.get("video_fps", 25)),
             "unit": unit,
             "align": section(params, "align"), "recognise": section(params, "recognise"),
-            "stages": stage_entries(meta["features"], params, stage_folders(path, meta))}
+            "stages": stage_entries(meta["features"], params, fold_folders(path, meta.get("stage_folders")))}
     return Bundle(path.read_bytes(), spec)
 
 

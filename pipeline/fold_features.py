@@ -13,7 +13,12 @@ Writes, into the fold's folder of the run (a DVC output of the run's stage):
     fold<k>/features/<stage>/<session>.npy (+ <session>.mask.npy ...), fitted.json, meta.json
 The fold's checkpoint names these folders (meta `stage_folders`, relative to the checkpoint's
 folder), so evaluation, figures and `predict --fold` read the fold's features and fitted
-state, never the corpus split's.
+state, never the corpus split's, whether a model reads them per unit or inside units
+(`per: word | frame`).
+
+The refit reads what the stage reads (its params, extractor, the alignment or source stage);
+the run's DVC stage does not list those: they reach it through data/features/<stage>, whose
+outputs (config, fitted state, features) change whenever they do.
 """
 import json
 import logging
@@ -80,6 +85,7 @@ def refit_for_fold(stages: list[str], split_of: dict[str, str], fold_folder: Pat
     return folders
 
 
-def stage_folders(checkpoint: Path, meta: dict) -> dict[str, Path]:
-    """{stage: folder} of the features a checkpoint was trained on in place of data/features/<stage>."""
-    return {key: checkpoint.parent / folder for key, folder in (meta.get("stage_folders") or {}).items()}
+def fold_folders(checkpoint: Path, relative: dict[str, str] | None) -> dict[str, Path]:
+    """{stage: folder} of the features a checkpoint is trained on in place of data/features/<stage>
+    (`relative`: its meta `stage_folders`, relative to the checkpoint's folder)."""
+    return {key: checkpoint.parent / folder for key, folder in (relative or {}).items()}

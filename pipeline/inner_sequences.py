@@ -27,6 +27,7 @@ without a face are left out of word averages). GloVe and contextual_words write
 """
 import json
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,9 +111,10 @@ def stack(pieces: list[InnerSequence]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return tuple(None if padded[0][k] is None else np.stack([p[k] for p in padded]) for k in range(3))
 
 
-def frame_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def frame_table(stage: str, session_id: str,
+                folder: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """A stage's frames of one session: (N, D) values, (N,) centre times, (N,) valid or None."""
-    folder = layout.FEATURES / stage
+    folder = folder or layout.FEATURES / stage
     frames_path, times_path = folder / f"{session_id}.frames.npy", folder / f"{session_id}.frame_times.npy"
     if not frames_path.exists():
         raise FileNotFoundError(f"session {session_id}: {frames_path} missing: features@{stage} keeps no frames "
@@ -131,9 +133,9 @@ def frame_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray, np
             frames[:, FRAME_COLUMNS.index("face")] > 0)
 
 
-def sample_table(stage: str, session_id: str) -> tuple[np.ndarray, int]:
+def sample_table(stage: str, session_id: str, folder: Path | None = None) -> tuple[np.ndarray, int]:
     """A stage's raw samples of one session, memory-mapped (N, channels), and their rate."""
-    folder = layout.FEATURES / stage
+    folder = folder or layout.FEATURES / stage
     path = folder / f"{session_id}.samples.npy"
     if not path.exists():
         raise FileNotFoundError(f"session {session_id}: {path} missing: features@{stage} keeps no raw samples "
@@ -142,9 +144,9 @@ def sample_table(stage: str, session_id: str) -> tuple[np.ndarray, int]:
     return np.load(path, mmap_mode="r", allow_pickle=False), int(rate)
 
 
-def image_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray]:
+def image_table(stage: str, session_id: str, folder: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A stage's face crops of one session, memory-mapped (N, H, W, 3) uint8, and their (N,) times."""
-    folder = layout.FEATURES / stage
+    folder = folder or layout.FEATURES / stage
     path, times_path = folder / f"{session_id}.images.npy", folder / f"{session_id}.image_times.npy"
     if not path.exists():
         raise FileNotFoundError(f"session {session_id}: {path} missing: features@{stage} keeps no images "
@@ -155,20 +157,22 @@ def image_table(stage: str, session_id: str) -> tuple[np.ndarray, np.ndarray]:
     return images, times.astype(np.float64)
 
 
-def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> InnerSequence:
+def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame,
+               folder: Path | None = None) -> InnerSequence:
     """The frames (per="frame"), words (per="word"), raw samples (per="sample") or face crops
-    (per="image") of one session's units (rows of windows.csv, in order)."""
-    folder = layout.FEATURES / stage
+    (per="image") of one session's units (rows of windows.csv, in order); from `folder` instead
+    of data/features/<stage> when given (a fold's refitted stage: pipeline/fold_features.py)."""
+    folder = folder or layout.FEATURES / stage
     if per == "image":
-        images, times = image_table(stage, session_id)
+        images, times = image_table(stage, session_id, folder)
         ranges = frame_ranges(times, units["start"].to_numpy(float), units["end"].to_numpy(float))
         return InnerSequence(images, times.astype(np.float32), ranges, standardise="none")
     if per == "sample":
-        samples, rate = sample_table(stage, session_id)
+        samples, rate = sample_table(stage, session_id, folder)
         ranges = sample_ranges(units["start"], units["end"], rate, len(samples))
         return InnerSequence(samples, None, ranges, standardise="scalar")
     if per == "frame":
-        values, times, valid = frame_table(stage, session_id)
+        values, times, valid = frame_table(stage, session_id, folder)
         if valid is not None:
             values, times = values[valid], times[valid]  # frames without a face are no frames
         ranges = frame_ranges(times, units["start"].to_numpy(float), units["end"].to_numpy(float))
@@ -184,7 +188,7 @@ def load_inner(stage: str, per: str, session_id: str, units: pd.DataFrame) -> In
     else:  # a stage of frames: averaged over each aligned word
         words = pd.read_csv(layout.ALIGNMENT / f"{session_id}.csv", keep_default_na=False, dtype={"word": str})
         times = words[["start", "end"]].to_numpy(np.float64)
-        frames, frame_times, valid = frame_table(stage, session_id)
+        frames, frame_times, valid = frame_table(stage, session_id, folder)
         values, present = aligned_to_words(frames, frame_times, times, valid)
     ranges = _checked(units[["word_first", "word_last"]].to_numpy(np.int64), len(values), session_id, stage)
     return InnerSequence(values, times.astype(np.float32), ranges, present, standardise)

@@ -18,6 +18,7 @@ import pandas as pd
 import soundfile
 
 from alignment.text import normalise_transcript
+from features.audio_io import load_audio
 from features.session_words import SENTENCE_GAP_S, word_sentences
 from pipeline import layout
 from pipeline.align import COLUMNS as ALIGNED_COLUMNS, align_session
@@ -165,11 +166,11 @@ def segment_units(session: Session, words: pd.DataFrame) -> pd.DataFrame:
     else (no words at all) its voice-activity segments (pipeline/voice_activity.py)."""
     if session.files.get("segments"):
         bounds = segment_table(session)[["start", "end"]].to_numpy(float)  # checked as the units stage checks it
-    elif len(words):
-        bounds = transcript_sentences(session, words)
+    elif session.files.get("transcript") or session.files.get("words"):
+        bounds = transcript_sentences(session, words)  # no aligned word: an error, not a silent fallback
     else:
-        audio, rate = soundfile.read(session.path("audio"), dtype="float32", always_2d=True)
-        bounds = voice_segments(audio.mean(axis=1), rate, session.id)
+        rate = int(soundfile.info(session.path("audio")).samplerate)
+        bounds = voice_segments(load_audio(session, rate), rate, session.id)  # silent audio: an error naming it
         log.info("recording %s: %d voice-activity segments (no segments file, no transcript)", session.id,
                  len(bounds))
     first, last = assign_words(words, bounds[:, 0], bounds[:, 1])

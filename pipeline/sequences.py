@@ -158,7 +158,8 @@ def load_sequences(features: list[str] | dict, targets: list[str], unit: str | N
         x, mask, valid = {}, {}, {}
         for name, stages in inputs.items():
             if isinstance(stages, dict):
-                x[name] = load_inner(stages["stage"], stages["per"], str(session_id), rows)
+                x[name] = load_inner(stages["stage"], stages["per"], str(session_id), rows,
+                                     folders.get(stages["stage"]))
                 continue
             x[name], mask[name], element = _session_input(str(session_id), name, stages, len(rows), unit, folders)
             if element is not None:

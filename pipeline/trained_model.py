@@ -13,7 +13,7 @@ import torch
 from metrics.groups import per_group
 from models import create_model
 from pipeline import layout
-from pipeline.fold_features import stage_folders
+from pipeline.fold_features import fold_folders
 from pipeline.sequences import SessionSequence, load_sequences, normalise
 from pipeline.trainer import assign_splits, predict_split
 from training.tasks import Task, make_task
@@ -51,7 +51,8 @@ def checkpoint_sequences(checkpoint: Path, meta: dict) -> list[SessionSequence]:
     """Every session as the checkpoint's training run saw it: its features (a fold's refitted
     stages from the fold's folder: meta `stage_folders`) and its splits (a fold's: meta
     `splits`; else the corpus's), not yet normalised."""
-    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"], stage_folders(checkpoint, meta))
+    sequences = load_sequences(meta["features"], meta["targets"], meta["unit"],
+                               fold_folders(checkpoint, meta.get("stage_folders")))
     if meta.get("splits"):
         assign_splits(sequences, meta["splits"])
     return sequences

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from models import create_model
 from pipeline import layout
 from pipeline.config import require
+from pipeline.fold_features import fold_folders
 from pipeline.model_spec import ModelSpec, spec_task
 from pipeline.params_check import CONTROLS
 from pipeline.sequences import (CorpusMismatch, SessionSequence, fit_normaliser, input_shapes, load_sequences,
@@ -206,7 +207,7 @@ def train_model(spec: ModelSpec, cfg: dict, seed: int, checkpoint: Path, history
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     device = pick_device(cfg["device"])
-    folders = {k: checkpoint.parent / v for k, v in (stage_folders or {}).items()}
+    folders = fold_folders(checkpoint, stage_folders)
     data = training_data(spec, cfg, seed, rng, device, split_of, folders=folders)
     task = data.task
     model = new_model(spec, data, device)

@@ -3,6 +3,7 @@ which sampled frames give a crop, each unit's crops and its mask, read memory-ma
 per batch."""
 import json
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,8 +42,22 @@ def test_the_sampled_frames_with_a_face_give_one_crop_each(extracted):
     counts = [((with_face / 25.0 >= s) & (with_face / 25.0 < e)).sum() for s, e in zip(UNITS.start, UNITS.end)]
     assert extracted.arrays["features"][:, 0].tolist() == counts == [13, 0, 13, 6]
     assert extracted.arrays["mask"].tolist() == [True, False, True, True]
-    # eye-aligned: the two expressions' crops differ around the mouth, not in where the eyes are
-    assert np.abs(images[0].astype(float) - images[-1].astype(float)).mean() > 1.0
+    assert np.abs(images[0].astype(float) - images[-1].astype(float)).mean() > 1.0  # two expressions
+
+
+def test_a_moved_face_gives_nearly_the_same_crop(tmp_path):
+    """Eye-aligned: the face shifted and scaled in the frame, its crop barely moves."""
+    face = face_frame(0.0, 0.0, 0.0)
+    moved = cv2.warpAffine(face, np.array([[0.85, 0.0, 22.0], [0.0, 0.85, 8.0]]), (192, 192),
+                           borderMode=cv2.BORDER_REPLICATE)
+    write_video(tmp_path / "still.mp4", [face] * 3)
+    write_video(tmp_path / "moved.mp4", [moved] * 3)
+    units = pd.DataFrame({"start": [0.0], "end": [0.12]})
+    crops = [face_crops.extract(Session(name, "spk", "train", 0.12, {"video": f"{name}.mp4"}, tmp_path), units,
+                                CFG).arrays["images"][0].astype(float) for name in ("still", "moved")]
+    raw = np.abs(face.astype(float) - moved.astype(float)).mean()
+    centre = slice(20, 76)  # away from the crop's borders, where the moved frame's edge shows
+    assert np.abs(crops[0][centre, centre] - crops[1][centre, centre]).mean() < 0.35 * raw
 
 
 def test_a_unit_reads_its_crops_memory_mapped_and_padded_per_batch(extracted, tmp_path, monkeypatch):

@@ -25,7 +25,8 @@ def workspace(tmp_path, monkeypatch):
     so a vocabulary tells which speakers it was fitted on; data/features/botw holds the corpus
     split's fitted stage (what a k-fold run must not use)."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"features": {"botw": PARAMS["features"]["botw"]}}))
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"features": {
+        "botw": PARAMS["features"]["botw"], "word_onehot": PARAMS["features"]["word_onehot"]}}))
     sessions, windows = [], []
     (tmp_path / "data/alignment").mkdir(parents=True)
     for speaker in range(SPEAKERS):
@@ -46,12 +47,15 @@ def workspace(tmp_path, monkeypatch):
     (tmp_path / "data/windows").mkdir(parents=True)
     pd.concat(windows).to_csv(tmp_path / "data/windows/windows.csv", index=False)
     (tmp_path / "data/windows/task.json").write_text('{"task": "continuous", "targets": ["valence"], "classes": []}')
-    corpus_stage = tmp_path / "data/features/botw"
-    corpus_stage.mkdir(parents=True)
-    (corpus_stage / "fitted.json").write_text("{}")
-    for s in sessions:  # the corpus split's features: ones, which no fold may read
-        np.save(corpus_stage / f"{s['id']}.npy", np.ones((4, 5), np.float32))
-    (corpus_stage / "meta.json").write_text(json.dumps({"extractor": "botw"}))
+    for stage in ("botw", "word_onehot"):
+        corpus_stage = tmp_path / "data/features" / stage
+        corpus_stage.mkdir(parents=True)
+        (corpus_stage / "fitted.json").write_text("{}")
+        for s in sessions:  # the corpus split's features: ones, which no fold may read
+            np.save(corpus_stage / f"{s['id']}.npy", np.ones((4, 5), np.float32))
+            np.save(corpus_stage / f"{s['id']}.words.npy", np.ones((WORDS_PER_SESSION, 5), np.float32))
+            np.save(corpus_stage / f"{s['id']}.word_times.npy", np.zeros((WORDS_PER_SESSION, 2), np.float32))
+        (corpus_stage / "meta.json").write_text(json.dumps({"extractor": stage}))
     return tmp_path
 
 
@@ -83,6 +87,20 @@ def test_a_fold_reads_its_refitted_stage_not_the_corpus_split_one(workspace):
         np.testing.assert_array_equal(fold_seq.x[DEFAULT_INPUT],
                                       np.load(workspace / "fold0/features/botw" / f"{fold_seq.id}.npy"))
         assert (corpus_seq.x[DEFAULT_INPUT] == 1).all()
+
+
+def test_a_fold_reads_its_refitted_stage_per_word_too(workspace):
+    """Words inside units (`per: word`) of a refitted stage come from the fold's folder: one-hot
+    columns of the fold's vocabulary, none for a held-out speaker's words."""
+    split_of = fold_splits(4)[2]
+    folders = refit_for_fold(["word_onehot"], split_of, workspace / "fold2")
+    inputs = {"words": {"stage": "word_onehot", "per": "word"}}
+    ours = load_sequences(inputs, ["valence"], None, {k: workspace / "fold2" / v for k, v in folders.items()})
+    vocabulary = json.loads((workspace / "fold2/features/word_onehot/fitted.json").read_text())["vocabulary"]
+    for sequence in ours:
+        words = sequence.x["words"].values
+        assert words.shape == (WORDS_PER_SESSION, len(vocabulary))
+        assert words.any() == (split_of[sequence.id] == "train"), sequence.id
 
 
 def test_refitting_again_computes_nothing_and_writes_the_same_bytes(workspace, monkeypatch, tmp_path_factory):

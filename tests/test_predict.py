@@ -11,6 +11,7 @@ import pytest
 import torch
 import yaml
 
+from features.audio_io import BadAudioError
 from pipeline.bundle import Bundle
 from pipeline.recordings import Recording, in_folder, missing_inputs, segment_units, transcript_sentences
 from pipeline.sessions import Session
@@ -103,9 +104,19 @@ def test_a_recording_without_words_is_cut_at_its_voice_activity(tmp_path):
     # a frame of 64 ms reaches a burst before it starts and after it ends: 0.1 s either side
     np.testing.assert_allclose(units[["start", "end"]].to_numpy(), [[0.5, 2.6], [3.8, 5.0]], atol=0.1)
     assert (units.word_first == units.word_last).all()  # no words: each unit's word range is empty
-    soundfile.write(tmp_path / "audio.wav", bursts([(1.0, 1.1)], 3.0), RATE)
-    with pytest.raises(ValueError, match="recording talk: no voice activity"):
+    for no_voice in (bursts([(1.0, 1.1)], 3.0),  # a click only
+                     bursts([], 3.0)):  # a room's noise alone: under the level floor
+        soundfile.write(tmp_path / "audio.wav", no_voice, RATE)
+        with pytest.raises(ValueError, match="recording talk: no voice activity"):
+            segment_units(session, aligned())
+    soundfile.write(tmp_path / "audio.wav", np.zeros(3 * RATE, np.float32), RATE)
+    with pytest.raises(BadAudioError, match="session talk: audio .*audio.wav is silent"):
         segment_units(session, aligned())
+    # a transcript that aligned to no word: an error, not voice activity in its place
+    (tmp_path / "transcript.txt").write_text("hello there")
+    with pytest.raises(ValueError, match="no words to make sentences of"):
+        segment_units(Session("talk", "unknown", "test", 7.0, {"audio": "audio.wav", "transcript": "transcript.txt"},
+                              tmp_path), aligned())
 
 
 def test_a_bundle_file_round_trips_and_anything_else_is_refused(tmp_path):
