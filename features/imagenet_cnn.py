@@ -9,7 +9,8 @@ face_deep (aligned face crops). Nothing is downloaded at run time:
 
 torchvision weights are not packaged: those backbones load the checkpoint named by the
 stage's `weights_path` (or torch's hub cache) and fail with the expected file name
-otherwise. Networks run in eval mode under torch.no_grad, on CUDA when available.
+otherwise. Networks run in eval mode under torch.no_grad, on CUDA when available;
+`trainable_trunk` gives a model trained end to end its own copy of a trunk instead.
 """
 import logging
 import os
@@ -126,6 +127,20 @@ class _ConvolutionalTrunk(torch.nn.Module):
         return self.net.extract_features(x)
 
 
+def trainable_trunk(name: str) -> torch.nn.Module:
+    """A fresh, trainable copy of a backbone's convolutional trunk with its ImageNet weights:
+    (N, 3, H, W) -> (N, dims, H / 32, W / 32), for a network trained end to end on images
+    (Tzirakis et al.'s visual network, models/tzirakis.py). Only efficientnet_lite0 ships its
+    weights. Its static 'same' padding, computed for 224 px, is TensorFlow's 'same' at any size
+    divisible by 32 (96 px crops: a 3 x 3 map)."""
+    if name != "efficientnet_lite0":
+        raise ValueError(f"no trainable trunk for backbone {name!r}: only efficientnet_lite0's weights ship offline")
+    state = torch.load(weights_file(name, None), map_location="cpu", weights_only=True)
+    trunk = _feature_network(name, state)[0]
+    trunk.net._fc = torch.nn.Identity()  # the ImageNet classifier: not the trunk's, its weights would get no gradient
+    return trunk
+
+
 @lru_cache(maxsize=2)
 def load_network(name: str, weights_path: str | None, device: str, stage: str = "deep_spectrum") -> torch.nn.Module:
     path = weights_file(name, weights_path, stage)
@@ -136,8 +151,9 @@ def load_network(name: str, weights_path: str | None, device: str, stage: str = 
 
 
 def imagenet_normalise(images: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(IMAGENET_MEAN, dtype=images.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=images.dtype).view(1, 3, 1, 1)
+    """(N, 3, H, W) images in [0, 1], standardised per channel with ImageNet's mean and std."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=images.dtype, device=images.device).view(1, 3, 1, 1)
     return (images - mean) / std
 
 

@@ -1,5 +1,5 @@
-"""Tzirakis et al. (SEWA, end to end): a raw-audio network and a text network, each under a
-1-layer LSTM of 256 units, predicting arousal and valence at the label rate.
+"""Tzirakis et al. (SEWA, end to end): a raw-audio, a text and a visual network, each under a
+1-layer LSTM of 256 units, predicting arousal and valence at the label rate, and their fusions.
 
 Steps: the `tzirakis` unit (params.yaml `units.tzirakis`) cuts 100 ms windows at a 100 ms hop,
 one per label of a 10 Hz rating track (SEWA's rate, and the generated corpus's); training reads
@@ -12,7 +12,10 @@ Inputs (named, params.yaml `models.tzirakis_*.features`), each read inside every
   (`{stage: contextual_words_tzirakis, per: word}`; the unit's `words: sentence`), none
   between sentences (the step's text is then masked: Fig. 4's frame without text).
   The paper's XLNet (768-d) is not packaged for offline use: all-MiniLM-L6-v2 (384-d), see
-  features/contextual_words.py.
+  features/contextual_words.py;
+- `video`: the step's eye-aligned face crops (`{stage: face_crops_tzirakis, per: image}`:
+  96 px, 10 a second, so one or two per step; features/face_crops.py), 0-255, none when no face
+  was found (the step's video is then masked, as a step without text).
 
 Audio network (4.1.2, the architecture of Tzirakis et al. [13]): three blocks of a 1-D
 convolution (50, 125, 250 channels; kernels 8, 6, 6; stride 1) and a max-pooling (10, 5, 5,
@@ -34,6 +37,18 @@ the P selected vectors concatenated and passed through a highway layer with tanh
 N_k, P, D_p and the BiLSTM size are params; ours: n-grams 2, 3, 4 (N_k = 3), P = 4, D_p = 64,
 64 units per direction (the paper gives none of them).
 
+Visual network (4.1.3): the paper's 3-stage HRNet has no offline ImageNet weights here. Ours
+(`visual_backbone`): EfficientNet-Lite0's convolutional trunk with its ImageNet weights (the
+backbone the project ships, features/imagenet_cnn.py), trained end to end, or `small`, four
+blocks of a strided 3 x 3 convolution, batch norm and ReLU (16-128 channels) from scratch, for
+CPU runs. Each crop is ImageNet-normalised, then the paper's attentional pooling replaces the
+last average pooling: our reading of [45]'s bottom-up attention, a learnt score per position
+of the trunk's last map (a 1 x 1 convolution), a softmax over the positions, the weighted sum
+of the positions' vectors (96 px: 3 x 3 positions of 1280 channels, or 6 x 6 of 128); the
+second attention "between the feature maps" the paper names without details is not built.
+A step's vector is the mean over its crops; a step without a crop gives zeros. Only real crops
+go through the trunk: padding never enters its batch-norm statistics.
+
 On top (5.2): a 1-layer LSTM of 256 units with dropout 0.5 on its output, a linear layer to
 the targets; CCC loss (ours sums 1 - CCC over arousal and valence, the paper averages them:
 a constant factor Adam does not see); Adam, lr 5e-4.
@@ -41,7 +56,7 @@ a constant factor Adam does not see); Adam, lr 5e-4.
 Multimodal network (4.2-4.3, 5.3): the unimodal feature networks, initialised from their
 trained runs (params `models.tzirakis_multimodal.init_from`: pipeline/pretrain.py), a fusion
 of the per-step vectors, and a freshly (Glorot) initialised 1-layer LSTM of 256. Fusions
-(`fusion`), each ignoring a modality a step lacks (no sentence spoken):
+(`fusion`), each ignoring a modality a step lacks (no sentence spoken, no face found):
 - `concat`: [x^t, x^a, ...] (a missing modality contributes zeros);
 - `hierarchical_attention` (eq. 3-5): each x^m projected to D_u; Attention over every pair of
   modalities, then Attention over the pairs; Attention(x^1..x^M) = sum_i softmax_i(x^i . q^i /
@@ -66,10 +81,14 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from features.imagenet_cnn import BACKBONES, imagenet_normalise, trainable_trunk
 from models.blocks import Highway, masked_softmax
 from models.registry import register_model
 
 AUDIO_BLOCKS = ((50, 8, 10), (125, 6, 5), (250, 6, 5))  # (channels, kernel, pooling) of each block
+# the `small` visual trunk's blocks, each halving the crop; narrow for CPU memory (a batch of 10 sequences
+# holds ~1,500 crops: 2.1 GB peak RSS for a training step of tzirakis_visual)
+SMALL_CHANNELS = (16, 32, 64, 128)
 # in place: the convolution's output is not kept twice for the backward pass (memory of batch x 100 steps)
 ACTIVATIONS = {"leaky_relu": lambda: nn.LeakyReLU(inplace=True), "none": nn.Identity}
 
@@ -88,6 +107,8 @@ class TzirakisConfig:
     projection_dropout: float = 0.2
     context_dropout: float = 0.3
     audio_steps_at_once: int = 512  # steps through the audio CNN per pass (bounds memory on long sessions)
+    visual_backbone: str = "efficientnet_lite0"  # ImageNet-initialised (the paper's HRNet is) | small: from scratch
+    visual_crops_at_once: int = 256  # face crops through the visual trunk per pass outside training
     fusion: str = "hierarchical_attention"  # one of FUSIONS (the multimodal network)
     fusion_dim: int = 128  # D_u
     head_dim: int = 64  # D_s
@@ -203,6 +224,71 @@ class TextNetwork(nn.Module):
         return out[run].reshape(b, t, self.out_dim)
 
 
+def small_trunk() -> nn.Sequential:
+    """(N, 3, H, W) -> (N, 128, H / 16, W / 16): four strided convolution blocks."""
+    layers, channels = [], 3
+    for out in SMALL_CHANNELS:
+        layers += [nn.Conv2d(channels, out, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(out),
+                   nn.ReLU(inplace=True)]
+        channels = out
+    return nn.Sequential(*layers)
+
+
+VISUAL_BACKBONES = {  # name -> (trunk, channels of its last map)
+    "efficientnet_lite0": lambda: (trainable_trunk("efficientnet_lite0"), BACKBONES["efficientnet_lite0"].dims),
+    "small": lambda: (small_trunk(), SMALL_CHANNELS[-1])}
+
+
+class AttentionalPooling(nn.Module):
+    """(N, C, H, W) -> (N, C): softmax over the H * W positions of a learnt score per position,
+    the positions' weighted sum; `last_weights` (N, H * W)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.score = nn.Conv2d(channels, 1, 1)
+        self.last_weights: torch.Tensor | None = None
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        weights = torch.softmax(self.score(maps).flatten(1), dim=1)  # (N, H * W)
+        self.last_weights = weights.detach()
+        return torch.einsum("ncp,np->nc", maps.flatten(2), weights)
+
+
+class VisualNetwork(nn.Module):
+    """(B, T, F, H, W, 3) face crops (0-255) of each step with their (B, T, F) mask -> (B, T, D):
+    each crop through the trunk and the attentional pooling, the mean over the step's crops; a
+    step without a crop gives zeros. `last_attention`: the pooling's (crops, positions) weights
+    of the last call, one row per real crop."""
+
+    def __init__(self, backbone: str, crops_at_once: int):
+        super().__init__()
+        if backbone not in VISUAL_BACKBONES:
+            raise ValueError(f"visual_backbone must be one of {', '.join(VISUAL_BACKBONES)}, got {backbone!r}")
+        self.trunk, self.out_dim = VISUAL_BACKBONES[backbone]()
+        self.pool = AttentionalPooling(self.out_dim)
+        self.crops_at_once = crops_at_once
+        self.last_attention: torch.Tensor | None = None
+
+    def encode(self, crops: torch.Tensor) -> torch.Tensor:
+        """(N, H, W, 3) crops in 0-255 -> (N, D)."""
+        return self.pool(self.trunk(imagenet_normalise(crops.permute(0, 3, 1, 2) / 255.0)))
+
+    def forward(self, crops: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        mask = mask.bool()
+        real = crops[mask]  # (N, H, W, 3): padding never reaches the trunk
+        per_crop = crops.new_zeros(*mask.shape, self.out_dim)  # (B, T, F, D)
+        attention = []
+        if len(real):
+            chunks = [real] if self.training else real.split(self.crops_at_once)  # training needs one graph
+            encoded = []
+            for chunk in chunks:
+                encoded.append(self.encode(chunk))
+                attention.append(self.pool.last_weights)
+            per_crop[mask] = torch.cat(encoded)
+        self.last_attention = torch.cat(attention) if attention else None
+        return per_crop.sum(dim=2) / mask.sum(dim=2, keepdim=True).clamp(min=1).to(per_crop.dtype)
+
+
 class StepLSTM(nn.Module):
     """The recurrent part on top of every network (5.2, 5.3): a 1-layer LSTM, dropout, a linear output."""
 
@@ -237,12 +323,14 @@ def config(hparams: dict) -> TzirakisConfig:
     return TzirakisConfig(**hparams)
 
 
-def require_input(name: str, modality: str, input_shape: dict[str, tuple[int, ...]], example: str) -> tuple[int, ...]:
-    """The shape of the one named input a unimodal network reads, or a clear error."""
+def require_input(name: str, modality: str, input_shape: dict[str, tuple[int, ...]], example: str,
+                  item_dims: int = 1) -> tuple[int, ...]:
+    """The shape of the one named input a unimodal network reads (a sequence inside each step of
+    items of `item_dims` dims: samples, words; images have 3), or a clear error."""
     if set(input_shape) != {modality}:
         raise ValueError(f"{name} reads one named input, `{modality}` ({example}); got inputs {sorted(input_shape)}")
     shape = input_shape[modality]
-    if len(shape) != 2 or shape[0] != -1:
+    if len(shape) != 1 + item_dims or shape[0] != -1:
         raise ValueError(f"{name}: input `{modality}` must be a sequence inside each step ({example}), "
                          f"got one of shape {shape} per step")
     return shape
@@ -265,6 +353,23 @@ def tzirakis_text(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hpa
     cfg = config(hparams)
     shape = require_input("tzirakis_text", "text", input_shape, "{stage: contextual_words_tzirakis, per: word}")
     return UnimodalModel("text", TextNetwork(shape[1], cfg), n_targets, cfg)
+
+
+VIDEO_EXAMPLE = "{stage: face_crops_tzirakis, per: image}"
+
+
+def visual_network(shape: tuple[int, ...], cfg: TzirakisConfig) -> VisualNetwork:
+    if shape[-1] != 3:
+        raise ValueError(f"the visual network reads RGB crops (H, W, 3), got items of shape {shape[1:]}")
+    return VisualNetwork(cfg.visual_backbone, cfg.visual_crops_at_once)
+
+
+@register_model(named_inputs=True)
+def tzirakis_visual(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
+    """The visual network (4.1.3, on face crops) and the LSTM on top."""
+    cfg = config(hparams)
+    shape = require_input("tzirakis_visual", "video", input_shape, VIDEO_EXAMPLE, item_dims=3)
+    return UnimodalModel("video", visual_network(shape, cfg), n_targets, cfg)
 
 
 def step_presence(mask: torch.Tensor) -> torch.Tensor:
@@ -416,22 +521,23 @@ class MultimodalModel(nn.Module):
         return self.recurrent(self.fusion(x, present))
 
 
-NETWORKS = {"audio": ("{stage: waveform_tzirakis, per: sample}",
+NETWORKS = {"audio": ("{stage: waveform_tzirakis, per: sample}", 1,  # (example input, dims of an item, build)
                       lambda shape, cfg: AudioNetwork(cfg.audio_dropout, cfg.audio_steps_at_once, cfg.audio_activation)),
-            "text": ("{stage: contextual_words_tzirakis, per: word}", lambda shape, cfg: TextNetwork(shape[1], cfg))}
+            "text": ("{stage: contextual_words_tzirakis, per: word}", 1, lambda shape, cfg: TextNetwork(shape[1], cfg)),
+            "video": (VIDEO_EXAMPLE, 3, visual_network)}
 
 
 @register_model(named_inputs=True)
 def tzirakis_multimodal(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
-    """The unimodal feature networks of the named inputs (audio, text), fused (`fusion`), and the
-    LSTM on top; a run naming fewer inputs is an ablation of the same network."""
+    """The unimodal feature networks of the named inputs (audio, text, video), fused (`fusion`),
+    and the LSTM on top; a run naming fewer inputs is an ablation of the same network."""
     cfg = config(hparams)
     unknown = sorted(set(input_shape) - set(NETWORKS))
     if unknown or not input_shape:
         raise ValueError(f"tzirakis_multimodal reads named inputs among {sorted(NETWORKS)}, got {sorted(input_shape)}")
     networks = {}
     for m, shape in input_shape.items():
-        example, build = NETWORKS[m]
-        require_input("tzirakis_multimodal", m, {m: shape}, example)
+        example, item_dims, build = NETWORKS[m]
+        require_input("tzirakis_multimodal", m, {m: shape}, example, item_dims)
         networks[m] = build(shape, cfg)
     return MultimodalModel(networks, n_targets, cfg)

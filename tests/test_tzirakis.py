@@ -1,6 +1,7 @@
 """Tzirakis et al. (models/tzirakis.py) and the raw inputs under it: the audio network's time
-reduction by formula, output shapes, the text network's masks, raw samples sliced lazily per
-unit, the sentence spoken at each step, and the offline contextual word encoder."""
+reduction by formula, output shapes, the text and visual networks' masks, the visual network's
+attentional pooling and mean over crops, raw samples sliced lazily per unit, the sentence
+spoken at each step, and the offline contextual word encoder."""
 import json
 
 import numpy as np
@@ -11,7 +12,8 @@ import torch
 from features import contextual_words, waveform
 from features.session_words import sentence_at, word_sentences
 from models import create_model, list_models
-from models.tzirakis import AUDIO_BLOCKS, AudioNetwork, TextNetwork, TzirakisConfig, audio_positions
+from models.tzirakis import (AUDIO_BLOCKS, AudioNetwork, TextNetwork, TzirakisConfig, VisualNetwork, audio_positions,
+                             step_presence)
 from pipeline.inner_sequences import load_inner
 from pipeline.sequences import SessionSequence, fit_normaliser, normalise
 from pipeline.sessions import Session
@@ -89,15 +91,25 @@ def test_text_network_n_gram_maps_read_the_next_words_and_padding_after_the_last
     torch.testing.assert_close(maps, torch.tanh(torch.tensor([1 + 2 * 2.0, 2 + 2 * 3.0, 3 + 0.0])))
 
 
+def crops_and_mask(counts: list[list[int]], width: int = 2, size: int = 32, seed: int = 0):
+    """(B, T, width, size, size, 3) crops in 0-255 and their mask: `counts[b][t]` real crops at each step."""
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.tensor([[[k < n for k in range(width)] for n in row] for row in counts])
+    crops = 255 * torch.rand(len(counts), len(counts[0]), width, size, size, 3, generator=g)
+    return crops * mask[..., None, None, None], mask  # padding is zeros, as pipeline/inner_sequences.py pads
+
+
 @pytest.mark.parametrize("name", [m for m in list_models() if m.startswith("tzirakis_") and m != "tzirakis_multimodal"])
 def test_every_unimodal_tzirakis_variant_trains_forward_and_backward(name):
     torch.manual_seed(0)
-    inputs = {"tzirakis_audio": ({"audio": (-1, 1)}, {"audio": torch.randn(2, 4, 800, 1)}),
-              "tzirakis_text": ({"text": (-1, 8)}, {"text": words_and_mask([[2, 0, 3, 1]] * 2)[0]})}
-    shapes, x = inputs[name]
-    masks = {k: (torch.ones(v.shape[:-1], dtype=torch.bool) if k == "audio" else words_and_mask([[2, 0, 3, 1]] * 2)[1])
-             for k, v in x.items()}
-    model = create_model(name, shapes, 2)
+    words, word_mask = words_and_mask([[2, 0, 3, 1]] * 2)
+    crops, crop_mask = crops_and_mask([[2, 0, 1, 1]] * 2)
+    inputs = {"tzirakis_audio": ({"audio": (-1, 1)}, {"audio": torch.randn(2, 4, 800, 1)},
+                                 {"audio": torch.ones(2, 4, 800, dtype=torch.bool)}),
+              "tzirakis_text": ({"text": (-1, 8)}, {"text": words}, {"text": word_mask}),
+              "tzirakis_visual": ({"video": (-1, 32, 32, 3)}, {"video": crops}, {"video": crop_mask})}
+    shapes, x, masks = inputs[name]
+    model = create_model(name, shapes, 2, **({"visual_backbone": "small"} if name == "tzirakis_visual" else {}))
     out = model(x, masks)
     assert out.shape == (2, 4, 2)
     out.sum().backward()
@@ -109,6 +121,92 @@ def test_tzirakis_models_refuse_inputs_of_another_granularity():
         create_model("tzirakis_audio", {"audio": (88,)}, 2)
     with pytest.raises(ValueError, match="reads one named input, `text`"):
         create_model("tzirakis_text", {"audio": (-1, 1)}, 2)
+    with pytest.raises(ValueError, match="sequence inside each step"):
+        create_model("tzirakis_visual", {"video": (-1, 8)}, 2, visual_backbone="small")  # not images
+    with pytest.raises(ValueError, match="RGB crops"):
+        create_model("tzirakis_multimodal", {"video": (-1, 32, 32, 1)}, 2, visual_backbone="small")
+    with pytest.raises(ValueError, match="visual_backbone must be one of efficientnet_lite0, small"):
+        create_model("tzirakis_visual", {"video": (-1, 32, 32, 3)}, 2, visual_backbone="hrnet")
+
+
+def test_visual_network_gives_a_vector_per_step_from_attention_over_the_positions():
+    torch.manual_seed(0)
+    network = VisualNetwork("small", 256).eval()
+    crops, mask = crops_and_mask([[2, 1, 0], [1, 2, 2]], size=96)
+    out = network(crops, mask)
+    assert out.shape == (2, 3, network.out_dim) == (2, 3, 128)
+    weights = network.last_attention  # one row per real crop, one weight per position of the 6 x 6 map
+    assert weights.shape == (int(mask.sum()), 96 // 16 * 96 // 16) == (8, 36)
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(8))
+    assert (weights > 0).all() and not torch.allclose(weights, torch.full_like(weights, 1 / 36))  # learnt, not uniform
+    # independent: the pooled vector is the trunk's map weighted by a softmax of the 1 x 1 scores
+    image = crops[0, 0, :1]
+    with torch.no_grad():
+        maps = network.trunk(((image.permute(0, 3, 1, 2) / 255 - torch.tensor([0.485, 0.456, 0.406])[:, None, None])
+                              / torch.tensor([0.229, 0.224, 0.225])[:, None, None]))  # (1, 128, 6, 6)
+        scores = (maps * network.pool.score.weight[0, :, 0, 0][:, None, None]).sum(1) + network.pool.score.bias
+        by_hand = (maps * torch.softmax(scores.flatten(), 0).reshape(1, 6, 6)).sum(dim=(2, 3))
+    torch.testing.assert_close(network.encode(image), by_hand, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_visual_network_ignores_masked_crops_and_a_step_without_one_is_missing(training):
+    """Padding never reaches the trunk (in training neither its batch-norm statistics): other pixel
+    values under the mask give the same output; a step without a crop gives zeros and counts as
+    missing for the fusions."""
+    torch.manual_seed(0)
+    network = VisualNetwork("small", 256).train(training)
+    crops, mask = crops_and_mask([[2, 0, 1], [1, 2, 0]])
+    changed = crops.clone()
+    changed[~mask] = 255 * torch.rand_like(changed[~mask])
+    out = network(crops, mask)
+    torch.testing.assert_close(network(changed, mask), out)
+    assert torch.all(out[0, 1] == 0) and torch.all(out[1, 2] == 0)
+    assert step_presence(mask).tolist() == [[True, False, True], [True, True, False]]
+
+
+def test_a_steps_visual_vector_is_the_mean_of_its_crops_vectors():
+    torch.manual_seed(0)
+    network = VisualNetwork("small", crops_at_once=256).eval()
+    crops, mask = crops_and_mask([[2, 1]])
+    out = network(crops, mask)
+    with torch.no_grad():
+        first, second, alone = (network.encode(crops[0, t, k:k + 1])[0] for t, k in ((0, 0), (0, 1), (1, 0)))
+    torch.testing.assert_close(out[0, 0], (first + second) / 2)
+    torch.testing.assert_close(out[0, 1], alone)  # its padding crop does not count
+    assert not torch.allclose(first, second)
+    in_pieces = VisualNetwork("small", crops_at_once=1).eval()  # evaluation in pieces: the same vectors
+    in_pieces.load_state_dict(network.state_dict())
+    torch.testing.assert_close(in_pieces(crops, mask), out)
+
+
+def test_gradients_reach_the_visual_trunk():
+    torch.manual_seed(0)
+    model = create_model("tzirakis_visual", {"video": (-1, 32, 32, 3)}, 2, visual_backbone="small")
+    crops, mask = crops_and_mask([[2, 0, 1]] * 2)
+    model({"video": crops}, {"video": mask}).pow(2).sum().backward()
+    trunk = dict(model.features.trunk.named_parameters())
+    assert trunk and all(p.grad is not None and p.grad.abs().sum() > 0 for p in trunk.values()), \
+        [k for k, p in trunk.items() if p.grad is None or not p.grad.abs().sum()]
+    assert model.features.pool.score.weight.grad.abs().sum() > 0
+
+
+def test_efficientnet_lite0_visual_trunk_starts_from_the_packaged_imagenet_weights():
+    """The trunk is a trainable copy of the feature extractor's (features/imagenet_cnn.py): its map
+    averaged over the positions is what that extractor gives on the same normalised crops."""
+    from features.imagenet_cnn import imagenet_normalise, load_network
+
+    torch.manual_seed(0)
+    network = VisualNetwork("efficientnet_lite0", 256).eval()
+    crops, mask = crops_and_mask([[2]], size=96)
+    out = network(crops, mask)
+    assert out.shape == (1, 1, 1280) and network.last_attention.shape == (2, 9)  # a 3 x 3 map at 96 px
+    extractor = load_network("efficientnet_lite0", None, "cpu")
+    images = imagenet_normalise(crops[0, 0].permute(0, 3, 1, 2) / 255)
+    with torch.no_grad():
+        torch.testing.assert_close(network.trunk(images).mean(dim=(2, 3)), extractor(images), rtol=1e-4, atol=1e-4)
+    assert all(p.requires_grad for p in network.trunk.parameters())
+    assert not any(p is q for p in network.trunk.parameters() for q in extractor.parameters())  # its own copy
 
 
 def test_waveform_levels_and_sample_ranges_follow_their_formulas():
@@ -288,18 +386,20 @@ def test_init_from_copies_exactly_the_unimodal_feature_networks(tmp_path):
     from training.init_from import initialise_networks
 
     torch.manual_seed(1)
-    audio = create_model("tzirakis_audio", {"audio": (-1, 1)}, 2)
-    text = create_model("tzirakis_text", {"text": (-1, 8)}, 2)
+    shapes = {"audio": (-1, 1), "text": (-1, 8), "video": (-1, 32, 32, 3)}
+    sources = {m: create_model(f"tzirakis_{name}", {m: shapes[m]}, 2, visual_backbone="small")
+               for m, name in (("audio", "audio"), ("text", "text"), ("video", "visual"))}
     paths = {}
-    for name, model in (("audio", audio), ("text", text)):
+    for name, model in sources.items():
         paths[name] = tmp_path / f"{name}.pt"
         torch.save({"state_dict": model.state_dict(), "meta": json.dumps({"model": f"tzirakis_{name}"})}, paths[name])
     torch.manual_seed(2)
-    fused = create_model("tzirakis_multimodal", {"audio": (-1, 1), "text": (-1, 8)}, 2)
+    fused = create_model("tzirakis_multimodal", shapes, 2, visual_backbone="small")
     before = {k: v.clone() for k, v in fused.state_dict().items()}
     copied = initialise_networks(fused, paths)
     after = fused.state_dict()
-    for name, source in (("audio", audio), ("text", text)):
+    assert any(k.startswith("networks.video.trunk.") and "running_mean" in k for k in after)  # batch norm's too
+    for name, source in sources.items():
         expected = {k.removeprefix("features."): v for k, v in source.state_dict().items() if k.startswith("features.")}
         assert copied[name] == len(expected)
         for k, v in expected.items():
@@ -307,9 +407,29 @@ def test_init_from_copies_exactly_the_unimodal_feature_networks(tmp_path):
     untouched = [k for k in after if not k.startswith("networks.")]
     assert untouched and all(torch.equal(after[k], before[k]) for k in untouched)  # fusion and LSTM: fresh
     with pytest.raises(ValueError, match="network 'video'"):
-        initialise_networks(fused, {"video": paths["audio"]})
+        initialise_networks(create_model("tzirakis_multimodal", {"audio": (-1, 1)}, 2), {"video": paths["video"]})
     with pytest.raises(ValueError, match="does not match"):
         initialise_networks(fused, {"audio": paths["text"]})
+    with pytest.raises(ValueError, match="does not match"):  # a visual run trained on another backbone
+        initialise_networks(create_model("tzirakis_multimodal", {"video": shapes["video"]}, 2,
+                                         visual_backbone="efficientnet_lite0"), {"video": paths["video"]})
+
+
+@pytest.mark.parametrize("inputs", [("video",), ("audio", "video"), ("audio", "text", "video")])
+def test_the_multimodal_network_reads_video_with_any_other_inputs(inputs):
+    torch.manual_seed(0)
+    shapes = {"audio": (-1, 1), "text": (-1, 8), "video": (-1, 32, 32, 3)}
+    x, masks = two_modalities()
+    x["video"], masks["video"] = crops_and_mask([[1, 2, 0, 2, 1]] * 2)  # no face at step 2
+    model = create_model("tzirakis_multimodal", {m: shapes[m] for m in inputs}, 2, visual_backbone="small")
+    out = model({m: x[m] for m in inputs}, {m: masks[m] for m in inputs})
+    assert out.shape == (2, 5, 2) and torch.isfinite(out).all()
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    if "audio" in inputs:  # the audio-video pair's attention gives the step without a face nothing
+        pair = model.fusion.pairs.index((0, len(inputs) - 1))  # members sorted: audio first, video last
+        weights = model.fusion.pair_attention[pair].last_weights  # (B, T, 2)
+        assert torch.all(weights[:, 2, 1] == 0) and torch.all(weights[:, [0, 1, 3, 4], 1] > 0)
 
 
 def test_init_from_must_name_pretrain_runs_that_serve_the_model():
