@@ -4,10 +4,10 @@ proposed model's test numbers) beside ours, and the checks that learning is real
 chosen on dev against each unimodal network; the raw-audio network's arousal).
 
 Our numbers come from the gathered suite reports/suites/tzirakis.json (mean +- sd over seeds;
-its `audio` and `text` rows are the unimodal runs the multimodal experiments start from) and,
-when `model` is a Tzirakis model, from the train/evaluate run. Ours are test CCCs on the
-synthetic corpus's test split, with the mean dev CCC of arousal and valence (what the dev
-selection reads) beside them.
+its `audio`, `text` and `visual` rows are the unimodal runs the multimodal experiments start
+from) and, when `model` is a Tzirakis model, from the train/evaluate run. Ours are test CCCs
+on the synthetic corpus's test split, with the mean dev CCC of arousal and valence (what the
+dev selection reads) beside them.
 """
 import json
 
@@ -88,7 +88,8 @@ def tzirakis_section(selected: dict) -> list[str]:
             "parentheses), fusion rows their Table 6 (development set); their proposed multimodal model (cross-modal "
             f"hierarchical self-attention, Table 7) reaches {proposed[0]} arousal and {proposed[1]} valence on test "
             "(dev). Ours: the synthetic corpus's 100 ms steps (unit `tzirakis`), test CCC over the concatenated test "
-            "steps, mean +- sd over the suite's seeds; our text input is all-MiniLM-L6-v2, not XLNet, and the visual "
-            "network is not built yet (a dash).", "",
+            "steps, mean +- sd over the suite's seeds (a dash: not run); our text input is all-MiniLM-L6-v2, not XLNet, "
+            "and our visual network a CNN on eye-aligned face crops (`visual_backbone`: small, from scratch, or "
+            "EfficientNet-Lite0 from ImageNet), not HRNet.", "",
             "| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows),
             "", *learning_checks(runs)]
