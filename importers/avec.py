@@ -139,6 +139,19 @@ def read_labels(path: Path, columns: list[str] | None, keep: list[str], problems
     return pd.DataFrame(rows, columns=["time", *keep])
 
 
+def recording_row(r: Recording, labels: pd.DataFrame, out: Path, has_video: bool) -> dict:
+    """A kept recording's sessions.csv columns the two corpora share (its media referenced in
+    place), its labels written to `out`/labels/<recording>.csv."""
+    labels.to_csv(out / "labels" / f"{r.name}.csv", index=False, float_format="%.6f")
+    return {"id": r.name, "speaker": r.name, "split": r.split, "audio": str(r.audio.resolve()),
+            **({"video": str(r.video.resolve())} if has_video else {}), "labels": f"labels/{r.name}.csv"}
+
+
+def left_out(recordings: list[Recording]) -> dict[str, int]:
+    """How many recordings of each partition no split kept (Test, without its labels)."""
+    return pd.Series([r.partition for r in recordings if not r.split]).value_counts().to_dict()
+
+
 def audio_hours(recordings: list[Recording]) -> float:
     return round(sum(sf.info(str(r.audio)).duration for r in recordings) / 3600, 3)
 

@@ -41,11 +41,10 @@ import re
 import sys
 from pathlib import Path
 
-import pandas as pd
 
 from features.openface_import import REQUIRED
-from importers.avec import (TEST_CHOICES, Recording, attach_videos, audio_hours, find_recordings, label_path,
-                            protocol, read_labels, split_recordings)
+from importers.avec import (TEST_CHOICES, Recording, attach_videos, audio_hours, find_recordings, label_path, left_out,
+                            protocol, read_labels, recording_row, split_recordings)
 from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 DIMENSIONS = ["arousal", "valence", "liking"]
@@ -101,16 +100,13 @@ def import_corpus(root: Path, out: Path, openface: Path | None = None, test: str
     (out / "labels").mkdir(parents=True, exist_ok=True)
     rows = []
     for r in kept:
-        labels[r.name].to_csv(out / "labels" / f"{r.name}.csv", index=False, float_format="%.6f")
-        rows.append({"id": r.name, "speaker": r.name, "split": r.split, "audio": str(r.audio.resolve()),
-                     **({"video": str(r.video.resolve())} if has_video else {}), "labels": f"labels/{r.name}.csv",
+        rows.append({**recording_row(r, labels[r.name], out, has_video),
                      **({"openface": str(faces[r.name].resolve())} if faces else {}), "group": r.group})
     table = write_manifest(out, rows, {"task": "continuous", "dimensions": DIMENSIONS})
-    left_out = pd.Series([r.partition for r in recordings if not r.split]).value_counts().to_dict()
     return {"recordings": len(table), "hours": audio_hours(kept), "per_split": table.split.value_counts().to_dict(),
             "per_culture": {split: group.group.value_counts().to_dict() for split, group in table.groupby("split")},
             "protocol": protocol(test, dev_share, grouped=True), "dev_carved_from_train": carved,
-            "left_out_without_labels": left_out, "video": has_video,
+            "left_out_without_labels": left_out(recordings), "video": has_video,
             "openface": str(openface) if openface else "not given: the face stages decode the video"}
 
 

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from importers.avec import (TEST_CHOICES, Recording, attach_videos, audio_hours, find_recordings, label_path,
-                            protocol, read_labels, split_recordings)
+from importers.avec import (TEST_CHOICES, Recording, attach_videos, audio_hours, find_recordings, label_path, left_out,
+                            protocol, read_labels, recording_row, split_recordings)
 from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 DIMENSIONS = ["arousal", "valence"]
@@ -105,16 +105,12 @@ def import_corpus(root: Path, out: Path, test: str = "devel", dev_share: float =
         (out / sub).mkdir(parents=True, exist_ok=True)
     rows = []
     for r in kept:
-        labels[r.name].to_csv(out / "labels" / f"{r.name}.csv", index=False, float_format="%.6f")
         words[r.name].to_csv(out / "words" / f"{r.name}.csv", index=False, float_format="%.3f")
-        rows.append({"id": r.name, "speaker": r.name, "split": r.split, "audio": str(r.audio.resolve()),
-                     **({"video": str(r.video.resolve())} if has_video else {}), "words": f"words/{r.name}.csv",
-                     "labels": f"labels/{r.name}.csv"})
+        rows.append({**recording_row(r, labels[r.name], out, has_video), "words": f"words/{r.name}.csv"})
     table = write_manifest(out, rows, {"task": "continuous", "dimensions": DIMENSIONS})
-    left_out = pd.Series([r.partition for r in recordings if not r.split]).value_counts().to_dict()
     return {"recordings": len(table), "hours": audio_hours(kept), "per_split": table.split.value_counts().to_dict(),
             "words": int(sum(len(words[r.name]) for r in kept)), "protocol": protocol(test, dev_share, grouped=False),
-            "dev_carved_from_train": carved, "left_out_without_labels": left_out, "video": has_video}
+            "dev_carved_from_train": carved, "left_out_without_labels": left_out(recordings), "video": has_video}
 
 
 def main(argv: list[str]) -> None:
