@@ -197,26 +197,22 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
     voiced = pd.read_csv(tmp_path / "vad/fresh.csv")
     assert len(voiced) >= 1 and (voiced.end > voiced.start).all() and voiced.end.max() <= len(speech) / rate + 0.1
 
-    # EmoNet's GloVe windows; Xu et al.'s text model trained over speaker folds: the fold that tested the session
+    # EmoNet's GloVe windows
     run([sys.executable, "-m", "pipeline.predict", "--run", "emonet_lstm_ccc", str(recordings / f"{session}.wav"),
          "--transcript", str(recordings / f"{session}.txt"), "--out", str(tmp_path / "emonet")], project)
     same_predictions(predicted_like(tmp_path / "emonet" / f"{session}.csv",
                                     project / "reports/benchmark/emonet_lstm_ccc/test_predictions.csv", session))
-    folds = pd.read_csv(project / "reports/benchmark/xu_text_folds/test_predictions.csv")
-    fold = int(folds.query("session == @session").fold.iloc[0])
-    run([sys.executable, "-m", "pipeline.predict", "--run", "xu_text_folds", "--fold", str(fold),
-         str(recordings / f"{session}.wav"), "--transcript", str(recordings / f"{session}.txt"),
-         "--segments", str(recordings / f"{session}.segments.csv"), "--out", str(tmp_path / "xu")], project)
-    same_predictions(predicted_like(tmp_path / "xu" / f"{session}.csv",
-                                    project / "reports/benchmark/xu_text_folds/test_predictions.csv", session))
-    # a fold's own vocabulary (refitted on its training speakers), not the corpus split's
-    folds = pd.read_csv(project / "reports/benchmark/svr_botw_folds/test_predictions.csv")
-    fold = int(folds.query("session == @session").fold.iloc[0])
-    run([sys.executable, "-m", "pipeline.predict", "--run", "svr_botw_folds", "--fold", str(fold),
-         str(recordings / f"{session}.wav"), "--transcript", str(recordings / f"{session}.txt"),
-         "--out", str(tmp_path / "botw")], project)
-    same_predictions(predicted_like(tmp_path / "botw" / f"{session}.csv",
-                                    project / "reports/benchmark/svr_botw_folds/test_predictions.csv", session))
+    # Xu et al.'s text model, and a bag-of-words SVR whose fold refitted its own vocabulary on its training
+    # speakers (not the corpus split's): each from the fold that tested the session
+    for fold_run, given in (("xu_text_folds", ["--segments", str(recordings / f"{session}.segments.csv")]),
+                            ("svr_botw_folds", [])):
+        pipeline_predictions = project / "reports/benchmark" / fold_run / "test_predictions.csv"
+        folds = pd.read_csv(pipeline_predictions)
+        fold = int(folds.query("session == @session").fold.iloc[0])
+        run([sys.executable, "-m", "pipeline.predict", "--run", fold_run, "--fold", str(fold),
+             str(recordings / f"{session}.wav"), "--transcript", str(recordings / f"{session}.txt"), *given,
+             "--out", str(tmp_path / fold_run)], project)
+        same_predictions(predicted_like(tmp_path / fold_run / f"{session}.csv", pipeline_predictions, session))
 
     # face frames and GloVe per word (Williams et al.): the video is read, the words aligned
     run([sys.executable, "-m", "pipeline.predict", "--run", "williams_blstm_trimodal",
