@@ -1,6 +1,6 @@
 """CMU-MOSEI (Zadeh et al., 2018) as distributed, imported as a manifest corpus (Williams et
-al.'s data): full-video audio, the timestamped words and the six emotion intensities of each
-labelled segment.
+al.'s data): full-video audio and video, the timestamped words and the six emotion intensities of
+each labelled segment.
 
 Reads the MOSEI folder as downloaded with the CMU Multimodal SDK's files:
 - `CMU_MOSEI_Labels.csd`: an HDF5 computational sequence (read with h5py; the SDK itself is
@@ -10,6 +10,10 @@ Reads the MOSEI folder as downloaded with the CMU Multimodal SDK's files:
 - `CMU_MOSEI_TimestampedWords.csd`: the same layout, `features` one byte string per word
   (`sp` marks a pause) with its interval;
 - `Raw/Audio/Full/WAV_16000/<video>.wav`: each video's audio, 16 kHz;
+- `Raw/Videos/Full/Combined/<video>.mp4`: each video's video, as the raw download unpacks
+  (optional: when the folder is there every labelled video of the folds needs its file, as a
+  manifest's sessions share their modalities; without it the corpus has no video and the face
+  inputs must be dropped);
 - the standard folds: the SDK's `cmu_mosei_std_folds.py` (lists `standard_train_fold`,
   `standard_valid_fold`, `standard_test_fold` of video ids), given with --folds.
 (The names and layouts as the SDK and the loaders built on it read them; the test builds
@@ -23,7 +27,7 @@ speaker ids: the standard folds are the protocol), words/<video>.csv and segment
 units Williams et al. train on; the sentiment score is left out, as they leave it). Videos in
 no fold are left out and counted.
 
-Every problem (a labelled video without its audio or words, overlapping or empty segment
+Every problem (a labelled video without its audio, video or words, overlapping or empty segment
 intervals, a fold file that does not parse) is listed with its path before anything is written.
 
 Run:  python -m importers.mosei /data/CMU_MOSEI corpora/mosei --folds /path/cmu_mosei_std_folds.py
@@ -42,6 +46,7 @@ from importers.common import ImportProblems, Problem, run_import, write_manifest
 
 LABELS, WORDS = "CMU_MOSEI_Labels.csd", "CMU_MOSEI_TimestampedWords.csd"
 AUDIO = Path("Raw/Audio/Full/WAV_16000")
+VIDEO = Path("Raw/Videos/Full/Combined")
 DIMENSIONS = ["sentiment", "happy", "sad", "anger", "surprise", "disgust", "fear"]  # the SDK's label order
 EMOTIONS = {"happy": "happiness", "sad": "sadness", "anger": "anger", "surprise": "surprise", "disgust": "disgust",
             "fear": "fear"}  # MOSEI's names -> the generated corpus's
@@ -113,6 +118,7 @@ def import_corpus(root: Path, out: Path, folds: Path) -> dict:
     labels, names = sequences(root / LABELS)
     words, _ = sequences(root / WORDS)
     names = names or DIMENSIONS
+    has_video = (root / VIDEO).is_dir()
     kept, left_out = [], 0
     for video in sorted(labels):
         if video not in split_of:
@@ -124,23 +130,29 @@ def import_corpus(root: Path, out: Path, folds: Path) -> dict:
         audio = root / AUDIO / f"{video}.wav"
         if not audio.is_file():
             problems.append(Problem(audio, None, f"missing: the audio of labelled video {video}"))
+        mp4 = root / VIDEO / f"{video}.mp4"
+        if has_video and not mp4.is_file():
+            problems.append(Problem(mp4, None, f"missing: the video of labelled video {video} ({VIDEO} holds "
+                                               "other videos)"))
         if video not in words:
             problems.append(Problem(root / WORDS, None, f"video {video} has labels but no words"))
             continue
-        kept.append((video, split_of[video], audio, table, word_table(*words[video])))
+        kept.append((video, split_of[video], audio, mp4, table, word_table(*words[video])))
     if problems:
         raise ImportProblems(problems, "CMU-MOSEI")
     for sub in ("words", "segments"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     rows = []
-    for video, split, audio, table, word_rows in kept:
+    for video, split, audio, mp4, table, word_rows in kept:
         word_rows.to_csv(out / "words" / f"{video}.csv", index=False)
         table.to_csv(out / "segments" / f"{video}.csv", index=False, float_format="%.4f")
         rows.append({"id": video, "speaker": video, "split": split, "audio": str(audio.resolve()),
+                     **({"video": str(mp4.resolve())} if has_video else {}),
                      "words": f"words/{video}.csv", "segments": f"segments/{video}.csv"})
     sessions = write_manifest(out, rows, {"task": "segments"})
-    return {"videos": len(sessions), "segments": int(sum(len(k[3]) for k in kept)),
-            "per_split": sessions.split.value_counts().to_dict(), "left_out_in_no_fold": left_out}
+    return {"videos": len(sessions), "segments": int(sum(len(k[4]) for k in kept)),
+            "per_split": sessions.split.value_counts().to_dict(), "left_out_in_no_fold": left_out,
+            "video": f"{VIDEO}/<video>.mp4" if has_video else f"none: no {VIDEO} folder (drop the face inputs)"}
 
 
 def main(argv: list[str]) -> None:

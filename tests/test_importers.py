@@ -16,8 +16,9 @@ features/{train,valid,test}/linguistic/ID<n>_vid<m>_aligned.tsv (tab-separated `
 The CMU-MOSEI fixture follows the CMU Multimodal SDK's computational sequences as h5py reads
 them (a root group, e.g. `All Labels`, holding `data/<video>/features` and `intervals` and
 `metadata/dimension names`; labels as sentiment, happy, sad, anger, surprise, disgust, fear),
-the download's `Raw/Audio/Full/WAV_16000/<video>.wav`, and the SDK's `cmu_mosei_std_folds.py`
-(`standard_train_fold`, `standard_valid_fold`, `standard_test_fold`).
+the download's `Raw/Audio/Full/WAV_16000/<video>.wav` and `Raw/Videos/Full/Combined/<video>.mp4`
+(the raw archive's folders, as public MOSEI loaders read them), and the SDK's
+`cmu_mosei_std_folds.py` (`standard_train_fold`, `standard_valid_fold`, `standard_test_fold`).
 
 The AVEC 2019 CES fixture follows the challenge folder as the AVEC2019 baseline scripts read it
 (github.com/AudioVisualEmotionChallenge/AVEC2019: Baseline_systems/CES/CES_data.py reads
@@ -234,7 +235,8 @@ def test_mosei_imports_segments_with_six_intensities_by_the_standard_folds(tmp_p
     root = write_mosei(tmp_path / "CMU_MOSEI")
     found = mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
     assert found == {"videos": 4, "segments": 8, "per_split": {"train": 2, "dev": 1, "test": 1},
-                     "left_out_in_no_fold": 1}
+                     "left_out_in_no_fold": 1,
+                     "video": "none: no Raw/Videos/Full/Combined folder (drop the face inputs)"}
     segments = pd.read_csv(tmp_path / "corpora/mosei/segments/03bSnISJMiM.csv")
     assert segments.columns.tolist() == ["start", "end", "happiness", "sadness", "anger", "surprise", "disgust",
                                          "fear"]  # sentiment left out
@@ -261,6 +263,30 @@ def test_mosei_problems_are_named(tmp_path):
     (root / "cmu_mosei_std_folds.py").write_text("standard_train_fold = ['a']\n")
     with pytest.raises(ImportProblems, match="not the SDK's fold file: lacks"):
         mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+
+
+def test_mosei_videos_are_imported_when_the_raw_video_folder_is_there(tmp_path, monkeypatch):
+    from tests.test_manifest import write_video
+
+    monkeypatch.chdir(tmp_path)
+    root = write_mosei(tmp_path / "CMU_MOSEI")
+    videos = root / "Raw/Videos/Full/Combined"
+    videos.mkdir(parents=True)
+    for video in list(MOSEI_VIDEOS)[1:]:  # the first labelled video lacks its mp4
+        write_video(videos / f"{video}.mp4", 6.0)
+    with pytest.raises(ImportProblems) as caught:
+        mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{videos}/-3g5yACwYnA.mp4: missing: the video of labelled video -3g5yACwYnA (Raw/Videos/Full/Combined "
+        "holds other videos)"]
+    assert not (tmp_path / "corpora/mosei").exists()
+    write_video(videos / "-3g5yACwYnA.mp4", 6.0)
+    found = mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
+    assert found["videos"] == 4 and found["video"] == "Raw/Videos/Full/Combined/<video>.mp4"
+    sessions = pd.read_csv(tmp_path / "corpora/mosei/sessions.csv")
+    assert sessions.video.tolist() == [str((videos / f"{v}.mp4").resolve()) for v in sessions.id]
+    valid = validate("mosei", {"allow_outside_root": True})
+    assert valid.modalities == ["audio", "video", "words", "segments"]
 
 
 AVEC2019_RECORDINGS = ["Train_DE_01", "Train_DE_02", "Train_DE_03", "Train_DE_04", "Train_HU_01", "Train_HU_02",
