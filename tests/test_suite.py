@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from pipeline.config import ParamsError
-from pipeline.suite import experiment_commands, load_suite
+from pipeline.suite import experiment_commands, load_suite, worker_env
 from pipeline.suite_results import experiments, summarise, with_earlier_seeds
 
 
@@ -207,3 +207,21 @@ def test_a_seed_subset_must_be_among_the_suites_seeds(tmp_path, monkeypatch):
     assert seed_subset(suite, "9,7") == [9, 7]
     with pytest.raises(ParamsError, match=r"\[5\] are not seeds"):
         seed_subset(suite, "7,5")
+
+
+def test_queue_workers_share_the_cores_unless_the_user_set_the_threads(monkeypatch):
+    """Each of `jobs` workers gets cores // jobs threads, and torch in a worker's stage takes them."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert worker_env(2)["OMP_NUM_THREADS"] == "4" and worker_env(2)["MKL_NUM_THREADS"] == "4"
+    assert worker_env(16)["OMP_NUM_THREADS"] == "1" and worker_env(1)["OMP_NUM_THREADS"] == "8"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # torch takes at most the machine's cores: 1 shows it
+    env = worker_env(2)
+    assert env["OMP_NUM_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+    threads = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+                             env=env, capture_output=True, text=True, check=True).stdout
+    assert threads.strip() == "1"
