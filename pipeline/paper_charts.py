@@ -11,6 +11,7 @@ et al.'s fusion table is a development table: their proposed model's test number
 """
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,8 @@ from pipeline.paper_results import (PAPER_RESULTS, RAJU_CCC, RAJU_COLUMNS, RAJU_
 from pipeline.williams_report import suite_runs
 
 PROPOSED_FUSION = "cross_modal_attention"  # Tzirakis et al.'s model of Table 7
-# the benchmark run whose test predictions each paper's section draws over time (Raju et al.'s and
-# Tzirakis et al.'s headline runs are suite experiments, whose predictions stay in their workspaces)
+# the benchmark run whose test predictions each paper's section draws over time; Raju et al.'s and
+# Tzirakis et al.'s headline runs are suite experiments: their suite's `headline` (suite_headline)
 HEADLINE_RUN = {"emonet": "emonet_transformer_ccc", "williams": "williams_blstm_trimodal", "xu": "xu_attention_align"}
 
 
@@ -138,10 +139,22 @@ def draw(bars: list[Bar], metric: str, title: str, path, lower_is_better: bool =
     save_figure(fig, path)
 
 
-def plot_headline(run: str, path) -> str | None:
+def suite_headline(paper: str) -> tuple[str, str, Path] | None:
+    """(run, how the report names it, predictions file) of a gathered suite's headline experiment,
+    or None."""
+    path = layout.REPORTS / "suites" / f"{paper}.json"
+    headline = json.loads(path.read_text()).get("headline") if path.exists() else None
+    if not headline:
+        return None
+    return (headline["run"], f"`{headline['run']}` (the `{paper}` suite's experiment, seed {headline['seed']})",
+            Path(headline["predictions"]))
+
+
+def plot_headline(run: str, path, source: Path | None = None) -> str | None:
     """The run's predictions and gold labels over the first test session (one panel per target;
-    a classifier's classes per unit); the session drawn, or None without predictions."""
-    source = layout.REPORTS / "benchmark" / run / "test_predictions.csv"
+    a classifier's classes per unit); the session drawn, or None without predictions. `source`:
+    the predictions file, by default the benchmark run's."""
+    source = source or layout.REPORTS / "benchmark" / run / "test_predictions.csv"
     if not source.exists():
         return None
     table = pd.read_csv(source)
@@ -189,9 +202,10 @@ def paper_charts(runs: list[dict]) -> dict[str, list[str]]:
         charts[paper] = [f"**Ours beside the published numbers** ({metric}; {compared} of {len(bars)} bars have a "
                          f"published counterpart): ![{TITLES[paper]}]({path.relative_to(layout.REPORTS)})", ""]
         run = HEADLINE_RUN.get(paper)
-        if run in {m["run"] for m in runs if "skipped" not in m}:
-            over_time = layout.REPORT_PLOTS / f"{paper}_headline_predictions.png"
-            if session := plot_headline(run, over_time):
-                charts[paper] += [f"**Headline run `{run}`**, test session {session}, predicted and gold: "
-                                  f"![{run}]({over_time.relative_to(layout.REPORTS)})", ""]
+        trained = run in {m["run"] for m in runs if "skipped" not in m}
+        headline = (run, f"`{run}`", None) if trained else suite_headline(paper)
+        over_time = layout.REPORT_PLOTS / f"{paper}_headline_predictions.png"
+        if headline and (session := plot_headline(headline[0], over_time, headline[2])):
+            charts[paper] += [f"**Headline run {headline[1]}**, test session {session}, predicted and gold: "
+                              f"![{headline[0]}]({over_time.relative_to(layout.REPORTS)})", ""]
     return charts

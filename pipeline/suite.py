@@ -10,11 +10,15 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         first finished experiment of each seed, e.g. the unimodal runs a multimodal model starts
         from}, optional grid: {param: [values]}: every run once per combination of the values,
         named <run>_<param's last part><value> (a hyperparameter search, e.g. Williams et al.'s
-        layers x dropout x maxlen; `{model}` in a param is the run's model)}; `dvc exp show --json`
+        layers x dropout x maxlen; `{model}` in a param is the run's model), optional headline: a
+        run whose test predictions the report draws over time (predictions: the file, default
+        reports/test_predictions.csv)}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache; each of --jobs workers gets cores / jobs threads: worker_env); gather: reports/suites/<paper>.json: per run, its params, each seed's
-        metrics and the mean +- sd over seeds of every number in them (read by the report stage)
+        metrics and the mean +- sd over seeds of every number in them (read by the report stage);
+        with a headline run, reports/suites/<paper>_headline_predictions.csv: its first finished
+        seed's test predictions, read from the experiment's commit
 Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite wait emonet        # until its experiments have finished
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
@@ -47,7 +51,7 @@ import yaml
 
 from pipeline import layout
 from pipeline.config import ParamsError, require, run_stage
-from pipeline.suite_results import experiment_name, experiments, summarise, with_earlier_seeds
+from pipeline.suite_results import experiment_name, experiments, headline_experiment, summarise, with_earlier_seeds
 
 log = logging.getLogger("suite")
 SUITES = Path("suites")
@@ -76,8 +80,10 @@ def load_suite(paper: str) -> dict:
     require(all(name.replace("_", "").isalnum() for name in runs),
             f"{path}: run names (with their grid values) may hold letters, digits and '_' only (they name DVC "
             f"experiments)")
-    return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {}, **suite,
-            "runs": runs, "also": also}
+    headline = suite.get("headline")
+    require(headline is None or headline in runs, f"{path}: headline must be one of the runs ({', '.join(runs)})")
+    return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {},
+            "predictions": str(layout.REPORTS / "test_predictions.csv"), **suite, "runs": runs, "also": also}
 
 
 def grid_runs(runs: dict, grid: dict) -> dict:
@@ -178,13 +184,36 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"
-    if keep_earlier and path.exists():
-        results = with_earlier_seeds(results, json.loads(path.read_text()))
+    earlier = json.loads(path.read_text()) if keep_earlier and path.exists() else None
+    if earlier:
+        results = with_earlier_seeds(results, earlier)
+    if headline := headline_predictions(suite, found):
+        results["headline"] = headline
+    elif earlier and earlier.get("headline"):  # drawn from an experiment of another clone
+        results["headline"] = earlier["headline"]
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
              f" ({', '.join(results['failed'])})" if results["failed"] else "")
     return path
+
+
+def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
+    """The headline run's test predictions, from its first finished seed's experiment commit (the
+    predictions file is git-tracked: `cache: false`), written beside the suite's results; what the
+    report needs to draw them, or None."""
+    chosen = headline_experiment(suite, found)
+    if chosen is None:
+        return None
+    seed, exp = chosen
+    shown = subprocess.run(["git", "show", f"{exp['rev']}:{suite['predictions']}"], capture_output=True, text=True)
+    if shown.returncode != 0:
+        log.warning("%s: no %s in experiment %s (%s): no headline predictions", suite["paper"], suite["predictions"],
+                    experiment_name(suite["paper"], suite["headline"], seed), shown.stderr.strip())
+        return None
+    target = RESULTS / f"{suite['paper']}_headline_predictions.csv"
+    target.write_text(shown.stdout)
+    return {"run": suite["headline"], "seed": seed, "predictions": str(target)}
 
 
 def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:

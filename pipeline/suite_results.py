@@ -11,7 +11,8 @@ def experiment_name(paper: str, run: str, seed: int) -> str:
 
 
 def experiments(show: list) -> dict[str, dict]:
-    """Experiment name -> {params, metrics, status} from `dvc exp show --json` (any nesting)."""
+    """Experiment name -> {params, metrics, status, rev (its git commit)} from `dvc exp show --json`
+    (any nesting)."""
     found = {}
 
     def visit(node) -> None:
@@ -22,7 +23,7 @@ def experiments(show: list) -> dict[str, dict]:
             data = node.get("data")
             if node.get("name") and isinstance(data, dict) and "params" in data:
                 found[node["name"]] = {"status": data.get("status"), "params": data.get("params") or {},
-                                       "metrics": data.get("metrics") or {}}
+                                       "metrics": data.get("metrics") or {}, "rev": data.get("rev", node.get("rev"))}
             for value in node.values():
                 if isinstance(value, (list, dict)):
                     visit(value)
@@ -75,6 +76,17 @@ def summarise(suite: dict, found: dict[str, dict]) -> dict:
         runs[name] = {"params": {"metrics": path}, **over_seeds(seeds)}
     return {"paper": suite["paper"], "target": suite["target"], "metrics_file": suite["metrics"],
             "seeds": suite["seeds"], "runs": runs, "missing": missing, "failed": failed}
+
+
+def headline_experiment(suite: dict, found: dict[str, dict]) -> tuple[int, dict] | None:
+    """(seed, experiment) of the suite's headline run: its first seed, in the suite's order, whose
+    experiment finished with metrics; None without a headline or such an experiment."""
+    run = suite.get("headline")
+    for seed in suite["seeds"] if run else []:
+        exp = found.get(experiment_name(suite["paper"], run, seed))
+        if exp and exp["status"] not in ("Queued", "Running", "Failed") and file_data(exp["metrics"], suite["metrics"]):
+            return seed, exp
+    return None
 
 
 def over_seeds(seeds: dict[str, dict]) -> dict:

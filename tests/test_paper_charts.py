@@ -80,6 +80,17 @@ def test_each_paper_with_results_gets_a_drawn_chart_and_its_report_line(reports)
     assert "**Headline run `xu_attention_align`**, test session a" in charts["xu"][2]
     assert (reports / "reports/plots/report/xu_headline_predictions.png").stat().st_size > 5_000
     assert len(charts["williams"]) == 2  # its headline run is not among these runs: no second figure
+    assert len(charts["raju"]) == 2  # the suite names no headline experiment
+    # a suite's headline experiment: the predictions its gather took from the experiment's commit
+    raju = json.loads((reports / "reports/suites/raju.json").read_text())
+    raju["headline"] = {"run": "aed", "seed": 8, "predictions": "reports/suites/raju_headline_predictions.csv"}
+    (reports / "reports/suites/raju.json").write_text(json.dumps(raju))
+    (reports / "reports/suites/raju_headline_predictions.csv").write_text(
+        "session,start,arousal_gold,arousal_pred,valence_gold,valence_pred\n" +
+        "".join(f"s1,{t / 10},{t / 50},{t / 40},0.1,0.2\n" for t in range(40)))
+    lines = paper_charts.paper_charts(RUNS)["raju"]
+    assert lines[2].startswith("**Headline run `aed` (the `raju` suite's experiment, seed 8)**, test session s1")
+    assert (reports / "reports/plots/report/raju_headline_predictions.png").stat().st_size > 5_000
     for gathered in (reports / "reports/suites").glob("*.json"):
         gathered.unlink()
     assert set(paper_charts.paper_charts(RUNS[4:])) == {"xu"}  # no result of a paper: no chart

@@ -7,7 +7,7 @@ import yaml
 
 from pipeline.config import ParamsError
 from pipeline.suite import experiment_commands, load_suite, worker_env
-from pipeline.suite_results import experiments, summarise, with_earlier_seeds
+from pipeline.suite_results import experiments, headline_experiment, summarise, with_earlier_seeds
 
 
 def write_suite(tmp_path, monkeypatch, suite: dict) -> dict:
@@ -225,3 +225,16 @@ def test_queue_workers_share_the_cores_unless_the_user_set_the_threads(monkeypat
     threads = subprocess.run([sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
                              env=env, capture_output=True, text=True, check=True).stdout
     assert threads.strip() == "1"
+
+
+def test_the_headline_is_the_first_seed_that_finished_and_must_be_a_run(tmp_path, monkeypatch):
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2, 3], "headline": "a", "runs": {"a": {"model": "m"}}})
+    found = experiments([exp("p-a-s1", "Failed", None), exp("p-a-s2", "Success", {"valence": {"ccc": 0.5}}),
+                         exp("p-a-s3", "Success", {"valence": {"ccc": 0.4}})])
+    seed, chosen = headline_experiment(suite, found)
+    assert seed == 2 and chosen["rev"] == "abc"  # seed 1 failed
+    assert headline_experiment({**suite, "headline": None}, found) is None
+    assert headline_experiment(suite, {"p-a-s2": {**found["p-a-s2"], "status": "Running"}}) is None
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ParamsError, match="headline must be one of the runs"):
+        write_suite(tmp_path / "other", monkeypatch, {"seeds": [1], "headline": "b", "runs": {"a": {"model": "m"}}})
