@@ -14,7 +14,7 @@ PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 # the extractors of the tiny project: every other one runs in its own tests against its library, and
 # every one runs through DVC in the default repro (dvc.lock); the CNNs and the frame-level sets
 # would double the end-to-end tests' time
-EXTRACTORS = ("egemaps", "glove", "botw", "face")
+EXTRACTORS = ("egemaps", "glove", "botw", "face", "waveform")
 # the stages on Raju et al.'s unit (off while no run trains on it) are left out but for the unit itself
 DERIVED = {k: v for k, v in PARAMS["derived_features"].items() if v.get("unit") != "raju"}
 UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
@@ -27,6 +27,8 @@ BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_tr
 # leave-one-speaker-out: Xu et al.'s text baseline, and an SVR on bags of words (a vocabulary refitted per fold)
 FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}, "svr_botw_folds": {"model": "svr", "features": ["botw"],
                                                                                   "folds": 3}}
+# raw samples sliced per 100 ms step at load time (Tzirakis et al.'s audio network), a few epochs
+RAW_SAMPLE_RUN = {"tzirakis_audio": {"model": "tzirakis_audio", "train": {"epochs": 3, "patience": 3}}}
 # a run another model starts from (init_from): trained only when `model` is in its `for`, else SKIPPED
 PRETRAIN = {"lstm_first": {"model": "lstm", "for": ["tzirakis_multimodal"]}}
 
@@ -59,9 +61,11 @@ def copy_repository(dest: Path) -> Path:
     return dest
 
 
-def tiny_project(dest: Path) -> Path:
+def tiny_project(dest: Path, raw_samples: bool = True) -> Path:
     """A copy of the repository, committed in a git repository of its own, with params.yaml shrunk
-    to the tiny corpus, few epochs, four extractors and five benchmark runs."""
+    to the tiny corpus, few epochs, five extractors and eight benchmark runs (seven without
+    `raw_samples`: a run on Tzirakis et al.'s 100 ms steps needs a label track at >= 10 Hz, which
+    the manifest examples' 0.5 s ratings are not)."""
     copy_repository(dest)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["corpus"] = "tiny"
@@ -72,9 +76,12 @@ def tiny_project(dest: Path) -> Path:
     for spec in params["models"].values():  # named inputs of stages left out: dropped (Williams: face and words)
         if isinstance(spec["features"], dict):
             spec["features"] = {k: v for k, v in spec["features"].items()
-                                if set([v["stage"]] if isinstance(v, dict) else v) <= set(EXTRACTORS)}
-    params["models"] = {k: v for k, v in params["models"].items() if v["features"]}  # Xu's speech-only: none left
-    params["benchmark"] = {run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
+                                if set([v["stage"]] if isinstance(v, dict) else v) <= {*EXTRACTORS, *UNIT_FEATURES}}
+    # Xu's speech-only: no input left; Tzirakis et al.'s multimodal network: its pretrain runs are left out
+    params["models"] = {k: v for k, v in params["models"].items()
+                        if v["features"] and set((v.get("init_from") or {}).values()) <= set(PRETRAIN)}
+    params["benchmark"] = ({run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
+                           | (RAW_SAMPLE_RUN if raw_samples else {}))
     params["pretrain"] = PRETRAIN  # the Tzirakis runs' stages (raw samples) are left out
     params["story"]["run"] = "emonet_lstm_ccc"
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -27,7 +27,7 @@ def without_check_params(lock: Path | str) -> dict:
 @pytest.fixture(scope="module")
 def manifest_project(tmp_path_factory) -> Path:
     """The tiny project with two manifest corpora made by synthetic/manifest_example.py, committed."""
-    project = tiny_project(tmp_path_factory.mktemp("manifest_project"))
+    project = tiny_project(tmp_path_factory.mktemp("manifest_project"), raw_samples=False)
     run([sys.executable, "-m", "synthetic.manifest_example", "categorical", "corpora/tiny_emotions"], project)
     run([sys.executable, "-m", "synthetic.manifest_example", "continuous", "corpora/tiny_story"], project)
     run([sys.executable, "-m", "synthetic.manifest_example", "text", "corpora/tiny_text"], project)

@@ -21,15 +21,15 @@ from features.glove import PACKAGED, load_word_vectors
 from models import list_models
 from pipeline.suite_results import numbers
 from synthetic.speech import require_espeak
-from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PARAMS, PRETRAIN, UNIT_FEATURES,
-                               environment, run, stages_run, tiny_project)
+from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PARAMS, PRETRAIN, RAW_SAMPLE_RUN,
+                               UNIT_FEATURES, environment, run, stages_run, tiny_project)
 
 pytestmark = pytest.mark.slow
 FEATURE_STAGES = {*(f"features@{name}" for name in EXTRACTORS),
                   *(f"derived_features@{name}" for name in DERIVED), "feature_report"}
 UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
                *(f"unit_features@{name}" for name in UNIT_FEATURES)}
-BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN)), "report", "story"}
+BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN, *RAW_SAMPLE_RUN)), "report", "story"}
 MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
 
 
@@ -222,6 +222,11 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
     same_predictions(predicted_like(tmp_path / "williams" / f"{session}.csv",
                                     project / "reports/benchmark/williams_blstm_trimodal/test_predictions.csv",
                                     session))
+    # raw samples (Tzirakis et al.'s audio network on the waveform, sliced per 100 ms step)
+    run([sys.executable, "-m", "pipeline.predict", "--run", "tzirakis_audio", str(recordings / f"{session}.wav"),
+         "--out", str(tmp_path / "tzirakis")], project)
+    same_predictions(predicted_like(tmp_path / "tzirakis" / f"{session}.csv",
+                                    project / "reports/benchmark/tzirakis_audio/test_predictions.csv", session))
     # a derived stage (bags of face-AU words over the face stage's frames): its source runs first
     run([sys.executable, "-m", "pipeline.predict", "--run", "svr_face_boaw_windows", str(recordings / f"{session}.wav"),
          "--video", str(recordings / f"{session}.mp4"), "--out", str(tmp_path / "face_boaw")], project)
@@ -237,8 +242,10 @@ def test_predict_applies_a_trained_run_to_recordings_as_the_pipeline_did(project
 
 def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
     """One run x two training seeds queued as DVC experiments in temporary workspaces: the seed
-    the workspace trained with gives the workspace's own metrics, and the corpus is not regenerated."""
-    (project / "suites/tiny.yaml").write_text(yaml.safe_dump({"seeds": [7, 8], "runs": {"lstm": {"model": "lstm"}}}))
+    the workspace trained with gives the workspace's own metrics (and, as the headline experiment,
+    its test predictions), and the corpus is not regenerated."""
+    (project / "suites/tiny.yaml").write_text(yaml.safe_dump({"seeds": [7, 8], "headline": "lstm",
+                                                              "runs": {"lstm": {"model": "lstm"}}}))
     run(["git", "add", "-A"], project)
     run(["git", "commit", "-qm", "results and a suite"], project)
     workspace = json.loads((project / "reports/metrics.json").read_text())  # model lstm, train.seed 7
@@ -250,6 +257,10 @@ def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
     assert seeds["8"]["valence"]["ccc"] != seeds["7"]["valence"]["ccc"]
     both = [seeds[s]["valence"]["ccc"] for s in ("7", "8")]
     assert results["runs"]["lstm"]["mean"]["valence.ccc"] == pytest.approx(sum(both) / 2, abs=1e-4)
+    assert results["headline"] == {"run": "lstm", "seed": 7,
+                                   "predictions": "reports/suites/tiny_headline_predictions.csv"}
+    assert (project / results["headline"]["predictions"]).read_bytes() == \
+        (project / "reports/test_predictions.csv").read_bytes()  # seed 7's commit: the workspace's own
     for name in ("tiny-lstm-s7", "tiny-lstm-s8"):
         assert "Running stage 'corpus'" not in run(["dvc", "queue", "logs", name], project).stdout
     # the workspace is untouched; only the report re-runs, to add the gathered suite
