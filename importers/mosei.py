@@ -132,8 +132,8 @@ def import_corpus(root: Path, out: Path, folds: Path) -> dict:
             problems.append(Problem(audio, None, f"missing: the audio of labelled video {video}"))
         mp4 = root / VIDEO / f"{video}.mp4"
         if has_video and not mp4.is_file():
-            problems.append(Problem(mp4, None, f"missing: the video of labelled video {video} ({VIDEO} holds "
-                                               "other videos)"))
+            problems.append(Problem(mp4, None, f"missing: the video of labelled video {video} (with a {VIDEO} "
+                                               "folder every labelled video of the folds needs one)"))
         if video not in words:
             problems.append(Problem(root / WORDS, None, f"video {video} has labels but no words"))
             continue

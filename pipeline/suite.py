@@ -189,8 +189,10 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
         results = with_earlier_seeds(results, earlier)
     if headline := headline_predictions(suite, found):
         results["headline"] = headline
-    elif earlier and earlier.get("headline"):  # drawn from an experiment of another clone
+    elif earlier and still_headline(suite, earlier, results):  # from an experiment of another clone
         results["headline"] = earlier["headline"]
+    else:  # none, or another run's: no stale picture
+        (RESULTS / f"{suite['paper']}_headline_predictions.csv").unlink(missing_ok=True)
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
@@ -214,6 +216,15 @@ def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
     target = RESULTS / f"{suite['paper']}_headline_predictions.csv"
     target.write_text(shown.stdout)
     return {"run": suite["headline"], "seed": seed, "predictions": str(target)}
+
+
+def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
+    """Whether an earlier gather's headline predictions still show the suite's headline run: the
+    same run, with the same params, and its file still there."""
+    old = earlier.get("headline") or {}
+    run = suite.get("headline")
+    return (bool(run) and old.get("run") == run and Path(old.get("predictions", "")).is_file()
+            and (earlier.get("runs") or {}).get(run, {}).get("params") == results["runs"][run]["params"])
 
 
 def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:

@@ -10,23 +10,36 @@ def experiment_name(paper: str, run: str, seed: int) -> str:
     return f"{paper}-{run}-s{seed}"
 
 
+STATES = {"success": "Success", "queued": "Queued", "running": "Running", "failed": "Failed"}
+RANK = {"Queued": 0, "Running": 1, "Failed": 2, "Success": 3}
+
+
 def experiments(show: list) -> dict[str, dict]:
     """Experiment name -> {params, metrics, status, rev (its git commit)} from `dvc exp show --json`
-    (any nesting)."""
+    (any nesting). DVC gives the status as the enclosing entry's `executor.state` (an experiment
+    whose executor is gone finished, unless it carries an error); a queued or running experiment's
+    data is its stash commit's, which holds the baseline's git-tracked metrics, never its own."""
     found = {}
 
-    def visit(node) -> None:
+    def visit(node, state: str | None = None) -> None:
         if isinstance(node, list):
             for item in node:
-                visit(item)
+                visit(item, state)
         elif isinstance(node, dict):
+            if "executor" in node:
+                state = (node.get("executor") or {}).get("state")
             data = node.get("data")
             if node.get("name") and isinstance(data, dict) and "params" in data:
-                found[node["name"]] = {"status": data.get("status"), "params": data.get("params") or {},
-                                       "metrics": data.get("metrics") or {}, "rev": data.get("rev", node.get("rev"))}
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    visit(value)
+                status = "Failed" if node.get("error") else STATES.get(state, "Success")
+                earlier = found.get(node["name"])
+                # an experiment finishing while DVC lists it shows twice, running and done: the later state wins
+                if earlier is None or RANK[status] >= RANK[earlier["status"]]:
+                    found[node["name"]] = {"status": status, "params": data.get("params") or {},
+                                           "metrics": data.get("metrics") or {},
+                                           "rev": data.get("rev", node.get("rev"))}
+            for key, value in node.items():
+                if isinstance(value, (list, dict)) and key != "executor":
+                    visit(value, state)
 
     visit(show)
     return found

@@ -277,8 +277,8 @@ def test_mosei_videos_are_imported_when_the_raw_video_folder_is_there(tmp_path, 
     with pytest.raises(ImportProblems) as caught:
         mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")
     assert [str(p) for p in caught.value.problems] == [
-        f"{videos}/-3g5yACwYnA.mp4: missing: the video of labelled video -3g5yACwYnA (Raw/Videos/Full/Combined "
-        "holds other videos)"]
+        f"{videos}/-3g5yACwYnA.mp4: missing: the video of labelled video -3g5yACwYnA (with a "
+        "Raw/Videos/Full/Combined folder every labelled video of the folds needs one)"]
     assert not (tmp_path / "corpora/mosei").exists()
     write_video(videos / "-3g5yACwYnA.mp4", 6.0)
     found = mosei.import_corpus(root, tmp_path / "corpora/mosei", root / "cmu_mosei_std_folds.py")

@@ -1,4 +1,5 @@
 """Suites (pipeline/suite.py): the experiments a suite queues, and what gathering makes of them."""
+import hashlib
 import json
 
 import numpy as np
@@ -118,10 +119,19 @@ def test_unknown_suite_names_the_known_ones(tmp_path, monkeypatch):
         load_suite("q")
 
 
+BASELINE = {"reports/metrics.json": {"data": {"valence": {"ccc": 0.99}}}}  # the workspace's, git-tracked
+
+
 def exp(name: str, status: str, metrics: dict | None) -> dict:
-    return {"rev": "abc", "name": name, "data": {"status": status, "params": {"params.yaml": {"data": {}}},
-                                                 "metrics": {} if metrics is None else
-                                                 {"reports/metrics.json": {"data": metrics}}}}
+    """An experiment as `dvc exp show --json` lists it (DVC 3): a range whose executor holds the
+    state, its commit's data. A queued, running or failed experiment's data is its stash commit's,
+    holding the baseline's git-tracked metrics (`metrics` None: a finished one without them)."""
+    rev = hashlib.sha1(name.encode()).hexdigest()
+    own = {} if metrics is None else {"reports/metrics.json": {"data": metrics}}
+    data = {"rev": rev, "params": {"params.yaml": {"data": {}}},
+            "metrics": own if status == "Success" else dict(BASELINE)}
+    return {"revs": [{"rev": rev, "name": name, "data": data, "error": None, "experiments": None}], "name": name,
+            "executor": {"state": status.lower(), "name": "dvc-task", "local": {}}}
 
 
 def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_path, monkeypatch):
@@ -131,11 +141,13 @@ def test_gathering_averages_seeds_and_lists_failed_and_missing_experiments(tmp_p
     # the nesting of `dvc exp show --json`: baseline commits holding experiments' revs
     show = [{"rev": "workspace", "name": None, "data": {"params": {}}},
             {"rev": "head", "name": "main", "experiments": [
-                {"revs": [exp(f"p-a-s{s}", "Success", {"model": "lstm", "valence": {"ccc": c, "n": 1}})]}
-                for s, c in zip((1, 2, 3), ccc)] + [
-                {"revs": [exp("p-b-s1", "Failed", None)]}, {"revs": [exp("p-b-s2", "Queued", None)]}]}]
+                exp("p-a-s3", "Running", None),  # listed again, done, as it finished during `exp show`
+                *(exp(f"p-a-s{s}", "Success", {"model": "lstm", "valence": {"ccc": c, "n": 1}})
+                  for s, c in zip((1, 2, 3), ccc)),
+                # not done: their data are the baseline's metrics (0.99), never averaged in
+                exp("p-b-s1", "Failed", None), exp("p-b-s2", "Queued", None), exp("p-b-s3", "Running", None)]}]
     found = experiments(show)
-    assert set(found) == {"p-a-s1", "p-a-s2", "p-a-s3", "p-b-s1", "p-b-s2"}  # the workspace has no name
+    assert set(found) == {"p-a-s1", "p-a-s2", "p-a-s3", "p-b-s1", "p-b-s2", "p-b-s3"}  # the workspace has no name
     results = summarise(suite, found)
     a = results["runs"]["a"]
     assert list(a["seeds"]) == ["1", "2", "3"] and a["params"] == {"model": "lstm"}
@@ -150,7 +162,7 @@ def test_an_earlier_gather_fills_the_seeds_no_experiment_here_has(tmp_path, monk
     suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2, 3], "runs": {"a": {"model": "lstm"},
                                                                              "b": {"model": "blstm"}}})
     found = experiments([{"rev": "head", "name": "main", "experiments": [
-        {"revs": [exp(f"p-a-s{s}", "Success", {"valence": {"ccc": c}})]} for s, c in ((2, 0.5), (3, 0.38))]}])
+        exp(f"p-a-s{s}", "Success", {"valence": {"ccc": c}}) for s, c in ((2, 0.5), (3, 0.38))]}])
     earlier = {"runs": {"a": {"params": {"model": "lstm"}, "seeds": {"1": {"valence": {"ccc": 0.41}},
                                                                       "2": {"valence": {"ccc": 0.99}}}},
                         "b": {"params": {"model": "other"}, "seeds": {"1": {"valence": {"ccc": 0.2}}}}}}
@@ -170,12 +182,13 @@ def test_gathering_reads_the_also_files_once_per_seed_from_a_finished_experiment
     def with_uni(name, status, ccc):
         e = exp(name, status, {"valence": {"ccc": 0.5}})
         if ccc is not None:
-            e["data"]["metrics"]["reports/pretrain/u/metrics.json"] = {"data": {"valence": {"ccc": ccc}}}
+            metrics = e["revs"][0]["data"]["metrics"]
+            metrics["reports/pretrain/u/metrics.json"] = {"data": {"valence": {"ccc": ccc}}}
         return e
 
     show = [{"rev": "head", "name": "main", "experiments": [
-        {"revs": [with_uni("p-a-s1", "Failed", 0.9)]}, {"revs": [with_uni("p-b-s1", "Success", 0.3)]},
-        {"revs": [with_uni("p-a-s2", "Success", 0.2)]}, {"revs": [with_uni("p-b-s2", "Success", 0.2)]}]}]
+        with_uni("p-a-s1", "Failed", 0.9), with_uni("p-b-s1", "Success", 0.3),
+        with_uni("p-a-s2", "Success", 0.2), with_uni("p-b-s2", "Success", 0.2)]}]
     uni = summarise(suite, experiments(show))["runs"]["uni"]
     assert uni["seeds"] == {"1": {"valence": {"ccc": 0.3}}, "2": {"valence": {"ccc": 0.2}}}  # not the failed one
     assert uni["mean"]["valence.ccc"] == pytest.approx(0.25)
@@ -209,15 +222,22 @@ def test_a_seed_subset_must_be_among_the_suites_seeds(tmp_path, monkeypatch):
         seed_subset(suite, "7,5")
 
 
-def test_queue_workers_share_the_cores_unless_the_user_set_the_threads(monkeypatch):
+def test_queue_workers_share_the_cores_unless_the_user_set_the_threads(tmp_path, monkeypatch):
     """Each of `jobs` workers gets cores // jobs threads, and torch in a worker's stage takes them."""
     import subprocess
     import sys
+
+    from pipeline import suite as suite_module
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert worker_env(2)["OMP_NUM_THREADS"] == "4" and worker_env(2)["MKL_NUM_THREADS"] == "4"
+    calls = []
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, env=None: calls.append((args, env)) or "[]")
+    suite_module.queue(write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {"a": {"model": "m"}}}), None, 2)
+    assert calls[-1][0] == ("queue", "start", "-j", "2") and calls[-1][1]["OMP_NUM_THREADS"] == "4"
+    assert all(env is None for _, env in calls[:-1])  # queueing itself runs with the caller's environment
     assert worker_env(16)["OMP_NUM_THREADS"] == "1" and worker_env(1)["OMP_NUM_THREADS"] == "8"
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # torch takes at most the machine's cores: 1 shows it
     env = worker_env(2)
@@ -232,9 +252,44 @@ def test_the_headline_is_the_first_seed_that_finished_and_must_be_a_run(tmp_path
     found = experiments([exp("p-a-s1", "Failed", None), exp("p-a-s2", "Success", {"valence": {"ccc": 0.5}}),
                          exp("p-a-s3", "Success", {"valence": {"ccc": 0.4}})])
     seed, chosen = headline_experiment(suite, found)
-    assert seed == 2 and chosen["rev"] == "abc"  # seed 1 failed
+    assert seed == 2 and chosen["rev"] == found["p-a-s2"]["rev"] != found["p-a-s3"]["rev"]  # seed 1 failed
     assert headline_experiment({**suite, "headline": None}, found) is None
     assert headline_experiment(suite, {"p-a-s2": {**found["p-a-s2"], "status": "Running"}}) is None
     (tmp_path / "other").mkdir()
     with pytest.raises(ParamsError, match="headline must be one of the runs"):
         write_suite(tmp_path / "other", monkeypatch, {"seeds": [1], "headline": "b", "runs": {"a": {"model": "m"}}})
+
+
+def test_gather_takes_the_headline_predictions_from_the_experiment_commit_and_drops_stale_ones(tmp_path,
+                                                                                               monkeypatch):
+    """The headline file is the chosen experiment's own commit's (a real git repository here), not the
+    workspace's; a later gather without experiments keeps it only while the suite still names that run."""
+    import subprocess
+
+    from pipeline import suite as suite_module
+
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1, 2], "headline": "a", "runs": {"a": {"model": "m"}}})
+    predictions = tmp_path / "reports/test_predictions.csv"
+    predictions.parent.mkdir()
+    git = {"cwd": tmp_path, "check": True, "capture_output": True}
+    subprocess.run(["git", "init", "-q"], **git)
+    revs = []
+    for text in ("session,start,valence_pred\nbaseline,0,0.1\n", "session,start,valence_pred\nseed2,0,0.7\n"):
+        predictions.write_text(text)
+        subprocess.run(["git", "add", "-A"], **git)
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], **git)
+        revs.append(subprocess.run(["git", "rev-parse", "HEAD"], text=True, **git).stdout.strip())
+    predictions.write_text("session,start,valence_pred\nworkspace,0,0.5\n")
+    done = exp("p-a-s2", "Success", {"valence": {"ccc": 0.5}})
+    done["revs"][0]["rev"] = done["revs"][0]["data"]["rev"] = revs[1]
+    show = [exp("p-a-s1", "Failed", None), done]
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: json.dumps(show))
+    results = json.loads(suite_module.gather(suite).read_text())
+    headline = tmp_path / "reports/suites/p_headline_predictions.csv"
+    assert results["headline"] == {"run": "a", "seed": 2, "predictions": "reports/suites/p_headline_predictions.csv"}
+    assert headline.read_text() == "session,start,valence_pred\nseed2,0,0.7\n"
+    show = [exp("p-a-s1", "Queued", None)]  # another clone: no finished experiment here
+    assert json.loads(suite_module.gather(suite, keep_earlier=True).read_text())["headline"]["seed"] == 2
+    suite["runs"]["a"] = {"model": "other"}  # the run changed: the earlier picture is not its
+    assert "headline" not in json.loads(suite_module.gather(suite, keep_earlier=True).read_text())
+    assert not headline.exists()
