@@ -36,10 +36,14 @@ class Bar:
     published: float | None = None
 
 
-def _suite(paper: str) -> dict:
+def _gathered(paper: str) -> dict:
+    """reports/suites/<paper>.json, or {} before the suite is gathered."""
     path = layout.REPORTS / "suites" / f"{paper}.json"
-    runs = json.loads(path.read_text())["runs"] if path.exists() else {}
-    return {name: r for name, r in runs.items() if r["seeds"]}
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _suite(paper: str) -> dict:
+    return {name: r for name, r in _gathered(paper).get("runs", {}).items() if r["seeds"]}
 
 
 def _from_suite(run: dict, key: str, scale: float = 1.0) -> tuple[float | None, float | None]:
@@ -142,8 +146,7 @@ def draw(bars: list[Bar], metric: str, title: str, path, lower_is_better: bool =
 def suite_headline(paper: str) -> tuple[str, str, Path] | None:
     """(run, how the report names it, predictions file) of a gathered suite's headline experiment,
     or None."""
-    path = layout.REPORTS / "suites" / f"{paper}.json"
-    headline = json.loads(path.read_text()).get("headline") if path.exists() else None
+    headline = _gathered(paper).get("headline")
     if not headline:
         return None
     return (headline["run"], f"`{headline['run']}` (the `{paper}` suite's experiment, seed {headline['seed']})",

@@ -15,8 +15,9 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         reports/test_predictions.csv)}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
-        scratch cache; each of --jobs workers gets cores / jobs threads: worker_env); gather: reports/suites/<paper>.json: per run, its params, each seed's
-        metrics and the mean +- sd over seeds of every number in them (read by the report stage);
+        scratch cache; each of --jobs workers gets cores / jobs threads: worker_env); gather:
+        reports/suites/<paper>.json: per run, its params, each seed's metrics and the mean +- sd
+        over seeds of every number in them (read by the report stage);
         with a headline run, reports/suites/<paper>_headline_predictions.csv: its first finished
         seed's test predictions, read from the experiment's commit
 Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
@@ -192,12 +193,16 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     elif earlier and still_headline(suite, earlier, results):  # from an experiment of another clone
         results["headline"] = earlier["headline"]
     else:  # none, or another run's: no stale picture
-        (RESULTS / f"{suite['paper']}_headline_predictions.csv").unlink(missing_ok=True)
+        headline_file(suite["paper"]).unlink(missing_ok=True)
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
              f" ({', '.join(results['failed'])})" if results["failed"] else "")
     return path
+
+
+def headline_file(paper: str) -> Path:
+    return RESULTS / f"{paper}_headline_predictions.csv"
 
 
 def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
@@ -213,7 +218,7 @@ def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
         log.warning("%s: no %s in experiment %s (%s): no headline predictions", suite["paper"], suite["predictions"],
                     experiment_name(suite["paper"], suite["headline"], seed), shown.stderr.strip())
         return None
-    target = RESULTS / f"{suite['paper']}_headline_predictions.csv"
+    target = headline_file(suite["paper"])
     target.write_text(shown.stdout)
     return {"run": suite["headline"], "seed": seed, "predictions": str(target)}
 

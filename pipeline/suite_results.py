@@ -50,6 +50,14 @@ def file_data(section: dict, path: str) -> dict | None:
     return entry.get("data") if isinstance(entry, dict) else None
 
 
+def finished(exp: dict | None, path: str) -> dict | None:
+    """The metrics file `path` of an experiment that finished, or None (not found, queued, running,
+    failed, or without that file)."""
+    if not exp or exp["status"] in ("Queued", "Running", "Failed"):
+        return None
+    return file_data(exp["metrics"], path)
+
+
 def numbers(metrics: dict, prefix: str = "") -> dict[str, float]:
     """Every finite number in a metrics dict, keyed by its dotted path."""
     flat = {}
@@ -82,8 +90,7 @@ def summarise(suite: dict, found: dict[str, dict]) -> dict:
         seeds = {}
         for seed in suite["seeds"]:
             done = [found.get(experiment_name(suite["paper"], run, seed)) for run in suite["runs"]]
-            written = [m for e in done if e and e["status"] not in ("Queued", "Running", "Failed")
-                       and (m := file_data(e["metrics"], path)) and "skipped" not in m]
+            written = [m for e in done if (m := finished(e, path)) and "skipped" not in m]
             if written:
                 seeds[str(seed)] = written[0]
         runs[name] = {"params": {"metrics": path}, **over_seeds(seeds)}
@@ -97,7 +104,7 @@ def headline_experiment(suite: dict, found: dict[str, dict]) -> tuple[int, dict]
     run = suite.get("headline")
     for seed in suite["seeds"] if run else []:
         exp = found.get(experiment_name(suite["paper"], run, seed))
-        if exp and exp["status"] not in ("Queued", "Running", "Failed") and file_data(exp["metrics"], suite["metrics"]):
+        if finished(exp, suite["metrics"]):
             return seed, exp
     return None
 
