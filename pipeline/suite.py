@@ -12,14 +12,18 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         named <run>_<param's last part><value> (a hyperparameter search, e.g. Williams et al.'s
         layers x dropout x maxlen; `{model}` in a param is the run's model), optional headline: a
         run whose test predictions the report draws over time (predictions: the file, default
-        reports/test_predictions.csv)}; `dvc exp show --json`
+        reports/test_predictions.csv), optional headline_figures: [pictures the headline's
+        experiment wrote into its DVC outputs, e.g. data/train/fusion_attention.png, shown in
+        the report]}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache; each of --jobs workers gets cores / jobs threads: worker_env); gather:
         reports/suites/<paper>.json: per run, its params, each seed's metrics and the mean +- sd
         over seeds of every number in them (read by the report stage);
         with a headline run, reports/suites/<paper>_headline_predictions.csv: its first finished
-        seed's test predictions, read from the experiment's commit
+        seed's test predictions, read from the experiment's commit, and
+        reports/suites/<paper>_headline_<name> for each of its headline_figures (DVC-tracked:
+        read from the DVC cache at the experiment's commit with dvc.api)
 Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite wait emonet        # until its experiments have finished
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
@@ -83,6 +87,9 @@ def load_suite(paper: str) -> dict:
             f"experiments)")
     headline = suite.get("headline")
     require(headline is None or headline in runs, f"{path}: headline must be one of the runs ({', '.join(runs)})")
+    figures = suite.get("headline_figures") or []
+    require(isinstance(figures, list) and all(isinstance(f, str) for f in figures) and (headline or not figures),
+            f"{path}: headline_figures must be a list of paths the headline run's experiment writes (with a headline)")
     return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {},
             "predictions": str(layout.REPORTS / "test_predictions.csv"), **suite, "runs": runs, "also": also}
 
@@ -193,7 +200,8 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     elif earlier and still_headline(suite, earlier, results):  # from an experiment of another clone
         results["headline"] = earlier["headline"]
     else:  # none, or another run's: no stale picture
-        headline_file(suite["paper"]).unlink(missing_ok=True)
+        for stale in RESULTS.glob(f"{suite['paper']}_headline_*"):
+            stale.unlink()
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
@@ -201,8 +209,8 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     return path
 
 
-def headline_file(paper: str) -> Path:
-    return RESULTS / f"{paper}_headline_predictions.csv"
+def headline_file(paper: str, name: str = "predictions.csv") -> Path:
+    return RESULTS / f"{paper}_headline_{name}"
 
 
 def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
@@ -220,7 +228,32 @@ def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
         return None
     target = headline_file(suite["paper"])
     target.write_text(shown.stdout)
-    return {"run": suite["headline"], "seed": seed, "predictions": str(target)}
+    headline = {"run": suite["headline"], "seed": seed, "predictions": str(target)}
+    if figures := headline_figures(suite, exp["rev"], experiment_name(suite["paper"], suite["headline"], seed)):
+        headline["figures"] = figures
+    return headline
+
+
+def headline_figures(suite: dict, rev: str, name: str) -> list[str]:
+    """Each of the suite's headline_figures as the experiment `rev` wrote it (a DVC output: its
+    dvc.lock names it, the shared DVC cache holds it), copied beside the suite's results; the
+    copies' paths. A picture the experiment did not write is named in a warning and left out."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    copied = []
+    for figure in suite.get("headline_figures") or []:
+        try:
+            with dvc.api.open(figure, repo=".", rev=rev, mode="rb") as source:
+                content = source.read()
+        except (FileNotFoundError, DvcException) as err:
+            log.warning("%s: no %s in experiment %s (%s): left out of the report", suite["paper"], figure, name,
+                        err)
+            continue
+        target = headline_file(suite["paper"], Path(figure).name)
+        target.write_bytes(content)
+        copied.append(str(target))
+    return copied
 
 
 def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
@@ -229,6 +262,7 @@ def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
     old = earlier.get("headline") or {}
     run = suite.get("headline")
     return (bool(run) and old.get("run") == run and Path(old.get("predictions", "")).is_file()
+            and all(Path(f).is_file() for f in old.get("figures", []))
             and (earlier.get("runs") or {}).get(run, {}).get("params") == results["runs"][run]["params"])
 
 
@@ -245,7 +279,8 @@ def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:
         if not pending:
             return
         workers = re.search(r"Worker status: (\d+) active, (\d+) idle", status)
-        if not (workers and workers.groups() == ("0", "0")):
+        # a running experiment has a worker, whatever the status line says (DVC 3 often counts none)
+        if any("Running" in line.split() for line in pending) or not (workers and workers.groups() == ("0", "0")):
             workerless_since = None
         elif workerless_since is None:
             workerless_since = time.monotonic()

@@ -293,3 +293,61 @@ def test_gather_takes_the_headline_predictions_from_the_experiment_commit_and_dr
     suite["runs"]["a"] = {"model": "other"}  # the run changed: the earlier picture is not its
     assert "headline" not in json.loads(suite_module.gather(suite, keep_earlier=True).read_text())
     assert not headline.exists()
+
+
+def test_gather_copies_the_headline_figures_from_the_experiments_dvc_outputs(tmp_path, monkeypatch):
+    """A headline figure is a DVC-tracked output (data/train/...): gather reads the committed version
+    from the DVC cache (a real git + DVC repository here), not the workspace's; a figure the
+    experiment did not write is left out, and a headline without figures is refused at load."""
+    import subprocess
+    import sys
+
+    from pipeline import suite as suite_module
+
+    suite = write_suite(tmp_path, monkeypatch, {
+        "seeds": [1], "headline": "a", "runs": {"a": {"model": "m"}},
+        "headline_figures": ["data/train/fusion_attention.png", "data/train/text_attention.png"]})
+    git = {"cwd": tmp_path, "check": True, "capture_output": True}
+    subprocess.run(["git", "init", "-q"], **git)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], **git)
+    figure = tmp_path / "data/train/fusion_attention.png"
+    figure.parent.mkdir(parents=True)
+    figure.write_bytes(b"\x89PNG committed")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/test_predictions.csv").write_text("session,start,valence_pred\ns,0,0.1\n")
+    subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "data/train"], **git)
+    subprocess.run(["git", "add", "-A"], **git)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], **git)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], text=True, **git).stdout.strip()
+    figure.write_bytes(b"\x89PNG workspace")
+    done = exp("p-a-s1", "Success", {"valence": {"ccc": 0.5}})
+    done["revs"][0]["rev"] = done["revs"][0]["data"]["rev"] = rev
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: json.dumps([done]))
+    results = json.loads(suite_module.gather(suite).read_text())
+    copied = tmp_path / "reports/suites/p_headline_fusion_attention.png"
+    assert results["headline"]["figures"] == ["reports/suites/p_headline_fusion_attention.png"]
+    assert copied.read_bytes() == b"\x89PNG committed"
+    assert not (tmp_path / "reports/suites/p_headline_text_attention.png").exists()  # never written
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: "[]")  # the headline gone: no stale figure
+    assert "headline" not in json.loads(suite_module.gather(suite).read_text()) and not copied.exists()
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ParamsError, match="headline_figures must be a list"):
+        write_suite(tmp_path / "other", monkeypatch, {"seeds": [1], "runs": {"a": {"model": "m"}},
+                                                      "headline_figures": ["data/train/x.png"]})
+
+
+def test_wait_counts_a_running_experiment_as_a_worker_and_stops_on_queued_ones_without(tmp_path, monkeypatch):
+    """DVC 3's `queue status` often reports no worker while one runs an experiment: waiting goes on
+    while an experiment runs, and only experiments left queued with no worker end in an error."""
+    from pipeline import suite as suite_module
+
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {"a": {"model": "m"}, "b": {"model": "m"}}})
+    none = "\nWorker status: 0 active, 0 idle"
+    statuses = iter([f"abc  p-a-s1  Running\ndef  p-b-s1  Queued{none}"] * 5
+                    + [f"abc  p-a-s1  Success\ndef  p-b-s1  Running{none}", f"abc  p-a-s1  Success{none}"])
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: next(statuses))
+    suite_module.wait(suite, poll_s=0.0, no_worker_s=0.0)
+    assert next(statuses, None) is None  # polled until none was left
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"def  p-b-s1  Queued{none}")
+    with pytest.raises(RuntimeError, match="1 experiments are queued but no DVC queue worker"):
+        suite_module.wait(suite, poll_s=0.0, no_worker_s=0.0)
