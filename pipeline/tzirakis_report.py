@@ -79,8 +79,8 @@ def tzirakis_section(selected: dict) -> list[str]:
         run = runs.get(name, {"mean": {}, "sd": {}})
         rows.append([f"fusion: {name}", *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
                      *_pair(paper), "dev, Table 6"])
-    for name, run in runs.items():
-        if name.startswith("model run"):
+    for name, run in runs.items():  # the suite's ablations (e.g. a fusion without video), a model run
+        if name not in UNIMODAL and name not in TZIRAKIS_FUSION_DEV:
             rows.append([name, *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"), "-", "-", "-"])
     proposed = [f"{t:.3f} ({v:.3f})" for t, v in zip(TZIRAKIS_MULTIMODAL["test"], TZIRAKIS_MULTIMODAL["dev"])]
     return ["## Tzirakis et al. (SEWA): end-to-end text, raw-audio and visual networks, CCC", "",
