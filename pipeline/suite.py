@@ -266,28 +266,36 @@ def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
             and (earlier.get("runs") or {}).get(run, {}).get("params") == results["runs"][run]["params"])
 
 
-def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:
-    """Until none of the suite's experiments is queued or running (`dvc queue status`); an
-    error when experiments stay queued with no queue worker for `no_worker_s` (a worker
-    takes a few seconds to register after `dvc queue start`)."""
+def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 30.0, no_worker_s: float = 120.0) -> None:
+    """Until none of the suite's experiments is queued or running (`dvc queue status`), keeping
+    `jobs` experiments running: DVC 3's queue workers are temporary (each leaves when it finds no
+    task within seconds, which can happen between two experiments, and its status line often counts
+    none while one runs), so when fewer than `jobs` run while some are queued for `restart_s`, one
+    more worker starts (`dvc queue start`, with worker_env's threads). An error when experiments stay
+    queued with none running for `no_worker_s` after a worker was started."""
     names = {name for name, _ in experiment_commands(suite)}
-    workerless_since = None
+    short_since = workerless_since = None
     while True:
-        status = dvc("queue", "status")
-        pending = [line for line in status.splitlines()
-                   if set(line.split()) & names and ({"Queued", "Running"} & set(line.split()))]
+        states = [line.split() for line in dvc("queue", "status").splitlines()]
+        pending = [words for words in states if set(words) & names and {"Queued", "Running"} & set(words)]
         if not pending:
             return
-        workers = re.search(r"Worker status: (\d+) active, (\d+) idle", status)
-        # a running experiment has a worker, whatever the status line says (DVC 3 often counts none)
-        if any("Running" in line.split() for line in pending) or not (workers and workers.groups() == ("0", "0")):
+        running = sum("Running" in words for words in pending)
+        queued = len(pending) - running
+        now = time.monotonic()
+        short_since = (short_since or now) if queued and running < jobs else None
+        if short_since is not None and now - short_since >= restart_s:
+            log.info("%s: %d experiments queued and %d of %d running: starting a DVC queue worker",
+                     suite["paper"], queued, running, jobs)
+            dvc("queue", "start", "-j", "1", env=worker_env(jobs))
+            short_since = None
+            workerless_since = workerless_since or now
+        if running:
             workerless_since = None
-        elif workerless_since is None:
-            workerless_since = time.monotonic()
-        elif time.monotonic() - workerless_since > no_worker_s:
-            raise RuntimeError(f"{suite['paper']}: {len(pending)} experiments are queued but no DVC queue worker "
-                               "runs: start one with `dvc queue start`")
-        log.info("%s: %d experiments queued or running", suite["paper"], len(pending))
+        elif workerless_since is not None and now - workerless_since > no_worker_s:
+            raise RuntimeError(f"{suite['paper']}: {queued} experiments are queued but no DVC queue worker takes "
+                               "them: see `dvc queue status` and `dvc queue logs`")
+        log.info("%s: %d experiments queued, %d running", suite["paper"], queued, running)
         time.sleep(poll_s)
 
 
@@ -303,7 +311,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("action", choices=("queue", "wait", "gather", "run"))
     parser.add_argument("paper", help="a suite in suites/<paper>.yaml")
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
-    parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers, experiments at once (default 1)")
     parser.add_argument("--runs", help="queue only these runs, comma-separated, or shell-style patterns "
                                        "('blstm_*'; gather reads them all)")
     parser.add_argument("--seeds", help="queue only these of the suite's seeds, comma-separated (gather reads them "
@@ -319,7 +327,7 @@ def main(argv: list[str]) -> None:
     if args.action in ("queue", "run"):
         queue(queued, args.profile, args.jobs, args.runs.split(",") if args.runs else None)
     if args.action in ("wait", "run"):
-        wait(queued)
+        wait(queued, args.jobs)
     if args.action in ("gather", "run"):
         gather(suite, args.all_commits, args.keep_earlier)
 

@@ -336,18 +336,30 @@ def test_gather_copies_the_headline_figures_from_the_experiments_dvc_outputs(tmp
                                                       "headline_figures": ["data/train/x.png"]})
 
 
-def test_wait_counts_a_running_experiment_as_a_worker_and_stops_on_queued_ones_without(tmp_path, monkeypatch):
-    """DVC 3's `queue status` often reports no worker while one runs an experiment: waiting goes on
-    while an experiment runs, and only experiments left queued with no worker end in an error."""
+def test_wait_keeps_jobs_experiments_running_and_stops_when_no_worker_takes_them(tmp_path, monkeypatch):
+    """DVC 3's queue workers leave when idle for seconds (between two experiments too) and its status
+    line counts none while one runs: waiting starts one more worker while fewer than `jobs` run with
+    some queued, never while enough run, and ends in an error when started workers take nothing."""
     from pipeline import suite as suite_module
 
-    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {"a": {"model": "m"}, "b": {"model": "m"}}})
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {k: {"model": "m"} for k in "abc"}})
     none = "\nWorker status: 0 active, 0 idle"
-    statuses = iter([f"abc  p-a-s1  Running\ndef  p-b-s1  Queued{none}"] * 5
-                    + [f"abc  p-a-s1  Success\ndef  p-b-s1  Running{none}", f"abc  p-a-s1  Success{none}"])
-    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: next(statuses))
-    suite_module.wait(suite, poll_s=0.0, no_worker_s=0.0)
-    assert next(statuses, None) is None  # polled until none was left
-    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"def  p-b-s1  Queued{none}")
-    with pytest.raises(RuntimeError, match="1 experiments are queued but no DVC queue worker"):
-        suite_module.wait(suite, poll_s=0.0, no_worker_s=0.0)
+    statuses = iter([f"1 p-a-s1 Running\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 3  # two of two: no start
+                    + [f"1 p-a-s1 Success\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 2  # one left: start one
+                    + [f"2 p-b-s1 Running\n3 p-c-s1 Running{none}", f"1 x-a-s1 Queued{none}"])  # others' don't count
+    calls = []
+
+    def dvc(*args, env=None):
+        calls.append((args, env))
+        return next(statuses) if args == ("queue", "status") else ""
+
+    monkeypatch.setattr(suite_module, "dvc", dvc)
+    suite_module.wait(suite, jobs=2, poll_s=0.0, restart_s=0.0)
+    assert next(statuses, None) is None  # polled until none of the suite's was left
+    starts = [(args, env) for args, env in calls if args[:2] == ("queue", "start")]
+    assert len(starts) == 2 and starts[0][0] == ("queue", "start", "-j", "1")  # once per short poll, not before
+    assert calls[3][0] == ("queue", "status") and calls[4][0][:2] == ("queue", "start")
+    assert starts[0][1]["OMP_NUM_THREADS"] == worker_env(2)["OMP_NUM_THREADS"]
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"3 p-c-s1 Queued{none}")
+    with pytest.raises(RuntimeError, match="1 experiments are queued but no DVC queue worker takes them"):
+        suite_module.wait(suite, jobs=1, poll_s=0.0, restart_s=0.0, no_worker_s=0.0)
