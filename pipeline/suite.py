@@ -287,7 +287,7 @@ def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 30
         if short_since is not None and now - short_since >= restart_s:
             log.info("%s: %d experiments queued and %d of %d running: starting a DVC queue worker",
                      suite["paper"], queued, running, jobs)
-            dvc("queue", "start", "-j", "1", env=worker_env(jobs))
+            dvc("queue", "start", "-j", str(jobs), env=worker_env(jobs))  # DVC starts the ones not running
             short_since = None
             workerless_since = workerless_since or now
         if running:

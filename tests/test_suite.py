@@ -357,7 +357,7 @@ def test_wait_keeps_jobs_experiments_running_and_stops_when_no_worker_takes_them
     suite_module.wait(suite, jobs=2, poll_s=0.0, restart_s=0.0)
     assert next(statuses, None) is None  # polled until none of the suite's was left
     starts = [(args, env) for args, env in calls if args[:2] == ("queue", "start")]
-    assert len(starts) == 2 and starts[0][0] == ("queue", "start", "-j", "1")  # once per short poll, not before
+    assert len(starts) == 2 and starts[0][0] == ("queue", "start", "-j", "2")  # once per short poll, not before
     assert calls[3][0] == ("queue", "status") and calls[4][0][:2] == ("queue", "start")
     assert starts[0][1]["OMP_NUM_THREADS"] == worker_env(2)["OMP_NUM_THREADS"]
     monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"3 p-c-s1 Queued{none}")
