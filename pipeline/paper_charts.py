@@ -223,7 +223,7 @@ def paper_charts(runs: list[dict]) -> dict[str, list[str]]:
         over_time = layout.REPORT_PLOTS / f"{paper}_headline_predictions.png"
         if headline and (session := plot_headline(headline[0], over_time, headline[2])):
             charts[paper] += [f"**Headline run {headline[1]}**, test session {session}, predicted and gold: "
-                              f"![{headline[0]}]({over_time.relative_to(layout.REPORTS)})", ""]
+                              f"![{headline[0]}]({over_time.relative_to(layout.REPORTS).as_posix()})", ""]
         if not trained:
             charts[paper] += suite_headline_figures(paper)
     return charts

@@ -25,7 +25,8 @@ Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue
         reports/suites/<paper>_headline_<name> for each of its headline_figures (DVC-tracked:
         read from the DVC cache at the experiment's commit with dvc.api)
 Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
-        python -m pipeline.suite wait emonet        # until its experiments have finished
+        python -m pipeline.suite wait emonet        # until its experiments have finished, restarting
+                                                    # queue workers that left with some still queued
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
         python -m pipeline.suite run emonet         # all three, in this order
         python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
@@ -45,7 +46,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -90,6 +90,9 @@ def load_suite(paper: str) -> dict:
     figures = suite.get("headline_figures") or []
     require(isinstance(figures, list) and all(isinstance(f, str) for f in figures) and (headline or not figures),
             f"{path}: headline_figures must be a list of paths the headline run's experiment writes (with a headline)")
+    names = [Path(f).name for f in figures]  # each is copied under its file name, beside the predictions
+    require(len(set(names)) == len(names) and "predictions.csv" not in names,
+            f"{path}: headline_figures must have distinct file names, none of them predictions.csv")
     return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {},
             "predictions": str(layout.REPORTS / "test_predictions.csv"), **suite, "runs": runs, "also": also}
 
@@ -238,13 +241,16 @@ def headline_figures(suite: dict, rev: str, name: str) -> list[str]:
     """Each of the suite's headline_figures as the experiment `rev` wrote it (a DVC output: its
     dvc.lock names it, the shared DVC cache holds it), copied beside the suite's results; the
     copies' paths. A picture the experiment did not write is named in a warning and left out."""
-    import dvc.api
+    from dvc.api import open as open_tracked  # DVC's API loads in seconds: only a gather with figures pays
     from dvc.exceptions import DvcException
 
+    for earlier in RESULTS.glob(f"{suite['paper']}_headline_*"):  # an earlier gather's, maybe of other figures
+        if earlier != headline_file(suite["paper"]):
+            earlier.unlink()
     copied = []
     for figure in suite.get("headline_figures") or []:
         try:
-            with dvc.api.open(figure, repo=".", rev=rev, mode="rb") as source:
+            with open_tracked(figure, repo=".", rev=rev, mode="rb") as source:
                 content = source.read()
         except (FileNotFoundError, DvcException) as err:
             log.warning("%s: no %s in experiment %s (%s): left out of the report", suite["paper"], figure, name,
@@ -266,13 +272,15 @@ def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
             and (earlier.get("runs") or {}).get(run, {}).get("params") == results["runs"][run]["params"])
 
 
-def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 30.0, no_worker_s: float = 120.0) -> None:
+def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 60.0, no_worker_s: float = 120.0) -> None:
     """Until none of the suite's experiments is queued or running (`dvc queue status`), keeping
     `jobs` experiments running: DVC 3's queue workers are temporary (each leaves when it finds no
-    task within seconds, which can happen between two experiments, and its status line often counts
-    none while one runs), so when fewer than `jobs` run while some are queued for `restart_s`, one
-    more worker starts (`dvc queue start`, with worker_env's threads). An error when experiments stay
-    queued with none running for `no_worker_s` after a worker was started."""
+    task within seconds, which can happen between two experiments), so when fewer than `jobs` are
+    running while some are queued for `restart_s`, it calls `dvc queue start -j <jobs>` (with
+    worker_env's threads; DVC starts the worker numbers it does not see running, and its status
+    often sees none, so one more than `jobs` may briefly run). An error when experiments stay queued
+    with none running for `no_worker_s` after such a start. A task DVC still calls Running after its
+    worker died (killed, out of memory) keeps it waiting: `dvc queue kill` / `dvc queue logs`."""
     names = {name for name, _ in experiment_commands(suite)}
     short_since = workerless_since = None
     while True:
@@ -285,9 +293,9 @@ def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 30
         now = time.monotonic()
         short_since = (short_since or now) if queued and running < jobs else None
         if short_since is not None and now - short_since >= restart_s:
-            log.info("%s: %d experiments queued and %d of %d running: starting a DVC queue worker",
+            log.info("%s: %d experiments queued and %d of %d running: starting DVC queue workers",
                      suite["paper"], queued, running, jobs)
-            dvc("queue", "start", "-j", str(jobs), env=worker_env(jobs))  # DVC starts the ones not running
+            log.info("%s", dvc("queue", "start", "-j", str(jobs), env=worker_env(jobs)).strip())
             short_since = None
             workerless_since = workerless_since or now
         if running:

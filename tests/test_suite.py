@@ -320,6 +320,9 @@ def test_gather_copies_the_headline_figures_from_the_experiments_dvc_outputs(tmp
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], **git)
     rev = subprocess.run(["git", "rev-parse", "HEAD"], text=True, **git).stdout.strip()
     figure.write_bytes(b"\x89PNG workspace")
+    (tmp_path / "reports/suites").mkdir()
+    stale = tmp_path / "reports/suites/p_headline_old_picture.png"  # an earlier gather's, no longer named
+    stale.write_bytes(b"\x89PNG")
     done = exp("p-a-s1", "Success", {"valence": {"ccc": 0.5}})
     done["revs"][0]["rev"] = done["revs"][0]["data"]["rev"] = rev
     monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: json.dumps([done]))
@@ -328,6 +331,7 @@ def test_gather_copies_the_headline_figures_from_the_experiments_dvc_outputs(tmp
     assert results["headline"]["figures"] == ["reports/suites/p_headline_fusion_attention.png"]
     assert copied.read_bytes() == b"\x89PNG committed"
     assert not (tmp_path / "reports/suites/p_headline_text_attention.png").exists()  # never written
+    assert not stale.exists()
     monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: "[]")  # the headline gone: no stale figure
     assert "headline" not in json.loads(suite_module.gather(suite).read_text()) and not copied.exists()
     (tmp_path / "other").mkdir()
@@ -344,7 +348,10 @@ def test_wait_keeps_jobs_experiments_running_and_stops_when_no_worker_takes_them
 
     suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {k: {"model": "m"} for k in "abc"}})
     none = "\nWorker status: 0 active, 0 idle"
-    statuses = iter([f"1 p-a-s1 Running\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 3  # two of two: no start
+    header = "Task     Name                                                  Created       Status\n"
+    statuses = iter([f"{header}2aec10e  p-a-s1    05:48 AM      Running\n206a7ae  p-b-s1    05:48 AM      Running\n"
+                     f"c62db7d  p-c-s1    05:48 AM      Queued{none}"]  # DVC's table
+                    + [f"1 p-a-s1 Running\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 2  # two of two: no start
                     + [f"1 p-a-s1 Success\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 2  # one left: start one
                     + [f"2 p-b-s1 Running\n3 p-c-s1 Running{none}", f"1 x-a-s1 Queued{none}"])  # others' don't count
     calls = []
@@ -363,3 +370,13 @@ def test_wait_keeps_jobs_experiments_running_and_stops_when_no_worker_takes_them
     monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"3 p-c-s1 Queued{none}")
     with pytest.raises(RuntimeError, match="1 experiments are queued but no DVC queue worker takes them"):
         suite_module.wait(suite, jobs=1, poll_s=0.0, restart_s=0.0, no_worker_s=0.0)
+
+
+def test_headline_figures_need_distinct_file_names(tmp_path, monkeypatch):
+    """Each figure is copied under its file name beside the headline's predictions: two of one name, or
+    one named like the predictions, would overwrite each other."""
+    for case, figures in enumerate((["a/attention.png", "b/attention.png"], ["data/train/predictions.csv"])):
+        (tmp_path / str(case)).mkdir()
+        with pytest.raises(ParamsError, match="distinct file names"):
+            write_suite(tmp_path / str(case), monkeypatch, {"seeds": [1], "headline": "a",
+                                                            "runs": {"a": {"model": "m"}}, "headline_figures": figures})
