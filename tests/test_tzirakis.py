@@ -462,9 +462,9 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
     assert "The audio network alone: 0.275: the fused model is above it" in section
     assert "The text network alone: 0.350: the fused model is NOT above it" in section
     assert "arousal CCC: 0.450 (at least 0.4)" in section
-    assert "| fusion: concat | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
-    assert "| visual alone | - | - | - |" in section  # not built: a dash, never a number
-    assert "| hierarchical_attention_no_video | 0.200 | 0.400 | 0.700 | - | - | - |" in section
+    assert "| fusion: concat | 1 | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
+    assert "| visual alone | - | - | - | - |" in section  # not built: a dash, never a number
+    assert "| hierarchical_attention_no_video | 1 | 0.200 | 0.400 | 0.700 | - | - | - |" in section
 
 
 @pytest.mark.parametrize("fusion", FUSION_NAMES)
