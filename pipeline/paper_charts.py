@@ -153,6 +153,19 @@ def suite_headline(paper: str) -> tuple[str, str, Path] | None:
             Path(headline["predictions"]))
 
 
+def suite_headline_figures(paper: str) -> list[str]:
+    """The report's lines showing the pictures a gathered suite's headline experiment drew (its
+    headline_figures, e.g. Tzirakis et al.'s attention over words and over modalities)."""
+    headline = _gathered(paper).get("headline") or {}
+    lines = []
+    for figure in map(Path, headline.get("figures", [])):
+        if figure.is_file():
+            name = figure.stem.removeprefix(f"{paper}_headline_").replace("_", " ")
+            lines += [f"**Headline run `{headline['run']}`, {name}** (seed {headline['seed']}): "
+                      f"![{name}]({figure.relative_to(layout.REPORTS).as_posix()})", ""]
+    return lines
+
+
 def plot_headline(run: str, path, source: Path | None = None) -> str | None:
     """The run's predictions and gold labels over the first test session (one panel per target;
     a classifier's classes per unit); the session drawn, or None without predictions. `source`:
@@ -210,5 +223,7 @@ def paper_charts(runs: list[dict]) -> dict[str, list[str]]:
         over_time = layout.REPORT_PLOTS / f"{paper}_headline_predictions.png"
         if headline and (session := plot_headline(headline[0], over_time, headline[2])):
             charts[paper] += [f"**Headline run {headline[1]}**, test session {session}, predicted and gold: "
-                              f"![{headline[0]}]({over_time.relative_to(layout.REPORTS)})", ""]
+                              f"![{headline[0]}]({over_time.relative_to(layout.REPORTS).as_posix()})", ""]
+        if not trained:
+            charts[paper] += suite_headline_figures(paper)
     return charts

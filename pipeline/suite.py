@@ -12,16 +12,21 @@ Reads:  suites/<paper>.yaml: {paper, target (the DVC stage each experiment repro
         named <run>_<param's last part><value> (a hyperparameter search, e.g. Williams et al.'s
         layers x dropout x maxlen; `{model}` in a param is the run's model), optional headline: a
         run whose test predictions the report draws over time (predictions: the file, default
-        reports/test_predictions.csv)}; `dvc exp show --json`
+        reports/test_predictions.csv), optional headline_figures: [pictures the headline's
+        experiment wrote into its DVC outputs, e.g. data/train/fusion_attention.png, shown in
+        the report]}; `dvc exp show --json`
 Writes: queue: DVC experiments named <paper>-<run>-s<seed> (`dvc exp run --queue`), started
         with `dvc queue start` (each runs in its own temporary workspace, sharing the
         scratch cache; each of --jobs workers gets cores / jobs threads: worker_env); gather:
         reports/suites/<paper>.json: per run, its params, each seed's metrics and the mean +- sd
         over seeds of every number in them (read by the report stage);
         with a headline run, reports/suites/<paper>_headline_predictions.csv: its first finished
-        seed's test predictions, read from the experiment's commit
+        seed's test predictions, read from the experiment's commit, and
+        reports/suites/<paper>_headline_<name> for each of its headline_figures (DVC-tracked:
+        read from the DVC cache at the experiment's commit with dvc.api)
 Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
-        python -m pipeline.suite wait emonet        # until its experiments have finished
+        python -m pipeline.suite wait emonet        # until its experiments have finished, restarting
+                                                    # queue workers that left with some still queued
         python -m pipeline.suite gather emonet      # reports/suites/emonet.json
         python -m pipeline.suite run emonet         # all three, in this order
         python -m pipeline.suite run raju --runs eaf,aed   # only these runs (gather reads every run)
@@ -41,7 +46,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -83,6 +87,12 @@ def load_suite(paper: str) -> dict:
             f"experiments)")
     headline = suite.get("headline")
     require(headline is None or headline in runs, f"{path}: headline must be one of the runs ({', '.join(runs)})")
+    figures = suite.get("headline_figures") or []
+    require(isinstance(figures, list) and all(isinstance(f, str) for f in figures) and (headline or not figures),
+            f"{path}: headline_figures must be a list of paths the headline run's experiment writes (with a headline)")
+    names = [Path(f).name for f in figures]  # each is copied under its file name, beside the predictions
+    require(len(set(names)) == len(names) and "predictions.csv" not in names,
+            f"{path}: headline_figures must have distinct file names, none of them predictions.csv")
     return {"paper": paper, "target": "evaluate", "metrics": str(layout.METRICS), "profiles": {},
             "predictions": str(layout.REPORTS / "test_predictions.csv"), **suite, "runs": runs, "also": also}
 
@@ -193,7 +203,8 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     elif earlier and still_headline(suite, earlier, results):  # from an experiment of another clone
         results["headline"] = earlier["headline"]
     else:  # none, or another run's: no stale picture
-        headline_file(suite["paper"]).unlink(missing_ok=True)
+        for stale in RESULTS.glob(f"{suite['paper']}_headline_*"):
+            stale.unlink()
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
@@ -201,8 +212,8 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     return path
 
 
-def headline_file(paper: str) -> Path:
-    return RESULTS / f"{paper}_headline_predictions.csv"
+def headline_file(paper: str, name: str = "predictions.csv") -> Path:
+    return RESULTS / f"{paper}_headline_{name}"
 
 
 def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
@@ -220,7 +231,35 @@ def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
         return None
     target = headline_file(suite["paper"])
     target.write_text(shown.stdout)
-    return {"run": suite["headline"], "seed": seed, "predictions": str(target)}
+    headline = {"run": suite["headline"], "seed": seed, "predictions": str(target)}
+    if figures := headline_figures(suite, exp["rev"], experiment_name(suite["paper"], suite["headline"], seed)):
+        headline["figures"] = figures
+    return headline
+
+
+def headline_figures(suite: dict, rev: str, name: str) -> list[str]:
+    """Each of the suite's headline_figures as the experiment `rev` wrote it (a DVC output: its
+    dvc.lock names it, the shared DVC cache holds it), copied beside the suite's results; the
+    copies' paths. A picture the experiment did not write is named in a warning and left out."""
+    from dvc.api import open as open_tracked  # DVC's API loads in seconds: only a gather with figures pays
+    from dvc.exceptions import DvcException
+
+    for earlier in RESULTS.glob(f"{suite['paper']}_headline_*"):  # an earlier gather's, maybe of other figures
+        if earlier != headline_file(suite["paper"]):
+            earlier.unlink()
+    copied = []
+    for figure in suite.get("headline_figures") or []:
+        try:
+            with open_tracked(figure, repo=".", rev=rev, mode="rb") as source:
+                content = source.read()
+        except (FileNotFoundError, DvcException) as err:
+            log.warning("%s: no %s in experiment %s (%s): left out of the report", suite["paper"], figure, name,
+                        err)
+            continue
+        target = headline_file(suite["paper"], Path(figure).name)
+        target.write_bytes(content)
+        copied.append(str(target))
+    return copied
 
 
 def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
@@ -229,30 +268,42 @@ def still_headline(suite: dict, earlier: dict, results: dict) -> bool:
     old = earlier.get("headline") or {}
     run = suite.get("headline")
     return (bool(run) and old.get("run") == run and Path(old.get("predictions", "")).is_file()
+            and all(Path(f).is_file() for f in old.get("figures", []))
             and (earlier.get("runs") or {}).get(run, {}).get("params") == results["runs"][run]["params"])
 
 
-def wait(suite: dict, poll_s: float = 10.0, no_worker_s: float = 60.0) -> None:
-    """Until none of the suite's experiments is queued or running (`dvc queue status`); an
-    error when experiments stay queued with no queue worker for `no_worker_s` (a worker
-    takes a few seconds to register after `dvc queue start`)."""
+def wait(suite: dict, jobs: int = 1, poll_s: float = 10.0, restart_s: float = 60.0, no_worker_s: float = 120.0) -> None:
+    """Until none of the suite's experiments is queued or running (`dvc queue status`), keeping
+    `jobs` experiments running: DVC 3's queue workers are temporary (each leaves when it finds no
+    task within seconds, which can happen between two experiments), so when fewer than `jobs` are
+    running while some are queued for `restart_s`, it calls `dvc queue start -j <jobs>` (with
+    worker_env's threads; DVC starts the worker numbers it does not see running, and its status
+    often sees none, so one more than `jobs` may briefly run). An error when experiments stay queued
+    with none running for `no_worker_s` after such a start. A task DVC still calls Running after its
+    worker died (killed, out of memory) keeps it waiting: `dvc queue kill` / `dvc queue logs`."""
     names = {name for name, _ in experiment_commands(suite)}
-    workerless_since = None
+    short_since = workerless_since = None
     while True:
-        status = dvc("queue", "status")
-        pending = [line for line in status.splitlines()
-                   if set(line.split()) & names and ({"Queued", "Running"} & set(line.split()))]
+        states = [line.split() for line in dvc("queue", "status").splitlines()]
+        pending = [words for words in states if set(words) & names and {"Queued", "Running"} & set(words)]
         if not pending:
             return
-        workers = re.search(r"Worker status: (\d+) active, (\d+) idle", status)
-        if not (workers and workers.groups() == ("0", "0")):
+        running = sum("Running" in words for words in pending)
+        queued = len(pending) - running
+        now = time.monotonic()
+        short_since = (short_since or now) if queued and running < jobs else None
+        if short_since is not None and now - short_since >= restart_s:
+            log.info("%s: %d experiments queued and %d of %d running: starting DVC queue workers",
+                     suite["paper"], queued, running, jobs)
+            log.info("%s", dvc("queue", "start", "-j", str(jobs), env=worker_env(jobs)).strip())
+            short_since = None
+            workerless_since = workerless_since or now
+        if running:
             workerless_since = None
-        elif workerless_since is None:
-            workerless_since = time.monotonic()
-        elif time.monotonic() - workerless_since > no_worker_s:
-            raise RuntimeError(f"{suite['paper']}: {len(pending)} experiments are queued but no DVC queue worker "
-                               "runs: start one with `dvc queue start`")
-        log.info("%s: %d experiments queued or running", suite["paper"], len(pending))
+        elif workerless_since is not None and now - workerless_since > no_worker_s:
+            raise RuntimeError(f"{suite['paper']}: {queued} experiments are queued but no DVC queue worker takes "
+                               "them: see `dvc queue status` and `dvc queue logs`")
+        log.info("%s: %d experiments queued, %d running", suite["paper"], queued, running)
         time.sleep(poll_s)
 
 
@@ -268,7 +319,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("action", choices=("queue", "wait", "gather", "run"))
     parser.add_argument("paper", help="a suite in suites/<paper>.yaml")
     parser.add_argument("--profile", help="a profile of the suite (e.g. reduced)")
-    parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="DVC queue workers, experiments at once (default 1)")
     parser.add_argument("--runs", help="queue only these runs, comma-separated, or shell-style patterns "
                                        "('blstm_*'; gather reads them all)")
     parser.add_argument("--seeds", help="queue only these of the suite's seeds, comma-separated (gather reads them "
@@ -284,7 +335,7 @@ def main(argv: list[str]) -> None:
     if args.action in ("queue", "run"):
         queue(queued, args.profile, args.jobs, args.runs.split(",") if args.runs else None)
     if args.action in ("wait", "run"):
-        wait(queued)
+        wait(queued, args.jobs)
     if args.action in ("gather", "run"):
         gather(suite, args.all_commits, args.keep_earlier)
 

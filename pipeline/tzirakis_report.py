@@ -29,6 +29,10 @@ def _value(run: dict, key: str) -> str:
     return f"{run['mean'][key]:.3f}" + ("" if sd is None else f" +- {sd:.3f}")
 
 
+def _seeds(run: dict) -> str:
+    return str(len(run["seeds"])) if run.get("seeds") else "-"
+
+
 def _mean_test(metrics: dict) -> float:
     return float(np.mean([metrics[d]["ccc"] for d in DIMENSIONS]))
 
@@ -67,21 +71,24 @@ def tzirakis_section(selected: dict) -> list[str]:
                       {"dev_score": selected.get("dev_score", float("nan"))}, "sd": {}}
     if not runs:
         return []
-    header = ["network", "ours arousal", "ours valence", "ours mean dev CCC", "paper arousal", "paper valence",
-              "paper set"]
+    header = ["network", "seeds", "ours arousal", "ours valence", "ours mean dev CCC", "paper arousal",
+              "paper valence", "paper set"]
     rows = []
     for name in UNIMODAL:
         run = runs.get(name, {"mean": {}, "sd": {}})
         paper = TZIRAKIS_UNIMODAL[name]
-        rows.append([f"{name} alone", *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
+        rows.append([f"{name} alone", _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS),
+                     _value(run, "dev_score"),
                      *(f"{t:.3f} ({v:.3f})" for t, v in zip(paper["test"], paper["dev"])), "test (dev), Tables 3-5"])
     for name, paper in TZIRAKIS_FUSION_DEV.items():
         run = runs.get(name, {"mean": {}, "sd": {}})
-        rows.append([f"fusion: {name}", *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
+        rows.append([f"fusion: {name}", _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS),
+                     _value(run, "dev_score"),
                      *_pair(paper), "dev, Table 6"])
-    for name, run in runs.items():
-        if name.startswith("model run"):
-            rows.append([name, *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"), "-", "-", "-"])
+    for name, run in runs.items():  # the suite's ablations (e.g. a fusion without video), a model run
+        if name not in UNIMODAL and name not in TZIRAKIS_FUSION_DEV:
+            rows.append([name, _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
+                         "-", "-", "-"])
     proposed = [f"{t:.3f} ({v:.3f})" for t, v in zip(TZIRAKIS_MULTIMODAL["test"], TZIRAKIS_MULTIMODAL["dev"])]
     return ["## Tzirakis et al. (SEWA): end-to-end text, raw-audio and visual networks, CCC", "",
             "Paper: SEWA (AVEC 2017 partitions), 10 Hz labels; unimodal rows are their Tables 3-5 (test, dev in "

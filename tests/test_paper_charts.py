@@ -91,6 +91,16 @@ def test_each_paper_with_results_gets_a_drawn_chart_and_its_report_line(reports)
     lines = paper_charts.paper_charts(RUNS)["raju"]
     assert lines[2].startswith("**Headline run `aed` (the `raju` suite's experiment, seed 8)**, test session s1")
     assert (reports / "reports/plots/report/raju_headline_predictions.png").stat().st_size > 5_000
+    assert len(lines) == 4  # no headline figures gathered
+    # the pictures the headline experiment drew, as gather copied them: one line each, linked from reports/
+    raju["headline"]["figures"] = ["reports/suites/raju_headline_fusion_attention.png",
+                                   "reports/suites/raju_headline_gone.png"]  # deleted since: no line
+    (reports / "reports/suites/raju.json").write_text(json.dumps(raju))
+    (reports / "reports/suites/raju_headline_fusion_attention.png").write_bytes(b"\x89PNG")
+    lines = paper_charts.paper_charts(RUNS)["raju"]
+    assert lines[4] == ("**Headline run `aed`, fusion attention** (seed 8): "
+                        "![fusion attention](suites/raju_headline_fusion_attention.png)")
+    assert len(lines) == 6
     for gathered in (reports / "reports/suites").glob("*.json"):
         gathered.unlink()
     assert set(paper_charts.paper_charts(RUNS[4:])) == {"xu"}  # no result of a paper: no chart

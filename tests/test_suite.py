@@ -293,3 +293,90 @@ def test_gather_takes_the_headline_predictions_from_the_experiment_commit_and_dr
     suite["runs"]["a"] = {"model": "other"}  # the run changed: the earlier picture is not its
     assert "headline" not in json.loads(suite_module.gather(suite, keep_earlier=True).read_text())
     assert not headline.exists()
+
+
+def test_gather_copies_the_headline_figures_from_the_experiments_dvc_outputs(tmp_path, monkeypatch):
+    """A headline figure is a DVC-tracked output (data/train/...): gather reads the committed version
+    from the DVC cache (a real git + DVC repository here), not the workspace's; a figure the
+    experiment did not write is left out, and a headline without figures is refused at load."""
+    import subprocess
+    import sys
+
+    from pipeline import suite as suite_module
+
+    suite = write_suite(tmp_path, monkeypatch, {
+        "seeds": [1], "headline": "a", "runs": {"a": {"model": "m"}},
+        "headline_figures": ["data/train/fusion_attention.png", "data/train/text_attention.png"]})
+    git = {"cwd": tmp_path, "check": True, "capture_output": True}
+    subprocess.run(["git", "init", "-q"], **git)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], **git)
+    figure = tmp_path / "data/train/fusion_attention.png"
+    figure.parent.mkdir(parents=True)
+    figure.write_bytes(b"\x89PNG committed")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/test_predictions.csv").write_text("session,start,valence_pred\ns,0,0.1\n")
+    subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "data/train"], **git)
+    subprocess.run(["git", "add", "-A"], **git)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], **git)
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], text=True, **git).stdout.strip()
+    figure.write_bytes(b"\x89PNG workspace")
+    (tmp_path / "reports/suites").mkdir()
+    stale = tmp_path / "reports/suites/p_headline_old_picture.png"  # an earlier gather's, no longer named
+    stale.write_bytes(b"\x89PNG")
+    done = exp("p-a-s1", "Success", {"valence": {"ccc": 0.5}})
+    done["revs"][0]["rev"] = done["revs"][0]["data"]["rev"] = rev
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: json.dumps([done]))
+    results = json.loads(suite_module.gather(suite).read_text())
+    copied = tmp_path / "reports/suites/p_headline_fusion_attention.png"
+    assert results["headline"]["figures"] == ["reports/suites/p_headline_fusion_attention.png"]
+    assert copied.read_bytes() == b"\x89PNG committed"
+    assert not (tmp_path / "reports/suites/p_headline_text_attention.png").exists()  # never written
+    assert not stale.exists()
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: "[]")  # the headline gone: no stale figure
+    assert "headline" not in json.loads(suite_module.gather(suite).read_text()) and not copied.exists()
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ParamsError, match="headline_figures must be a list"):
+        write_suite(tmp_path / "other", monkeypatch, {"seeds": [1], "runs": {"a": {"model": "m"}},
+                                                      "headline_figures": ["data/train/x.png"]})
+
+
+def test_wait_keeps_jobs_experiments_running_and_stops_when_no_worker_takes_them(tmp_path, monkeypatch):
+    """DVC 3's queue workers leave when idle for seconds (between two experiments too) and its status
+    line counts none while one runs: waiting starts one more worker while fewer than `jobs` run with
+    some queued, never while enough run, and ends in an error when started workers take nothing."""
+    from pipeline import suite as suite_module
+
+    suite = write_suite(tmp_path, monkeypatch, {"seeds": [1], "runs": {k: {"model": "m"} for k in "abc"}})
+    none = "\nWorker status: 0 active, 0 idle"
+    header = "Task     Name                                                  Created       Status\n"
+    statuses = iter([f"{header}2aec10e  p-a-s1    05:48 AM      Running\n206a7ae  p-b-s1    05:48 AM      Running\n"
+                     f"c62db7d  p-c-s1    05:48 AM      Queued{none}"]  # DVC's table
+                    + [f"1 p-a-s1 Running\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 2  # two of two: no start
+                    + [f"1 p-a-s1 Success\n2 p-b-s1 Running\n3 p-c-s1 Queued{none}"] * 2  # one left: start one
+                    + [f"2 p-b-s1 Running\n3 p-c-s1 Running{none}", f"1 x-a-s1 Queued{none}"])  # others' don't count
+    calls = []
+
+    def dvc(*args, env=None):
+        calls.append((args, env))
+        return next(statuses) if args == ("queue", "status") else ""
+
+    monkeypatch.setattr(suite_module, "dvc", dvc)
+    suite_module.wait(suite, jobs=2, poll_s=0.0, restart_s=0.0)
+    assert next(statuses, None) is None  # polled until none of the suite's was left
+    starts = [(args, env) for args, env in calls if args[:2] == ("queue", "start")]
+    assert len(starts) == 2 and starts[0][0] == ("queue", "start", "-j", "2")  # once per short poll, not before
+    assert calls[3][0] == ("queue", "status") and calls[4][0][:2] == ("queue", "start")
+    assert starts[0][1]["OMP_NUM_THREADS"] == worker_env(2)["OMP_NUM_THREADS"]
+    monkeypatch.setattr(suite_module, "dvc", lambda *args, **kwargs: f"3 p-c-s1 Queued{none}")
+    with pytest.raises(RuntimeError, match="1 experiments are queued but no DVC queue worker takes them"):
+        suite_module.wait(suite, jobs=1, poll_s=0.0, restart_s=0.0, no_worker_s=0.0)
+
+
+def test_headline_figures_need_distinct_file_names(tmp_path, monkeypatch):
+    """Each figure is copied under its file name beside the headline's predictions: two of one name, or
+    one named like the predictions, would overwrite each other."""
+    for case, figures in enumerate((["a/attention.png", "b/attention.png"], ["data/train/predictions.csv"])):
+        (tmp_path / str(case)).mkdir()
+        with pytest.raises(ParamsError, match="distinct file names"):
+            write_suite(tmp_path / str(case), monkeypatch, {"seeds": [1], "headline": "a",
+                                                            "runs": {"a": {"model": "m"}}, "headline_figures": figures})

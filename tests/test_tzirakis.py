@@ -451,7 +451,8 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
         return over_seeds({"7": {"arousal": {"ccc": arousal}, "valence": {"ccc": valence}, "dev_score": dev}})
 
     suite = {"runs": {"audio": run(0.45, 0.1, 0.3), "text": run(0.2, 0.5, 0.35), "concat": run(0.5, 0.5, 0.4),
-                      "hierarchical_attention": run(0.3, 0.3, 0.6)}}  # the dev choice is the worse one on test
+                      "hierarchical_attention": run(0.3, 0.3, 0.6),  # the dev choice is the worse one on test
+                      "hierarchical_attention_no_video": run(0.2, 0.4, 0.7)}}  # an ablation: a row, never chosen
     path = tmp_path / "tzirakis.json"
     path.write_text(json.dumps(suite))
     monkeypatch.setattr(tzirakis_report, "SUITE", path)
@@ -461,8 +462,9 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
     assert "The audio network alone: 0.275: the fused model is above it" in section
     assert "The text network alone: 0.350: the fused model is NOT above it" in section
     assert "arousal CCC: 0.450 (at least 0.4)" in section
-    assert "| fusion: concat | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
-    assert "| visual alone | - | - | - |" in section  # not built: a dash, never a number
+    assert "| fusion: concat | 1 | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
+    assert "| visual alone | - | - | - | - |" in section  # not built: a dash, never a number
+    assert "| hierarchical_attention_no_video | 1 | 0.200 | 0.400 | 0.700 | - | - | - |" in section
 
 
 @pytest.mark.parametrize("fusion", FUSION_NAMES)
