@@ -203,8 +203,7 @@ def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -
     elif earlier and still_headline(suite, earlier, results):  # from an experiment of another clone
         results["headline"] = earlier["headline"]
     else:  # none, or another run's: no stale picture
-        for stale in RESULTS.glob(f"{suite['paper']}_headline_*"):
-            stale.unlink()
+        remove_headline_files(suite["paper"])
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     log.info("%s: %d runs gathered; %d experiments missing, %d failed%s", path, len(results["runs"]),
              len(results["missing"]), len(results["failed"]),
@@ -216,6 +215,14 @@ def headline_file(paper: str, name: str = "predictions.csv") -> Path:
     return RESULTS / f"{paper}_headline_{name}"
 
 
+def remove_headline_files(paper: str, keep: Path | None = None) -> None:
+    """Removes an earlier gather's headline files (predictions, figures) beside the suite's results,
+    except `keep`."""
+    for earlier in RESULTS.glob(headline_file(paper, "*").name):
+        if earlier != keep:
+            earlier.unlink()
+
+
 def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
     """The headline run's test predictions, from its first finished seed's experiment commit (the
     predictions file is git-tracked: `cache: false`), written beside the suite's results; what the
@@ -224,15 +231,16 @@ def headline_predictions(suite: dict, found: dict[str, dict]) -> dict | None:
     if chosen is None:
         return None
     seed, exp = chosen
+    name = experiment_name(suite["paper"], suite["headline"], seed)
     shown = subprocess.run(["git", "show", f"{exp['rev']}:{suite['predictions']}"], capture_output=True, text=True)
     if shown.returncode != 0:
         log.warning("%s: no %s in experiment %s (%s): no headline predictions", suite["paper"], suite["predictions"],
-                    experiment_name(suite["paper"], suite["headline"], seed), shown.stderr.strip())
+                    name, shown.stderr.strip())
         return None
     target = headline_file(suite["paper"])
     target.write_text(shown.stdout)
     headline = {"run": suite["headline"], "seed": seed, "predictions": str(target)}
-    if figures := headline_figures(suite, exp["rev"], experiment_name(suite["paper"], suite["headline"], seed)):
+    if figures := headline_figures(suite, exp["rev"], name):
         headline["figures"] = figures
     return headline
 
@@ -244,9 +252,7 @@ def headline_figures(suite: dict, rev: str, name: str) -> list[str]:
     from dvc.api import open as open_tracked  # DVC's API loads in seconds: only a gather with figures pays
     from dvc.exceptions import DvcException
 
-    for earlier in RESULTS.glob(f"{suite['paper']}_headline_*"):  # an earlier gather's, maybe of other figures
-        if earlier != headline_file(suite["paper"]):
-            earlier.unlink()
+    remove_headline_files(suite["paper"], keep=headline_file(suite["paper"]))  # maybe of other figures
     copied = []
     for figure in suite.get("headline_figures") or []:
         try:

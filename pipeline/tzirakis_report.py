@@ -29,8 +29,10 @@ def _value(run: dict, key: str) -> str:
     return f"{run['mean'][key]:.3f}" + ("" if sd is None else f" +- {sd:.3f}")
 
 
-def _seeds(run: dict) -> str:
-    return str(len(run["seeds"])) if run.get("seeds") else "-"
+def _ours(run: dict) -> list[str]:
+    """A row's columns of ours: the seeds behind it, test CCC per dimension, mean dev CCC."""
+    return [str(len(run["seeds"])) if run.get("seeds") else "-", *(_value(run, f"{d}.ccc") for d in DIMENSIONS),
+            _value(run, "dev_score")]
 
 
 def _mean_test(metrics: dict) -> float:
@@ -77,18 +79,14 @@ def tzirakis_section(selected: dict) -> list[str]:
     for name in UNIMODAL:
         run = runs.get(name, {"mean": {}, "sd": {}})
         paper = TZIRAKIS_UNIMODAL[name]
-        rows.append([f"{name} alone", _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS),
-                     _value(run, "dev_score"),
+        rows.append([f"{name} alone", *_ours(run),
                      *(f"{t:.3f} ({v:.3f})" for t, v in zip(paper["test"], paper["dev"])), "test (dev), Tables 3-5"])
     for name, paper in TZIRAKIS_FUSION_DEV.items():
         run = runs.get(name, {"mean": {}, "sd": {}})
-        rows.append([f"fusion: {name}", _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS),
-                     _value(run, "dev_score"),
-                     *_pair(paper), "dev, Table 6"])
+        rows.append([f"fusion: {name}", *_ours(run), *_pair(paper), "dev, Table 6"])
     for name, run in runs.items():  # the suite's ablations (e.g. a fusion without video), a model run
         if name not in UNIMODAL and name not in TZIRAKIS_FUSION_DEV:
-            rows.append([name, _seeds(run), *(_value(run, f"{d}.ccc") for d in DIMENSIONS), _value(run, "dev_score"),
-                         "-", "-", "-"])
+            rows.append([name, *_ours(run), "-", "-", "-"])
     proposed = [f"{t:.3f} ({v:.3f})" for t, v in zip(TZIRAKIS_MULTIMODAL["test"], TZIRAKIS_MULTIMODAL["dev"])]
     return ["## Tzirakis et al. (SEWA): end-to-end text, raw-audio and visual networks, CCC", "",
             "Paper: SEWA (AVEC 2017 partitions), 10 Hz labels; unimodal rows are their Tables 3-5 (test, dev in "
