@@ -1,14 +1,14 @@
 """Benchmark: the feature stages' sessions on a dask LocalCluster against the local process pool.
 
 Runs the features stage's per-session function (pipeline/features.py `extract_session`) for
-eGeMAPS functionals and MFCC over the first `--sessions` sessions of the default corpus
+eGeMAPS functionals and MFCC over the sessions of the default corpus (all; `--sessions N`: the first N)
 (windows from the window stage) through `map_sessions`, once with the local engine (a pool
 of 2 processes) and once with `engine.kind: dask` (a LocalCluster of 2 single-threaded
 workers it starts), each timed end to end as a stage pays it (pool or cluster start-up
 included), and prints sessions per second of both, the ratio dask / local (target >= 0.9)
 and whether every array is bit-identical. Run it in a checkout where `dvc repro windows`
 has run:
-  .venv/bin/python -m benchmarks.dask_engine [--sessions 12]
+  .venv/bin/python -m benchmarks.dask_engine [--sessions N]
 """
 import argparse
 import os
@@ -30,7 +30,7 @@ WORKERS = 2
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sessions", type=int, default=12)
+    parser.add_argument("--sessions", type=int, default=None, help="the first N sessions (default: all)")
     args = parser.parse_args()
     params = load_params()
     sessions = load_corpus().sessions[: args.sessions]

@@ -55,6 +55,18 @@ def worker_pool(max_workers: int, mp_context=None) -> ProcessPoolExecutor:
 
 ENGINES = ("local", "dask")
 
+# A LocalCluster's workers cost no more than the local pool's processes (benchmarks/dask_engine.py):
+# forked like the pool's, they start with this process's modules imported instead of importing them
+# again (a second each); dask's statistical profiler, which samples every thread's stack every 10 ms,
+# is off, and the event loops' tick and system monitor wake less often. Together these took 10-15 %
+# of the two cores from the sessions.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.multiprocessing-method": "fork",
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
 
 @contextmanager
 def session_executor(engine: dict | None, workers: int):
@@ -79,7 +91,7 @@ def session_executor(engine: dict | None, workers: int):
         # order (MFCC frames then differ in the last bits): keep only the allocator setting
         environ = {key: value for key, value in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                    if not key.endswith("_NUM_THREADS")}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **LOCAL_CLUSTER_CONFIG}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         with Client(address or cluster) as client:
