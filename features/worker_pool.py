@@ -84,22 +84,25 @@ def session_executor(engine: dict | None, workers: int):
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as dask_completed
     address = engine.get("scheduler")
-    cluster = None
+    settings = {}
     if not address:
-        # dask's nannies set OMP/MKL/OPENBLAS_NUM_THREADS=1 in their workers; the local pool's
-        # processes keep the BLAS default, and a different thread count sums in a different
-        # order (MFCC frames then differ in the last bits): keep only the allocator setting
+        # dask's nannies put OMP/MKL/OPENBLAS_NUM_THREADS=1 in their workers' environment; the local
+        # pool's processes keep the BLAS default, and a different thread count sums in a different
+        # order (MFCC frames then differ in the last bits)
         environ = {key: value for key, value in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                    if not key.endswith("_NUM_THREADS")}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **LOCAL_CLUSTER_CONFIG}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        with Client(address or cluster) as client:
-            # pure=False: a session is computed once per call, never deduplicated by dask's hashing
-            yield (lambda function, *args: client.submit(function, *args, pure=False)), dask_completed
-    finally:
-        if cluster is not None:
-            cluster.close()
+        settings = {"distributed.nanny.pre-spawn-environ": environ, **LOCAL_CLUSTER_CONFIG}
+    # for the cluster's whole life: a nanny reads them again when it restarts a worker that died
+    with dask.config.set(settings):
+        cluster = None if address else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                    dashboard_address=None)
+        try:
+            with Client(address or cluster) as client:
+                # pure=False: a session is computed once per call, never deduplicated by dask's hashing
+                yield (lambda function, *args: client.submit(function, *args, pure=False)), dask_completed
+        finally:
+            if cluster is not None:
+                cluster.close()
 
 
 def map_sessions(function: Callable, jobs: dict[str, tuple], workers: int, desc: str,

@@ -1,4 +1,5 @@
 """Suites (pipeline/suite.py): the experiments a suite queues, and what gathering makes of them."""
+import copy
 import hashlib
 import json
 import shutil
@@ -106,15 +107,32 @@ def test_the_williams_search_is_the_papers_grid_for_each_network():
 SUITES = sorted(path.stem for path in (Path(__file__).parents[1] / "suites").glob("*.yaml"))
 
 
+def with_overrides(params: dict, overrides: list[str]) -> dict:
+    """`-S` overrides applied as hydra does for the ones used here: `key=value`, `+key=value`
+    (a new key), `~key` (deleted); values read as YAML."""
+    params = copy.deepcopy(params)
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        *parents, last = key.split(".")
+        node = params
+        for part in parents:
+            node = node[part]
+        if override.startswith("~"):
+            del node[last]
+        else:
+            node[last] = yaml.safe_load(value)
+    return params
+
+
 @pytest.mark.parametrize("paper", SUITES)
 def test_every_experiment_of_every_suite_gets_valid_params(paper, tmp_path):
-    """Each experiment's `-S` overrides, applied by DVC's own code to the project's params.yaml as
-    `dvc exp run` does, give params the stage's validator accepts: a key that params.yaml lacks
-    needs `+` (hydra refuses to set it otherwise, and the queued experiment fails). Hydra takes
-    0.4 s a call: one experiment for each set of keys (a grid's runs differ only in values), and
-    each profile once."""
+    """Each experiment's `-S` overrides give params that the stage's validator accepts, and DVC's
+    own code (`dvc exp run`'s hydra) takes them: a key that params.yaml lacks needs `+`, or the
+    queued experiment fails. Hydra takes 0.4 s a call: once for each set of keys (a grid's runs
+    differ only in values) and each profile; the validator sees every experiment."""
     from dvc.utils.hydra import apply_overrides
     repo = Path(__file__).parents[1]
+    base = yaml.safe_load((repo / "params.yaml").read_text())
     suite = load_suite(paper)
     assert suite["paper"] == paper
     experiments = [(name, command, "full") for name, command in experiment_commands(suite)]
@@ -123,16 +141,19 @@ def test_every_experiment_of_every_suite_gets_valid_params(paper, tmp_path):
     for name, command, profile in experiments:
         overrides = [arg for arg in command[6:-1] if arg != "-S"]
         keys = frozenset(override.split("=")[0] for override in overrides)
-        if keys in checked:
-            continue
-        checked.add(keys)
-        params = tmp_path / "params.yaml"
-        shutil.copy(repo / "params.yaml", params)
+        if keys not in checked:
+            checked.add(keys)
+            params = tmp_path / "params.yaml"
+            shutil.copy(repo / "params.yaml", params)
+            try:
+                apply_overrides(str(params), overrides)
+            except Exception as err:  # noqa: BLE001 - DVC's hydra errors have no common class of ours
+                pytest.fail(f"{name} ({profile} profile): {err}: {err.__cause__}")
+            assert yaml.safe_load(params.read_text()) == with_overrides(base, overrides), name
         try:
-            apply_overrides(str(params), overrides)
-        except Exception as err:  # noqa: BLE001 - DVC's hydra errors have no common class of ours
+            check_params(with_overrides(base, overrides))
+        except ParamsError as err:
             pytest.fail(f"{name} ({profile} profile): {err}")
-        check_params(yaml.safe_load(params.read_text()))
 
 
 @pytest.mark.parametrize("suite, message", [
