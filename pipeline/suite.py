@@ -36,7 +36,8 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
-deletes that entry (Hydra's override syntax: an ablation drops a named input). They are
+deletes that entry (Hydra's override syntax: an ablation drops a named input), and a key
+params.yaml lacks takes a `+` (`+models.emonet_transformer.positional_encoding`). They are
 recorded with the experiment, so `dvc exp show` lists every run with its seed. An experiment that failed is listed under `failed` by name,
 never averaged in.
 """
