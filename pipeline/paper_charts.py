@@ -58,10 +58,15 @@ def _valid(runs: list[dict], prefix: str) -> list[dict]:
 
 
 def emonet_bars(runs: list[dict]) -> list[Bar]:
-    """Valence test CCC of every EmoNet run (the paper prints a number for the Transformer only)."""
-    return [Bar(m["run"], m["valence"]["ccc"], published=PAPER_RESULTS.get(m["model"], {}).get("ccc"))
-            for m in _valid(runs, "emonet_") if m.get("control", "none") == "none" and "valence" in m
-            and "ccc" in m["valence"]]
+    """Valence test CCC of the EmoNet suite's runs, then of every EmoNet benchmark run (the paper
+    prints a number for the Transformer only)."""
+    bars = []
+    for name, run in _suite("emonet").items():
+        mean, sd = _from_suite(run, "valence.ccc")
+        bars.append(Bar(f"{name} (suite)", mean, sd, PAPER_RESULTS.get(run["params"].get("model"), {}).get("ccc")))
+    return bars + [Bar(m["run"], m["valence"]["ccc"], published=PAPER_RESULTS.get(m["model"], {}).get("ccc"))
+                   for m in _valid(runs, "emonet_") if m.get("control", "none") == "none" and "valence" in m
+                   and "ccc" in m["valence"]]
 
 
 def williams_bars(runs: list[dict]) -> list[Bar]:

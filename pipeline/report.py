@@ -166,9 +166,10 @@ def suite_sections() -> list[str]:
             if suite[kind]:
                 lines.append(f"\n{kind.capitalize()} experiments: {', '.join(suite[kind])}")
         earlier = sorted({seed for seeds in (suite.get("earlier_seeds") or {}).values() for seed in seeds}, key=int)
-        if earlier:  # pipeline/suite.py --keep-earlier: experiments that ran on another machine or clone
+        if earlier:  # pipeline/suite.py --keep-earlier: experiments of another commit, machine or clone
             lines.append(f"\nSeed(s) {', '.join(earlier)} of {len(suite['earlier_seeds'])} runs: from an earlier "
-                         "gather (experiments run elsewhere, same params), the others from this clone's experiments.")
+                         "gather (experiments of another commit or clone, same params), the others from this "
+                         "commit's experiments.")
         lines.append("")
     return lines
 

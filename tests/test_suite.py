@@ -264,8 +264,8 @@ def test_the_report_shows_each_gathered_run_with_mean_and_sd(tmp_path, monkeypat
     results = summarise(suite, found)
     results["earlier_seeds"] = {"a": ["1"]}
     (tmp_path / "reports/suites/p.json").write_text(json.dumps(results))
-    assert ("\nSeed(s) 1 of 1 runs: from an earlier gather (experiments run elsewhere, same params), the others "
-            "from this clone's experiments.") in suite_sections()
+    assert ("\nSeed(s) 1 of 1 runs: from an earlier gather (experiments of another commit or clone, same params), "
+            "the others from this commit's experiments.") in suite_sections()
 
 
 def test_a_seed_subset_must_be_among_the_suites_seeds(tmp_path, monkeypatch):
