@@ -60,11 +60,12 @@ def _valid(runs: list[dict], prefix: str) -> list[dict]:
 def emonet_bars(runs: list[dict]) -> list[Bar]:
     """Valence test CCC of the EmoNet suite's runs, then of every EmoNet benchmark run (the paper
     prints a number for the Transformer only)."""
-    bars = []
-    for name, run in _suite("emonet").items():
-        mean, sd = _from_suite(run, "valence.ccc")
-        bars.append(Bar(f"{name} (suite)", mean, sd, PAPER_RESULTS.get(run["params"].get("model"), {}).get("ccc")))
-    return bars + [Bar(m["run"], m["valence"]["ccc"], published=PAPER_RESULTS.get(m["model"], {}).get("ccc"))
+    def published(model: str | None) -> float | None:
+        return PAPER_RESULTS.get(model, {}).get("ccc")
+
+    bars = [Bar(f"{name} (suite)", *_from_suite(run, "valence.ccc"), published(run["params"].get("model")))
+            for name, run in _suite("emonet").items()]
+    return bars + [Bar(m["run"], m["valence"]["ccc"], published=published(m["model"]))
                    for m in _valid(runs, "emonet_") if m.get("control", "none") == "none" and "valence" in m
                    and "ccc" in m["valence"]]
 

@@ -140,6 +140,7 @@ def test_every_experiment_of_every_suite_gets_valid_params(paper, tmp_path):
     checked = set()
     for name, command, profile in experiments:
         overrides = [arg for arg in command[6:-1] if arg != "-S"]
+        expected = with_overrides(base, overrides)
         keys = frozenset(override.split("=")[0] for override in overrides)
         if keys not in checked:
             checked.add(keys)
@@ -149,9 +150,9 @@ def test_every_experiment_of_every_suite_gets_valid_params(paper, tmp_path):
                 apply_overrides(str(params), overrides)
             except Exception as err:  # noqa: BLE001 - DVC's hydra errors have no common class of ours
                 pytest.fail(f"{name} ({profile} profile): {err}: {err.__cause__}")
-            assert yaml.safe_load(params.read_text()) == with_overrides(base, overrides), name
+            assert yaml.safe_load(params.read_text()) == expected, name
         try:
-            check_params(with_overrides(base, overrides))
+            check_params(expected)
         except ParamsError as err:
             pytest.fail(f"{name} ({profile} profile): {err}")
 
