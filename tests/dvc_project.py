@@ -24,6 +24,9 @@ UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
 # (the train stage runs the lstm)
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal", "svm_sentences_class",
                   "svr_face_boaw_windows")
+# runs of the tiny project that params.yaml leaves to a suite: EmoNet's LSTM, the cheapest of
+# suites/emonet.yaml's (the default repro trains EmoNet's Transformers only)
+SUITE_RUNS = {"emonet_lstm_ccc": {"model": "emonet_lstm", "loss": "ccc"}}
 # leave-one-speaker-out: Xu et al.'s text baseline, and an SVR on bags of words (a vocabulary refitted per fold)
 FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}, "svr_botw_folds": {"model": "svr", "features": ["botw"],
                                                                                   "folds": 3}}
@@ -80,7 +83,8 @@ def tiny_project(dest: Path, raw_samples: bool = True) -> Path:
     # Xu's speech-only: no input left; Tzirakis et al.'s multimodal network: its pretrain runs are left out
     params["models"] = {k: v for k, v in params["models"].items()
                         if v["features"] and set((v.get("init_from") or {}).values()) <= set(PRETRAIN)}
-    params["benchmark"] = ({run: params["benchmark"][run] for run in BENCHMARK_RUNS} | FOLD_RUN
+    runs = params["benchmark"] | SUITE_RUNS
+    params["benchmark"] = ({run: runs[run] for run in BENCHMARK_RUNS} | FOLD_RUN
                            | (RAW_SAMPLE_RUN if raw_samples else {}))
     params["pretrain"] = PRETRAIN  # the Tzirakis runs' stages (raw samples) are left out
     params["story"]["run"] = "emonet_lstm_ccc"
