@@ -29,6 +29,7 @@ from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
 from pipeline.scratch import scratch_root
 from pipeline.sequences import CorpusMismatch
+from pipeline.skipped_run import write_skipped
 from pipeline.attention_figure import plot_alignment
 from pipeline.tzirakis_figures import plot_tzirakis
 from pipeline.protocols import checkpoints, evaluate_protocol, train_protocol
@@ -69,17 +70,6 @@ def train_and_test(params: dict, run: str, entry: dict, group: str) -> None:
     metrics["run"], metrics["best_epoch"] = run, meta["best_epoch"]
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log.info("%s %s: %s", group, run, headline(metrics))
-
-
-def write_skipped(run: str, model: str, reason: str, folder, out) -> None:
-    """The outputs DVC expects, saying the run was skipped and why."""
-    for path in (folder, out):
-        path.mkdir(parents=True, exist_ok=True)
-    (folder / "SKIPPED").write_text(reason + "\n")
-    (out / "train_history.csv").write_text("epoch,dev_score\n")
-    (out / "test_predictions.csv").write_text("session\n")
-    (out / "metrics.json").write_text(json.dumps({"run": run, "model": model, "skipped": reason}, indent=2) + "\n")
-    log.warning("%s skipped: %s", run, reason)
 
 
 if __name__ == "__main__":

@@ -223,7 +223,6 @@ def main(argv: list[str]) -> None:
     stage = feature_stage(params, argv[0])
     name, cfg, out = stage.extractor, stage.config, layout.FEATURES / stage.key
     check_extractor(name, cfg)  # before the corpus is read
-    module = extractor_module(name)
     corpus = load_corpus()
     units_csv = layout.unit_dir(stage.unit) / "windows.csv"
     if not units_csv.exists():
@@ -232,7 +231,10 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     off = None if stage.enabled else (f"{stage.name} has enabled: false (a base config; the unit_features "
                                       f"stages on `{name}` set enabled: true)")
-    if reason := (off or unit_skipped(stage.unit) or missing_modality(corpus, extractor_inputs(module, cfg))
+    # a stage that is off skips before its extractor is imported (a CNN's imports take seconds, and
+    # the default repro has a dozen such stages); the others ask the extractor
+    module = None if (early := off or unit_skipped(stage.unit)) else extractor_module(name)
+    if reason := (early or missing_modality(corpus, extractor_inputs(module, cfg))
                   or (module.skipped(cfg) if hasattr(module, "skipped") else None)):
         # DVC runs every stage; this one records why it has nothing, and models reading it refuse
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,

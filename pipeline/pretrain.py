@@ -20,9 +20,9 @@ import logging
 import sys
 
 from pipeline import layout
-from pipeline.benchmark import train_and_test, write_skipped
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.skipped_run import write_skipped
 
 log = logging.getLogger("pretrain")
 
@@ -40,6 +40,8 @@ def main(argv: list[str]) -> None:
                       layout.PRETRAIN / run, layout.REPORTS / "pretrain" / run)
         return
     check(params, f"models.{entry['model']}")
+    from pipeline.benchmark import train_and_test  # the training code's imports (seconds) only when it trains
+
     train_and_test(params, run, {k: v for k, v in entry.items() if k != "for"}, "pretrain")
 
 

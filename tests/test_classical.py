@@ -11,7 +11,8 @@ from sklearn.svm import LinearSVC, LinearSVR
 from metrics.regression import ccc
 from models import create_model
 from pipeline.sequences import CorpusMismatch, SessionSequence, fit_normaliser, predict
-from training.classical import chosen_value, fit_classical, unit_rows
+from training import classical
+from training.classical import chosen_value, fit_classical, fit_grid, unit_rows
 from training.tasks import make_task
 
 GRID = [0.0001, 0.001, 0.01, 0.1, 1.0]
@@ -126,3 +127,23 @@ def test_the_features_they_read_are_standardised_on_train_rows_only():
     x, _ = unit_rows(train)
     np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(std, x.std(axis=0), rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind, classes", [("svr", None), ("svm", 4)])
+def test_a_grid_fitted_in_a_process_pool_equals_the_grid_fitted_in_this_process(kind, classes, monkeypatch):
+    # liblinear draws from one process-wide random generator: two fits sharing a process in
+    # threads would not give these numbers; processes of their own do, each as if alone
+    rng = np.random.default_rng(5)
+    x, y = unit_rows(sessions(rng, "train", 8, 60, classes))
+    model = create_model(kind, (6,), 2 if classes is None else classes, grid=GRID)
+    task = (make_task("continuous", ["valence", "arousal"], "mse") if classes is None
+            else make_task("categorical", ["class"], None, list("abcd")))
+    alone = fit_grid(model, GRID, x, y, task, seed=3, jobs=1)
+    monkeypatch.setattr(classical, "POOL_FROM_CELLS", 0)  # these few units would otherwise fit here
+    pooled = fit_grid(model, GRID, x, y, task, seed=3, jobs=2)
+    assert len(alone) == len(pooled) == len(GRID)
+    for a, p in zip(alone, pooled):
+        fits = zip([a], [p]) if classes else zip(a, p)
+        for fa, fp in fits:
+            np.testing.assert_array_equal(fa.coef_, fp.coef_)
+            np.testing.assert_array_equal(fa.intercept_, fp.intercept_)
