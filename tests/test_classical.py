@@ -1,6 +1,10 @@
 """Classical baselines (models/classical.py, training/classical.py): the linear layer predicts
 what scikit-learn predicts; the constant chosen on dev is what scikit-learn's own grid search
 over the same train/dev split chooses; the normaliser they read saw train rows only."""
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +15,7 @@ from sklearn.svm import LinearSVC, LinearSVR
 from metrics.regression import ccc
 from models import create_model
 from pipeline.sequences import CorpusMismatch, SessionSequence, fit_normaliser, predict
-from training import classical
+from training import grid_fits
 from training.classical import chosen_value, fit_classical, fit_grid, unit_rows
 from training.tasks import make_task
 
@@ -139,7 +143,7 @@ def test_a_grid_fitted_in_a_process_pool_equals_the_grid_fitted_in_this_process(
     task = (make_task("continuous", ["valence", "arousal"], "mse") if classes is None
             else make_task("categorical", ["class"], None, list("abcd")))
     alone = fit_grid(model, GRID, x, y, task, seed=3, jobs=1)
-    monkeypatch.setattr(classical, "POOL_FROM_CELLS", 0)  # these few units would otherwise fit here
+    monkeypatch.setattr(grid_fits, "POOL_FROM_CELLS", 0)  # these few units would otherwise fit here
     pooled = fit_grid(model, GRID, x, y, task, seed=3, jobs=2)
     assert len(alone) == len(pooled) == len(GRID)
     for a, p in zip(alone, pooled):
@@ -147,3 +151,11 @@ def test_a_grid_fitted_in_a_process_pool_equals_the_grid_fitted_in_this_process(
         for fa, fp in fits:
             np.testing.assert_array_equal(fa.coef_, fp.coef_)
             np.testing.assert_array_equal(fa.intercept_, fp.intercept_)
+
+
+def test_the_module_pool_workers_import_leaves_torch_out():
+    # each worker imports training.grid_fits to find the fit; with torch it would hold ~0.7 GB more
+    code = "import sys, training.grid_fits; print('torch' in sys.modules, 'pipeline' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.split() == ["False", "False"]

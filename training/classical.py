@@ -7,19 +7,14 @@ The units are the rows: every unit of every train session (a window with its lab
 sentence, an utterance), with the features the pipeline's train-only normaliser standardised.
 
 The fits of a grid (one per value, and per target for a regressor) are independent: they run
-in a process pool of `fit_jobs()` workers, each fit in a process of its own, so each gets the
-same numbers as alone. (Not threads: liblinear seeds one process-wide random generator per
-fit, and two fits in threads of one process draw from it in turn.) A grid on few units fits in
-this process, where a pool's start-up (about 1.5 s) would cost more than it saves.
+in a process pool (training/grid_fits.py), each giving the numbers it gives alone.
 """
 import logging
-import os
-import warnings
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from pipeline.sequences import DEFAULT_INPUT, CorpusMismatch, SessionSequence
+from training.grid_fits import fit_all
 from training.tasks import Task, improved
 
 log = logging.getLogger("trainer")
@@ -31,21 +26,6 @@ def unit_rows(sequences: list[SessionSequence]) -> tuple[np.ndarray, np.ndarray]
             np.concatenate([s.y for s in sequences]))
 
 
-POOL_FROM_CELLS = 200_000  # units x features x fits from which the grid's fits go to a process pool
-
-
-def fit_jobs() -> int:
-    """Processes for a grid's fits: the threads this process may use (a suite's queue worker sets
-    OMP_NUM_THREADS to its share of the cores), else every core."""
-    return max(1, int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))
-
-
-def _fitted(estimator, x: np.ndarray, y: np.ndarray):
-    with warnings.catch_warnings():  # a liblinear fit that stops at max_iter is still a fit
-        warnings.simplefilter("ignore")
-        return estimator.fit(x, y)
-
-
 def fit_grid(model, values, x: np.ndarray, y: np.ndarray, task: Task, seed: int, jobs: int | None = None) -> list:
     """Per grid value, the scikit-learn fit(s) that set the model's linear layer: a classifier,
     or a list of one regressor per target column of y."""
@@ -54,18 +34,7 @@ def fit_grid(model, values, x: np.ndarray, y: np.ndarray, task: Task, seed: int,
         fits = [(model.estimator(v, balanced, seed), y[:, 0].astype(int)) for v in values]
     else:
         fits = [(model.estimator(v, seed=seed), y[:, j]) for v in values for j in range(y.shape[1])]
-    jobs = fit_jobs() if jobs is None else jobs
-    if jobs > 1 and len(fits) > 1 and x.size * len(fits) >= POOL_FROM_CELLS:
-        # the largest C first: liblinear's dual solver takes longest there (at C = 10 most of the grid's
-        # time), and a long fit started last would leave the other workers idle
-        order = sorted(range(len(fits)), key=lambda i: -getattr(fits[i][0], "C", 0))
-        pooled = Parallel(n_jobs=min(jobs, len(fits)))(delayed(_fitted)(fits[i][0], x, fits[i][1])
-                                                           for i in order)
-        done = [None] * len(fits)
-        for i, fit in zip(order, pooled):
-            done[i] = fit
-    else:
-        done = [_fitted(e, x, target) for e, target in fits]
+    done = fit_all(fits, x, jobs)
     per_value = len(fits) // len(values)
     return [done[i] if model.classifies else done[i * per_value:(i + 1) * per_value] for i in range(len(values))]
 
