@@ -25,7 +25,7 @@ UNIT_FEATURES = {k: v for k, v in PARAMS["unit_features"].items()
 BENCHMARK_RUNS = ("emonet_lstm_ccc", "blstm_sentences_class", "williams_blstm_trimodal", "svm_sentences_class",
                   "svr_face_boaw_windows")
 # runs of the tiny project that params.yaml leaves to a suite: EmoNet's LSTM, the cheapest of
-# suites/emonet.yaml's (the default repro trains EmoNet's Transformers only)
+# suites/emonet.yaml's (on windows, the default repro trains EmoNet's Transformers only)
 SUITE_RUNS = {"emonet_lstm_ccc": {"model": "emonet_lstm", "loss": "ccc"}}
 # leave-one-speaker-out: Xu et al.'s text baseline, and an SVR on bags of words (a vocabulary refitted per fold)
 FOLD_RUN = {"xu_text_folds": {"model": "xu_text", "folds": 3}, "svr_botw_folds": {"model": "svr", "features": ["botw"],

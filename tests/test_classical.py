@@ -1,6 +1,9 @@
 """Classical baselines (models/classical.py, training/classical.py): the linear layer predicts
 what scikit-learn predicts; the constant chosen on dev is what scikit-learn's own grid search
-over the same train/dev split chooses; the normaliser they read saw train rows only."""
+over the same train/dev split chooses; the normaliser they read saw train rows only; a grid
+fitted in a process pool gives what it gives in one process, and the pool's workers stay free
+of torch."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from joblib import Parallel
 from sklearn.metrics import balanced_accuracy_score, make_scorer
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.svm import LinearSVC, LinearSVR
@@ -133,7 +137,7 @@ def test_the_features_they_read_are_standardised_on_train_rows_only():
     np.testing.assert_allclose(std, x.std(axis=0), rtol=1e-4)
 
 
-@pytest.mark.parametrize("kind, classes", [("svr", None), ("svm", 4)])
+@pytest.mark.parametrize("kind, classes", [("svr", None), ("ridge", None), ("svm", 4), ("logreg", 4)])
 def test_a_grid_fitted_in_a_process_pool_equals_the_grid_fitted_in_this_process(kind, classes, monkeypatch):
     # liblinear draws from one process-wide random generator: two fits sharing a process in
     # threads would not give these numbers; processes of their own do, each as if alone
@@ -143,8 +147,11 @@ def test_a_grid_fitted_in_a_process_pool_equals_the_grid_fitted_in_this_process(
     task = (make_task("continuous", ["valence", "arousal"], "mse") if classes is None
             else make_task("categorical", ["class"], None, list("abcd")))
     alone = fit_grid(model, GRID, x, y, task, seed=3, jobs=1)
+    pools = []
+    monkeypatch.setattr(grid_fits, "Parallel", lambda **kw: pools.append(kw) or Parallel(**kw))
     monkeypatch.setattr(grid_fits, "POOL_FROM_CELLS", 0)  # these few units would otherwise fit here
     pooled = fit_grid(model, GRID, x, y, task, seed=3, jobs=2)
+    assert pools == [{"n_jobs": 2}]
     assert len(alone) == len(pooled) == len(GRID)
     for a, p in zip(alone, pooled):
         fits = zip([a], [p]) if classes else zip(a, p)
@@ -159,3 +166,9 @@ def test_the_module_pool_workers_import_leaves_torch_out():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("1,2", 1), ("", None), ("auto", None)])
+def test_the_pool_takes_the_outer_omp_thread_count_else_the_cores(value, expected, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert grid_fits.fit_jobs() == (expected or len(os.sched_getaffinity(0)))

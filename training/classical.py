@@ -29,6 +29,8 @@ def unit_rows(sequences: list[SessionSequence]) -> tuple[np.ndarray, np.ndarray]
 def fit_grid(model, values, x: np.ndarray, y: np.ndarray, task: Task, seed: int, jobs: int | None = None) -> list:
     """Per grid value, the scikit-learn fit(s) that set the model's linear layer: a classifier,
     or a list of one regressor per target column of y."""
+    if not values:
+        raise ValueError(f"{model.kind}: its grid is empty: give it at least one {model.grid_param}")
     if model.classifies:
         balanced = bool(getattr(task, "class_weights", False))
         fits = [(model.estimator(v, balanced, seed), y[:, 0].astype(int)) for v in values]

@@ -18,11 +18,15 @@ POOL_FROM_CELLS = 200_000  # units x features x fits from which the fits go to a
 
 def fit_jobs() -> int:
     """Processes for the fits: the threads this process may use (a suite's queue worker sets
-    OMP_NUM_THREADS to its share of the cores), else every core."""
-    return max(1, int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))
+    OMP_NUM_THREADS to its share of the cores; of a nested list such as "4,2" the outer level),
+    else the cores this process may run on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return max(1, min(int(threads), cores) if threads.isdigit() else cores)
 
 
 def fitted(estimator, x: np.ndarray, y: np.ndarray):
+    """The estimator fitted on (x, y), liblinear's warning of a fit stopped at max_iter silenced."""
     with warnings.catch_warnings():  # a liblinear fit that stops at max_iter is still a fit
         warnings.simplefilter("ignore")
         return estimator.fit(x, y)
