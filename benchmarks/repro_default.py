@@ -22,16 +22,16 @@ from pathlib import Path
 import yaml
 
 from benchmarks.measure import run_measured
+from pipeline.paper_charts import TITLES
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = {"repro_seconds": 25 * 60, "repro_peak_gb": 4.0, "noop_repro_seconds": 3.0}
 RUNNING = re.compile(r"Running stage '([^']+)'")
-PAPERS = {"emonet": "EmoNet", "williams": "Williams et al.", "xu": "Xu et al.", "raju": "Raju et al.",
-          "tzirakis": "Tzirakis et al."}
 SHARED = ("features@", "derived_features@", "unit_features@", "units@", "feature_report")
 
 
 def stage_seconds(stamped: list[tuple[float, str]], total: float) -> dict[str, float]:
+    """Each stamped stage's seconds: until the next stage started, the last until `total`."""
     ends = [t for t, _ in stamped[1:]] + [total]
     return {stage: end - start for (start, stage), end in zip(stamped, ends)}
 
@@ -46,7 +46,7 @@ def paper_of(stage: str, params: dict) -> str:
              "story": lambda: "emonet"}.get(kind)
     if model is None:
         return "corpus, alignment, checks, report"
-    return next((paper for prefix, paper in PAPERS.items() if model().startswith(prefix)), "baselines and examples")
+    return next((paper for prefix, paper in TITLES.items() if model().startswith(prefix)), "baselines and examples")
 
 
 def main() -> None:
