@@ -9,9 +9,10 @@ CCC per dimension, WA/UA, MAE and mean r), its value and band:
     band = max(2 x the seed sd, floor)
 
 the seed sd coming from a suite that ran the same configuration over seeds (`sd_from:
-<paper>/<suite run>`, read from reports/suites/<paper>.json); the floor is wider for a run that
-reads face features, which differ between machines (FACE_FLOOR). A skipped
-run (its metrics file says why) is pinned as skipped.
+<paper>/<suite run>`, read from reports/suites/<paper>.json), else from the DAG's runs trained
+again at other seeds (benchmarks/golden/<corpus>_seeds.yaml, `python -m benchmarks.golden_seeds`);
+the floor is wider for a run that reads face features, which differ between machines
+(FACE_FLOOR). A skipped run (its metrics file says why) is pinned as skipped.
 
     python -m benchmarks.golden check [default|tiny]   # exit 1 naming each run and metric outside
     python -m benchmarks.golden write [default|tiny]   # (re)pins today's numbers
@@ -61,9 +62,14 @@ def dag_runs() -> list[str]:
     return [MAIN_RUN, *sorted((load_params().get("benchmark") or {}))]
 
 
-def seed_sd(sd_from: str | None, metric: str) -> float | None:
+def seed_sd(sd_from: str | None, metric: str, run: str | None = None, corpus: str | None = None) -> float | None:
+    """The metric's sd over seeds: the suite run's (`sd_from`), else the seeds file's for `run`."""
     if not sd_from:
-        return None
+        path = GOLDEN / f"{corpus}_seeds.yaml"
+        if run is None or not path.exists():
+            return None
+        entry = (yaml.safe_load(path.read_text())["runs"].get(run) or {}).get(metric) or {}
+        return entry.get("sd")
     paper, run = sd_from.split("/")
     path = REPORTS / "suites" / f"{paper}.json"
     if not path.exists():
@@ -79,7 +85,7 @@ def pin(run: str, corpus: str, sd_from: str | None) -> dict:
     face = reads_face(metrics)
     floor, pinned = (FACE_FLOOR if face else FLOOR)[corpus], {}
     for name, value in golden_metrics(metrics).items():
-        sd = seed_sd(sd_from, name)
+        sd = seed_sd(sd_from, name, run, corpus)
         pinned[name] = {"value": round(value, 4), "band": round(max(2 * sd, floor) if sd else floor, 4),
                         **({"seed_sd": sd} if sd else {})}
     return {"file": str(metrics_file(run)), **({"sd_from": sd_from} if sd_from else {}),
@@ -97,7 +103,8 @@ def write(corpus: str) -> Path:
             for run in dag_runs() if run not in unrun}
     header = (f"# Golden results on the `{corpus}` corpus: python -m benchmarks.golden check {corpus}\n"
               f"# band = max(2 x seed sd, floor {floor}; {FACE_FLOOR[corpus]} for runs reading face features, which\n"
-              "# differ between machines); written by `python -m benchmarks.golden write "
+              f"# differ between machines); seed sd from the run's suite (sd_from), else {corpus}_seeds.yaml;\n"
+              "# written by `python -m benchmarks.golden write "
               f"{corpus}`.\n# Change a value only in a commit that says why the number moved.\n")
     GOLDEN.mkdir(exist_ok=True)
     path.write_text(header + yaml.safe_dump({"corpus": corpus, "floor": floor, "runs": runs}, sort_keys=False,

@@ -111,3 +111,40 @@ def test_the_committed_default_golden_file_matches_the_committed_reports(tmp_pat
     shutil.copytree(REPO / "reports", tmp_path / "reports")
     monkeypatch.chdir(tmp_path)
     assert golden.check("default") == []
+
+
+def test_a_run_without_a_suite_takes_its_sd_from_the_seeds_file(reports):
+    from benchmarks.golden_seeds import seed_table
+
+    values = {7: {"class.wa": 0.5, "class.ua": 0.38}, 8: {"class.wa": 0.44, "class.ua": 0.36},
+              9: {"class.wa": 0.56, "class.ua": 0.37}}
+    table = seed_table(values)
+    # sample sd (ddof 1) by its formula: sqrt(sum((x - mean)^2) / (n - 1))
+    assert table["class.wa"]["sd"] == pytest.approx((((0.0) ** 2 + 0.06 ** 2 + 0.06 ** 2) / 2) ** 0.5, abs=1e-4)
+    assert table["class.ua"]["values"] == {7: 0.38, 8: 0.36, 9: 0.37}
+    golden.GOLDEN.mkdir()
+    (golden.GOLDEN / "default_seeds.yaml").write_text(yaml.safe_dump({"runs": {"xu_text": table}}))
+    runs = yaml.safe_load(golden.write("default").read_text())["runs"]
+    assert runs["xu_text"]["metrics"]["class.wa"] == {"value": 0.5, "band": 0.12, "seed_sd": 0.06}
+    assert runs["xu_text"]["metrics"]["class.ua"] == {"value": 0.38, "band": 0.02, "seed_sd": 0.01}  # the floor
+    # a suite's sd wins over the seeds file's
+    assert runs["williams_blstm_trimodal"]["metrics"]["overall.mae"]["band"] == 0.06
+
+
+def test_the_seeds_copy_links_the_workspace_s_inputs_and_sets_only_the_seed(tmp_path, monkeypatch):
+    from benchmarks import golden_seeds
+
+    workspace = tmp_path / "ws"
+    (workspace / "data/features/egemaps").mkdir(parents=True)
+    (workspace / "data/features/egemaps/s.npy").write_bytes(b"x")
+    (workspace / "params.yaml").write_text(yaml.safe_dump({"train": {"seed": 7, "epochs": 3}, "model": "lstm"}))
+    (workspace / "pipeline").mkdir()
+    (workspace / "pipeline/a.py").write_text("A = 1\n")
+    monkeypatch.setattr(golden_seeds, "REPO", workspace)
+    monkeypatch.setattr(golden_seeds.subprocess, "run", lambda *a, **k: type("R", (), {"stdout": "params.yaml\npipeline/a.py"})())
+    copy = golden_seeds.scratch_copy(tmp_path / "copy", 8)
+    assert yaml.safe_load((copy / "params.yaml").read_text()) == {"train": {"seed": 8, "epochs": 3}, "model": "lstm"}
+    assert (copy / "pipeline/a.py").read_text() == "A = 1\n"
+    assert (copy / "data/features").resolve() == (workspace / "data/features").resolve()
+    assert not (copy / "data/windows").exists()  # only what the workspace has
+    assert yaml.safe_load((workspace / "params.yaml").read_text())["train"]["seed"] == 7
