@@ -30,7 +30,8 @@ FEATURE_STAGES = {*(f"features@{name}" for name in EXTRACTORS),
 UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
                *(f"unit_features@{name}" for name in UNIT_FEATURES)}
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN, *RAW_SAMPLE_RUN)), "report", "story"}
-MODEL_STAGES = {"train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
+# training_inputs: the digest of data/windows, units and features that the training stages depend on
+MODEL_STAGES = {"training_inputs", "train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
 
 
 def session_ids(project: Path, split: str) -> list[str]:
@@ -403,7 +404,7 @@ def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
     sentences = {"units@sentences",
                  *(f"unit_features@{k}" for k, v in UNIT_FEATURES.items() if v["unit"] == "sentences")}
     # model and derived feature stages depend on the whole data/units folder (DVC cannot list a
-    # param-defined set); they find their work in the scratch cache: models on other units only
+    # param-defined set; the models through the training_inputs digest); they find their work in the scratch cache: models on other units only
     # re-evaluate, derived stages copy their sessions. Up to the feature stages only (the models
     # are trained again in the next test), then `dvc status` says what is left to run.
     derived = {f"derived_features@{name}" for name in DERIVED}
@@ -417,7 +418,8 @@ def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
 
 
 def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project):
-    # train/evaluate depend on the whole data/features folder (DVC cannot list a param-defined set)
+    # train/evaluate depend on the whole data/features folder (DVC cannot list a param-defined set),
+    # through the training_inputs digest
     vectors = load_word_vectors(PACKAGED)
     words = set(pd.concat(pd.read_csv(p, keep_default_na=False) for p in (project / "data/alignment").glob("*.csv")).word)
     lines = [f"{w} {' '.join(f'{x:.5f}' for x in vectors.vectors[vectors.index[w]])}" for w in sorted(words)
