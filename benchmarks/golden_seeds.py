@@ -1,23 +1,27 @@
 """The seed sd behind the golden bands: every run of the DAG trained again at other training seeds.
 
 A golden band is max(2 x the seed sd, a floor) (benchmarks/golden.py). A run that a suite trains
-over seeds takes its sd from the suite (`sd_from`); every other run of the default DAG takes it
-from this file: the run trained at `train.seed` 7 (the reproduced workspace's own reports) and
-again at the seeds given, each in a scratch copy of the repository whose data/ inputs are the
-workspace's own folders (read only, symlinked), so nothing of the workspace is rewritten and no
-feature is recomputed. The stages' own commands train them (`python -m pipeline.benchmark <run>`;
-`pipeline.train` + `pipeline.evaluate` for the `model` run), without DVC: outside the DAG, no
-dvc.lock changes.
+over seeds takes its sd from the suite (`sd_from`, golden.SD_FROM) and is left out here; every
+other run of the default DAG takes it from this file: the run at `train.seed` 7 (the reproduced
+workspace's own reports) and again at the seeds given, each in a scratch copy of the repository
+whose data/ inputs are links to the workspace's own folders, so no feature is recomputed. The
+stages' own commands train there (`python -m pipeline.benchmark <run>`; `pipeline.train` +
+`pipeline.evaluate` for the `model` run), without DVC: outside the DAG, no dvc.lock changes.
+The training stages write only data/train, data/benchmark and reports/ of the copy; the
+digest of the linked inputs (pipeline/training_inputs.py) is compared before and after, and a
+change stops the script. A run that starts from a pretrained run (`init_from`) starts from the
+workspace's seed-7 weights at every seed (data/pretrain is linked): none does in the default DAG.
 
-Writes benchmarks/golden/<corpus>_seeds.yaml: per run and headline metric, each seed's value and
-their sd (ddof 1); then `python -m benchmarks.golden write <corpus>` widens the bands from it.
-Run (after `dvc repro` on that corpus, from the repository root; ~8 min per seed on 2 cores):
+Reads:  the workspace's reports/ (seed 7) and data/ inputs, params.yaml
+Writes: benchmarks/golden/<corpus>_seeds.yaml: per run and headline metric, each seed's value
+        and their sd (ddof 1); runs already in the file and not trained again are kept. Then
+        `python -m benchmarks.golden write <corpus>` widens the bands from it.
+Run (after `dvc repro` on that corpus, from the repository root; ~12 min per seed on 2 cores):
     python -m benchmarks.golden_seeds default --seeds 8 9
 """
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,9 +31,11 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from benchmarks.golden import GOLDEN, MAIN_RUN, dag_runs, metrics_file
+from benchmarks.golden import GOLDEN, MAIN_RUN, SD_FROM, dag_runs, metrics_file
+from benchmarks.repository_copy import copy_repository
 from pipeline import layout
 from pipeline.config import load_params
+from pipeline.training_inputs import digests
 from training.tasks import golden_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,13 +48,9 @@ def seeds_file(corpus: str) -> Path:
 
 
 def scratch_copy(dest: Path, seed: int) -> Path:
-    """The files git tracks, copied to dest, with the workspace's data/ inputs linked in and
+    """The repository's files copied to dest, with the workspace's data/ inputs linked in and
     params.yaml's `train.seed` set to `seed`."""
-    names = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for name in names:
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
+    copy_repository(dest, REPO)
     (dest / "data").mkdir(exist_ok=True)
     for name in INPUTS:
         if (REPO / "data" / name).exists():
@@ -91,7 +93,7 @@ def main(argv: list[str]) -> None:
     own_seed = params["train"]["seed"]
     if own_seed in args.seeds:
         sys.exit(f"seed {own_seed} is the workspace's own: give other seeds")
-    runs = args.runs.split(",") if args.runs else dag_runs()
+    runs = args.runs.split(",") if args.runs else [r for r in dag_runs() if r not in SD_FROM[args.corpus]]
     missing = [r for r in runs if not metrics_file(r).exists()] + [n for n in INPUTS[:-1] if not (layout.DATA / n).exists()
                                                                    and n not in ("recognised", "pretrain")]
     if missing:
@@ -101,6 +103,7 @@ def main(argv: list[str]) -> None:
         own = json.loads(metrics_file(run).read_text())
         if "skipped" not in own:
             values[run] = {own_seed: golden_metrics(own)}
+    inputs = digests()
     with tempfile.TemporaryDirectory(prefix="emorepro_seeds_") as tmp:
         for seed in args.seeds:
             copy = scratch_copy(Path(tmp) / f"seed{seed}", seed)
@@ -109,14 +112,17 @@ def main(argv: list[str]) -> None:
                 if trained is None:
                     sys.exit(f"{run} skipped at seed {seed} but trained at seed {own_seed}")
                 values[run][seed] = trained
+    if digests() != inputs:
+        sys.exit("the workspace's data/windows, units or features changed while the seeds trained: "
+                 "run `dvc status`, then this again")
     out = seeds_file(args.corpus)
     path = out if out.exists() else None
     table = yaml.safe_load(path.read_text())["runs"] if path else {}
     table.update({run: seed_table(v) for run, v in values.items()})
-    header = (f"# The seed sd of each run of the `{args.corpus}` DAG (train.seed {own_seed} and "
-              f"{', '.join(map(str, args.seeds))}), for the golden bands:\n"
-              f"# written by `python -m benchmarks.golden_seeds {args.corpus}`; read by benchmarks/golden.py\n")
-    out.write_text(header + yaml.safe_dump({"corpus": args.corpus, "seeds": [own_seed, *args.seeds], "runs": table},
+    header = (f"# The seed sd of each run of the `{args.corpus}` DAG over the train.seed values each lists, for\n"
+              f"# the golden bands: written by `python -m benchmarks.golden_seeds {args.corpus}`; read by "
+              "benchmarks/golden.py\n")
+    out.write_text(header + yaml.safe_dump({"corpus": args.corpus, "runs": table},
                                            sort_keys=False, default_flow_style=None, width=120))
     print(out)
 

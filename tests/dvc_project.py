@@ -2,12 +2,13 @@
 tests/test_corpus_reproducible.py): copying the committed files, the tiny project's params,
 running a command and reading which stages DVC ran."""
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from benchmarks.repository_copy import copy_repository
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -51,17 +52,6 @@ def run(cmd: list[str], cwd: Path, check: bool = True, **env: str) -> subprocess
 
 def stages_run(output: str) -> set[str]:
     return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
-
-
-def copy_repository(dest: Path) -> Path:
-    """The files git would commit, copied to dest."""
-    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
-    for name in tracked:
-        if (REPO / name).is_dir():  # a worktree's .venv symlink, which `.venv/` does not ignore
-            continue
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, dest / name)
-    return dest
 
 
 def tiny_project(dest: Path, raw_samples: bool = True) -> Path:

@@ -2,6 +2,7 @@
 outside its band; the committed golden files agree with the committed reports."""
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,9 @@ def test_a_run_without_a_suite_takes_its_sd_from_the_seeds_file(reports):
     assert table["class.wa"]["sd"] == pytest.approx((((0.0) ** 2 + 0.06 ** 2 + 0.06 ** 2) / 2) ** 0.5, abs=1e-4)
     assert table["class.ua"]["values"] == {7: 0.38, 8: 0.36, 9: 0.37}
     golden.GOLDEN.mkdir()
-    (golden.GOLDEN / "default_seeds.yaml").write_text(yaml.safe_dump({"runs": {"xu_text": table}}))
+    williams = {"overall.mae": {"values": {7: 0.1, 8: 0.5, 9: 0.9}, "sd": 0.4}}  # not read: its suite's sd is
+    (golden.GOLDEN / "default_seeds.yaml").write_text(yaml.safe_dump({"runs": {"xu_text": table,
+                                                                                "williams_blstm_trimodal": williams}}))
     runs = yaml.safe_load(golden.write("default").read_text())["runs"]
     assert runs["xu_text"]["metrics"]["class.wa"] == {"value": 0.5, "band": 0.12, "seed_sd": 0.06}
     assert runs["xu_text"]["metrics"]["class.ua"] == {"value": 0.38, "band": 0.02, "seed_sd": 0.01}  # the floor
@@ -140,8 +143,9 @@ def test_the_seeds_copy_links_the_workspace_s_inputs_and_sets_only_the_seed(tmp_
     (workspace / "params.yaml").write_text(yaml.safe_dump({"train": {"seed": 7, "epochs": 3}, "model": "lstm"}))
     (workspace / "pipeline").mkdir()
     (workspace / "pipeline/a.py").write_text("A = 1\n")
+    subprocess.run(["git", "init", "-q"], cwd=workspace, check=True)
+    (workspace / ".gitignore").write_text("/data/\n")
     monkeypatch.setattr(golden_seeds, "REPO", workspace)
-    monkeypatch.setattr(golden_seeds.subprocess, "run", lambda *a, **k: type("R", (), {"stdout": "params.yaml\npipeline/a.py"})())
     copy = golden_seeds.scratch_copy(tmp_path / "copy", 8)
     assert yaml.safe_load((copy / "params.yaml").read_text()) == {"train": {"seed": 8, "epochs": 3}, "model": "lstm"}
     assert (copy / "pipeline/a.py").read_text() == "A = 1\n"

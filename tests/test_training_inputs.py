@@ -22,10 +22,29 @@ def _data(root: Path) -> Path:
     return data
 
 
-def test_a_folder_digest_is_sha256_over_sorted_relative_paths_and_bytes(tmp_path):
+def test_a_folder_digest_is_sha256_over_sorted_relative_paths_and_file_checksums(tmp_path):
     data = _data(tmp_path)
-    expected = hashlib.sha256(b"meta.json\0{}\0" + b"s1.npy\0\x01\x02\0").hexdigest()
-    assert folder_digest(data / "features/egemaps") == expected
+    lines = [f"{name}\0{hashlib.sha256(content).hexdigest()}\n" for name, content in
+             (("meta.json", b"{}"), ("s1.npy", b"\x01\x02"))]
+    assert folder_digest(data / "features/egemaps") == hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def test_a_name_and_the_bytes_around_it_do_not_collide(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    (one / "a").write_bytes(b"X\0b\0Y")  # a raw name+bytes stream would read this as files a=X, b=Y
+    (two / "a").write_bytes(b"X")
+    (two / "b").write_bytes(b"Y")
+    assert folder_digest(one) != folder_digest(two)
+
+
+def test_a_file_directly_in_data_features_counts_too(tmp_path):
+    data = _data(tmp_path)
+    before = digests(data)
+    (data / "features/index.json").write_text("{}")
+    after = digests(data)
+    assert after["features/index.json"] == hashlib.sha256(b"{}").hexdigest()
+    assert {k: v for k, v in after.items() if k != "features/index.json"} == before
 
 
 def test_every_folder_the_training_stages_read_gets_a_digest(tmp_path):
