@@ -404,15 +404,19 @@ def test_changing_a_unit_spec_reruns_its_stages_and_no_other_unit_s(project):
     sentences = {"units@sentences",
                  *(f"unit_features@{k}" for k, v in UNIT_FEATURES.items() if v["unit"] == "sentences")}
     # model and derived feature stages depend on the whole data/units folder (DVC cannot list a
-    # param-defined set; the models through the training_inputs digest); they find their work in the scratch cache: models on other units only
-    # re-evaluate, derived stages copy their sessions. Up to the feature stages only (the models
-    # are trained again in the next test), then `dvc status` says what is left to run.
+    # param-defined set; the models through the training_inputs digest); they find their work in the
+    # scratch cache: models on other units only re-evaluate, derived stages copy their sessions. Up to
+    # the feature stages only (the models are trained again in the next test), then `dvc status` says
+    # what is left to run: the digest first, then, once it is recomputed, the models.
     derived = {f"derived_features@{name}" for name in DERIVED}
     targets = sorted(sentences - {"units@sentences"} | derived)
     result = run(["dvc", "exp", "run", "-S", "units.sentences.sequence=session", *targets], project)
     assert stages_run(result.stdout) == {"check_params", *sentences, *derived}
     left = set(json.loads(run(["dvc", "status", "--json"], project).stdout))
-    assert "train" in left and left <= MODEL_STAGES  # no units@raju, window or features@ stage
+    assert "training_inputs" in left and "train" not in left and left <= MODEL_STAGES  # nothing else
+    assert stages_run(run(["dvc", "repro", "training_inputs"], project).stdout) == {"training_inputs"}
+    left = set(json.loads(run(["dvc", "status", "--json"], project).stdout))
+    assert "train" in left and left <= MODEL_STAGES
     task = json.loads((project / "data/units/sentences/task.json").read_text())
     assert task["sequence"] == "session"
 
