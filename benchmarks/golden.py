@@ -62,19 +62,26 @@ def dag_runs() -> list[str]:
     return [MAIN_RUN, *sorted((load_params().get("benchmark") or {}))]
 
 
-def seed_sd(sd_from: str | None, metric: str, run: str | None = None, corpus: str | None = None) -> float | None:
-    """The metric's sd over seeds: the suite run's (`sd_from`), else the seeds file's for `run`."""
+def seeds_file(corpus: str) -> Path:
+    """The DAG's runs trained again at other seeds (benchmarks/golden_seeds.py writes it)."""
+    return GOLDEN / f"{corpus}_seeds.yaml"
+
+
+def seeds_entry(corpus: str, run: str) -> dict:
+    """{metric: {values, sd}} of `run` in the corpus's seeds file; {} when it has none."""
+    path = seeds_file(corpus)
+    return (yaml.safe_load(path.read_text())["runs"].get(run) or {}) if path.exists() else {}
+
+
+def seed_sd(sd_from: str | None, metric: str, seeds: dict) -> float | None:
+    """The metric's sd over seeds: the suite run's (`sd_from`), else the run's seeds entry's."""
     if not sd_from:
-        path = GOLDEN / f"{corpus}_seeds.yaml"
-        if run is None or not path.exists():
-            return None
-        entry = (yaml.safe_load(path.read_text())["runs"].get(run) or {}).get(metric) or {}
-        return entry.get("sd")
-    paper, run = sd_from.split("/")
+        return (seeds.get(metric) or {}).get("sd")
+    paper, suite_run = sd_from.split("/")
     path = REPORTS / "suites" / f"{paper}.json"
     if not path.exists():
         return None
-    entry = json.loads(path.read_text())["runs"].get(run) or {}
+    entry = json.loads(path.read_text())["runs"].get(suite_run) or {}
     return (entry.get("sd") or {}).get(metric)
 
 
@@ -84,8 +91,9 @@ def pin(run: str, corpus: str, sd_from: str | None) -> dict:
         return {"file": str(metrics_file(run)), "skipped": True}
     face = reads_face(metrics)
     floor, pinned = (FACE_FLOOR if face else FLOOR)[corpus], {}
+    seeds = {} if sd_from else seeds_entry(corpus, run)
     for name, value in golden_metrics(metrics).items():
-        sd = seed_sd(sd_from, name, run, corpus)
+        sd = seed_sd(sd_from, name, seeds)
         pinned[name] = {"value": round(value, 4), "band": round(max(2 * sd, floor) if sd else floor, 4),
                         **({"seed_sd": sd} if sd else {})}
     return {"file": str(metrics_file(run)), **({"sd_from": sd_from} if sd_from else {}),

@@ -31,20 +31,16 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from benchmarks.golden import GOLDEN, MAIN_RUN, SD_FROM, dag_runs, metrics_file
-from benchmarks.repository_copy import copy_repository
+from benchmarks.golden import MAIN_RUN, SD_FROM, dag_runs, metrics_file, seeds_file
+from benchmarks.repository_copy import REPO, copy_repository
 from pipeline import layout
 from pipeline.config import load_params
 from pipeline.training_inputs import digests
 from training.tasks import golden_metrics
 
-REPO = Path(__file__).resolve().parents[1]
 # the workspace's data/ entries a training stage reads: linked into each copy, never written there
 INPUTS = ("corpus", "alignment", "recognised", "windows", "units", "features", "pretrain", "training_inputs.json")
-
-
-def seeds_file(corpus: str) -> Path:
-    return GOLDEN / f"{corpus}_seeds.yaml"
+OPTIONAL = ("recognised", "pretrain")  # written only when ASR or a pretrain run is on
 
 
 def scratch_copy(dest: Path, seed: int) -> Path:
@@ -94,8 +90,8 @@ def main(argv: list[str]) -> None:
     if own_seed in args.seeds:
         sys.exit(f"seed {own_seed} is the workspace's own: give other seeds")
     runs = args.runs.split(",") if args.runs else [r for r in dag_runs() if r not in SD_FROM[args.corpus]]
-    missing = [r for r in runs if not metrics_file(r).exists()] + [n for n in INPUTS[:-1] if not (layout.DATA / n).exists()
-                                                                   and n not in ("recognised", "pretrain")]
+    missing = ([r for r in runs if not metrics_file(r).exists()]
+               + [n for n in INPUTS if n not in OPTIONAL and not (layout.DATA / n).exists()])
     if missing:
         sys.exit(f"not reproduced here (run `dvc repro` first): {', '.join(missing)}")
     values: dict[str, dict[int, dict]] = {}
