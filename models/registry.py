@@ -9,7 +9,10 @@ Two kinds of model:
   stages (e.g. {audio: [egemaps], video: [face]}); the factory gets `input_shape` as a dict of
   the names' shapes and forward takes (inputs, masks), two dicts of tensors by name: (B, T, *shape)
   values and their (B, T) or (B, T, words) validity masks (pipeline/sequences.py). A benchmark
-  run may name a subset of the inputs (a unimodal ablation of the same network).
+  run may name a subset of the inputs (a unimodal ablation of the same network). A model that
+  reads the times of some inputs names them (`timed_inputs="speech text"`): each must then be
+  frames or words inside the unit (`{stage, per: frame | word}`), which carry `<name>.times`,
+  and the params check refuses anything else before a stage runs.
 """
 from typing import Callable
 
@@ -18,6 +21,7 @@ import torch.nn as nn
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _INPUT_RANKS: dict[str, int] = {}
 _NAMED_INPUTS: set[str] = set()
+_TIMED_INPUTS: dict[str, tuple[str, ...]] = {}
 
 
 class UnknownModelError(KeyError):
@@ -26,16 +30,18 @@ class UnknownModelError(KeyError):
 
 
 def register_model(factory: Callable[..., nn.Module] | None = None, *, input_rank: int = 1,
-                   named_inputs: bool = False):
+                   named_inputs: bool = False, timed_inputs: str = ""):
     """Registers `factory` under its function name. `input_rank`: 1 for a feature vector per
     window, 2 for a matrix per window (e.g. the GloVe vectors of its words); `named_inputs`:
-    the model reads several inputs by name (module docstring)."""
+    the model reads several inputs by name; `timed_inputs`: the space-separated names of the
+    inputs whose times it reads (module docstring)."""
     def register(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if fn.__name__ in _MODELS:
             raise ValueError(f"model {fn.__name__!r} registered twice")
         _MODELS[fn.__name__], _INPUT_RANKS[fn.__name__] = fn, input_rank
         if named_inputs:
             _NAMED_INPUTS.add(fn.__name__)
+        _TIMED_INPUTS[fn.__name__] = tuple(timed_inputs.split())
         return fn
 
     return register(factory) if factory is not None else register
@@ -49,6 +55,11 @@ def input_rank(name: str) -> int:
 def has_named_inputs(name: str) -> bool:
     require_registered(name)
     return name in _NAMED_INPUTS
+
+
+def timed_inputs(name: str) -> tuple[str, ...]:
+    require_registered(name)
+    return _TIMED_INPUTS[name]
 
 
 def list_models() -> list[str]:

@@ -42,3 +42,8 @@ def registered_model_names() -> tuple[str, ...]:
 
 def has_named_inputs(name: str) -> bool:
     return bool(registered_models().get(name, {}).get("named_inputs", False))
+
+
+def timed_inputs(name: str) -> tuple[str, ...]:
+    """The inputs whose times the model reads (`timed_inputs="speech text"`: models/registry.py)."""
+    return tuple(str(registered_models().get(name, {}).get("timed_inputs", "")).split())

@@ -243,13 +243,27 @@ def input_form_problems(model: Any, features: Any, where: str) -> list[str]:
             f"{'named inputs: give a mapping such as {audio: [egemaps], video: [face]}' if named else 'one input: give a list of feature stages'}"]
 
 
+def timed_input_problems(model: Any, features: Any, where: str) -> list[str]:
+    """A model that reads some inputs' times (`timed_inputs`, models/registry.py) needs each of them as
+    frames or words inside the unit, the granularities that carry times."""
+    if not isinstance(features, dict) or model not in registered_models():
+        return []
+    from pipeline import model_names
+    return [f"{where}.features.{name} = {format_value(features.get(name))}: model {model} reads the times of its "
+            f"{name} input: give {{stage: <feature stage>, per: frame | word}} (a matrix per unit, such as "
+            f"glove_sentences_asr's recognised words, has no times)"
+            for name in model_names.timed_inputs(model)
+            if not (isinstance(features.get(name), dict) and features[name].get("per") in ("frame", "word"))]
+
+
 def _model_spec(params: dict, head: str, name: str) -> list[str]:
     spec, missing = _entry(params, head, name)
     if missing:
         return missing
     found = problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
-    return found or input_form_problems(name, spec.get("features"), f"models.{name}") or init_from_problems(
-        params, name, spec.get("init_from"))
+    return (found or input_form_problems(name, spec.get("features"), f"models.{name}")
+            or timed_input_problems(name, spec.get("features"), f"models.{name}")
+            or init_from_problems(params, name, spec.get("init_from")))
 
 
 def init_from_problems(params: dict, model: str, init_from: Any) -> list[str]:
@@ -325,8 +339,9 @@ def _benchmark_run(params: dict, head: str, name: str) -> list[str]:
         schema["for"] = list_of(REGISTERED_MODEL)
     if missing:
         return missing
-    found = problems_of(entry, schema, f"{head}.{name}") or input_form_problems(
-        entry.get("model"), entry.get("features"), f"{head}.{name}")
+    found = (problems_of(entry, schema, f"{head}.{name}")
+             or input_form_problems(entry.get("model"), entry.get("features"), f"{head}.{name}")
+             or timed_input_problems(entry.get("model"), entry.get("features"), f"{head}.{name}"))
     starts_from = ((params.get("models") or {}).get(entry.get("model")) or {}).get("init_from")
     if not found and starts_from:
         found.append(f"{head}.{name}: model {entry['model']} starts from other runs (init_from), which only the "

@@ -144,6 +144,21 @@ def test_a_models_inputs_take_the_form_its_registration_says():
                            "models.modality_lstm")
 
 
+def test_a_model_that_reads_input_times_is_refused_inputs_without_them():
+    """xu_hard_align aligns frames to words by their times: a word matrix per sentence (the recognised
+    words) has none, and the check says so before any stage runs."""
+    asr = {"speech": {"stage": "frame34", "per": "frame"}, "text": ["glove_sentences_asr"]}
+    with pytest.raises(ParamsError, match=r'models.xu_hard_align.features.text = \["glove_sentences_asr"\]: model '
+                                          r'xu_hard_align reads the times of its text input'):
+        params_check.check(with_value("models.xu_hard_align.features", asr), "models.xu_hard_align")
+    run = {"model": "xu_hard_align", "features": asr}
+    with pytest.raises(ParamsError, match=r"benchmark.xu_attention_align.features.text = .*reads the times"):
+        params_check.check(with_value("benchmark.xu_attention_align", run), "benchmark.xu_attention_align")
+    # the learned alignment reads no times: the same inputs pass
+    params_check.check(with_value("models.xu_attention_align.features", asr), "models.xu_attention_align")
+    params_check.check_params(load_params())  # the shipped entry gives frames and words
+
+
 def test_a_manifest_corpus_split_rule_is_checked():
     params = with_value("corpora.mine", {"source": "manifest", "split": {"rule": "speaker_kfold", "folds": 3,
                                                                          "fold": 3}})

@@ -104,3 +104,12 @@ def test_a_model_refuses_inputs_it_does_not_read():
         create_model("xu_speech", SHAPES, 4)
     with pytest.raises(ValueError, match="heads"):
         create_model("xu_attention_align", SHAPES, 4, hidden=100, heads=3)
+
+
+def test_hard_alignment_without_word_times_names_what_is_missing():
+    # a word matrix per unit (glove_sentences_asr, recognised words) carries no times
+    inputs, masks = batch()
+    del inputs["text.times"]
+    model = create_model("xu_hard_align", SHAPES, 4, dropout=0.0)
+    with pytest.raises(ValueError, match=r"xu_hard_align needs the times.*'text\.times'.*glove_sentences_asr"):
+        model(inputs, masks)
