@@ -157,6 +157,9 @@ def test_a_model_that_reads_input_times_is_refused_inputs_without_them():
     # the learned alignment reads no times: the same inputs pass
     params_check.check(with_value("models.xu_attention_align.features", asr), "models.xu_attention_align")
     params_check.check_params(load_params())  # the shipped entry gives frames and words
+    # an input left out is not this check's (the tiny test project's entry keeps the words only)
+    params_check.check(with_value("models.xu_hard_align.features", {"text": {"stage": "glove", "per": "word"}}),
+                       "models.xu_hard_align")
 
 
 def test_a_manifest_corpus_split_rule_is_checked():
