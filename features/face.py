@@ -12,7 +12,9 @@ Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 wi
           that have a face, plus the window's face fraction: "features" (windows, 45) float32
           (39 with `head_pose: false`, which leaves out the head pose) and "mask" (windows,)
           bool, with counts of frames and masked windows; and "frames", the per-frame table
-          (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises.
+          (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises. The per-frame
+          table is computed once per video content and detection setting and kept in the
+          scratch cache (`session_frames`): other units and window presets only summarise it.
 
 Face-aligned frame. The pixel landmarks (x right, y up, z towards the camera) are fitted
 with a similarity transform (Umeyama: scale, rotation, translation) to the same 23 rigid
@@ -416,6 +418,43 @@ def preflight(cfg: dict) -> None:
         face_pyfeat.preflight()
 
 
+def session_frames(session, cfg: dict) -> pd.DataFrame:
+    """per_frame_features of the session's video, read by MediaPipe once per video content, detection
+    setting, tool versions and code: the table does not depend on the windows, so every unit and
+    window preset after the first (Raju et al.'s 4 s windows, a preset switched back and forth)
+    summarises a table from the scratch cache instead of decoding and meshing the video again.
+    The entry lies beside the stage's own session entries (pipeline/feature_cache.py,
+    `frames-<key>`), float64 as computed, so a table from the cache equals a fresh one bit for bit;
+    `python -m pipeline.scratch prune` treats it like them. A video without a face raises
+    NoFaceFound from the cache as when computed."""
+    import sys
+
+    from pipeline.feature_cache import FeatureCache, digest, input_checksums, module_sources
+
+    path = session.path("video")
+    cache = FeatureCache("face", sys.modules[__name__], cfg)
+    key = "frames-" + digest({"video": input_checksums(session, ("video",)),
+                              "min_detection_confidence": cfg["min_detection_confidence"],
+                              "versions": cache.versions, "code": module_sources("face")})[:24]
+    hit = cache.load(session.id, key)
+    if hit is None:
+        try:
+            table = per_frame_features(path, cfg)
+        except NoFaceFound as err:
+            table = err.frames
+        counts = {"fps": float(table.attrs["fps"]), "frames_declared": int(table.attrs["frames_declared"])}
+        cache.store(session, key, Extracted({"table": table[list(FRAME_COLUMNS)].to_numpy(np.float64)}, counts),
+                    config_hash="")
+    else:
+        stored, counts = hit[0].arrays["table"], hit[0].counts
+        table = pd.DataFrame(stored, columns=list(FRAME_COLUMNS))
+        table["face"] = table["face"].astype(bool)
+        table.attrs.update(fps=counts["fps"], path=str(path), frames_declared=counts["frames_declared"])
+    if not table["face"].any():
+        raise NoFaceFound(f"no face found in any of the {len(table)} frames of video {path}", table)
+    return table
+
+
 def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted:
     """Window summaries of the session video's per-frame face features (see module docstring).
     A session whose corpus ships OpenFace output (manifest column `openface`) is summarised
@@ -429,7 +468,7 @@ def extract(session, windows: pd.DataFrame, cfg: dict, fitted=None) -> Extracted
             from features import face_pyfeat  # imports torch: only when the backend is asked for
             frames = face_pyfeat.per_frame_features(path, cfg)
         else:
-            frames = per_frame_features(path, cfg)
+            frames = session_frames(session, cfg)
     except NoFaceFound as err:
         allow_faceless(session.id, err, cfg["on_no_face"])
         frames = err.frames

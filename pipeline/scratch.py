@@ -1,7 +1,8 @@
 """Scratch state that is not a DVC output: the scratch cache and the run log.
 
 Scratch cache: `$EMOREPRO_CACHE_DIR`, else `$XDG_CACHE_HOME/emorepro`, else `~/.cache/emorepro`
-    features/<extractor>/sessions/<session>/<key>/   per-session feature tensors (pipeline/feature_cache.py)
+    features/<extractor>/sessions/<session>/<key>/   per-session feature tensors (pipeline/feature_cache.py);
+                                                     face/.../frames-<key>/: a video's per-frame face table
     features/<extractor>/fitted/<key>.json           state learned on the train split
     train/<run key>.pt                               training state after each epoch (pipeline/trainer.py)
 Every entry is named by a checksum of everything it is a function of, so one cache can be

@@ -393,3 +393,33 @@ def test_openface_missing_columns_are_named(tmp_path):
     _write_openface_csv(path, [_openface_row(1, 1, 0.9), _openface_row(2, 1, 0.9)], drop="AU12_r")
     with pytest.raises(ValueError, match=r"of\.csv lacks required column\(s\) AU12_r"):
         read_openface_csv(path)
+
+
+def test_a_video_is_meshed_once_whatever_the_windows(tmp_path, monkeypatch):
+    """The per-frame table does not depend on the windows: a second unit or window preset
+    summarises the scratch cache's table (MediaPipe does not run again) and gets exactly what a
+    fresh computation gives; another detection setting or other video bytes read the video again."""
+    import features.face as face_module
+    from pipeline.scratch import ENV
+
+    n = 25
+    render_face_video(tmp_path / "v.mp4", np.sin(np.arange(n) / 4), np.cos(np.arange(n) / 5), np.zeros(n), fps=FPS)
+    session = _session(tmp_path, 1.0)
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    extract(session, _windows([(0.0, 0.5), (0.5, 1.0)]), CFG)
+    real, calls = face_module.per_frame_features, []
+    monkeypatch.setattr(face_module, "per_frame_features", lambda *a, **k: calls.append(a) or real(*a, **k))
+    other = _windows([(0.0, 1.0), (0.2, 0.6), (0.36, 0.52)])
+    cached = extract(session, other, CFG)
+    assert calls == []
+    monkeypatch.setenv(ENV, str(tmp_path / "empty_cache"))
+    fresh = extract(session, other, CFG)
+    assert len(calls) == 1
+    assert cached.arrays.keys() == fresh.arrays.keys() and cached.counts == fresh.counts
+    for name, array in fresh.arrays.items():
+        assert array.dtype == cached.arrays[name].dtype and np.array_equal(array, cached.arrays[name], equal_nan=True)
+    extract(session, other, {**CFG, "min_detection_confidence": 0.6})
+    assert len(calls) == 2
+    render_face_video(tmp_path / "v.mp4", np.zeros(n), np.zeros(n), np.zeros(n), fps=FPS)
+    extract(session, other, CFG)
+    assert len(calls) == 3
