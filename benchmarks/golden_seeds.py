@@ -18,6 +18,10 @@ Writes: benchmarks/golden/<corpus>_seeds.yaml: per run and headline metric, each
         `python -m benchmarks.golden write <corpus>` widens the bands from it.
 Run (after `dvc repro` on that corpus, from the repository root; ~12 min per seed on 2 cores):
     python -m benchmarks.golden_seeds default --seeds 8 9
+The tiny corpus's file comes from the end-to-end tests' tiny project (tests/dvc_project.py), reproduced:
+    python -c "from pathlib import Path; from tests.dvc_project import tiny_project; tiny_project(Path('/tmp/tiny'))"
+    cd /tmp/tiny && dvc repro && python -m benchmarks.golden_seeds tiny --seeds 8 9
+and its tiny_seeds.yaml copied back into benchmarks/golden/.
 """
 import argparse
 import json
@@ -79,7 +83,7 @@ def seed_table(values: dict[int, dict[str, float]]) -> dict:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", choices=("default",), help="the corpus the workspace was reproduced on")
+    parser.add_argument("corpus", choices=sorted(SD_FROM), help="the corpus the workspace was reproduced on")
     parser.add_argument("--seeds", type=int, nargs="+", default=[8, 9])
     parser.add_argument("--runs", help="comma-separated runs (default: the model run and every benchmark run)")
     args = parser.parse_args(argv)

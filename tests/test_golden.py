@@ -152,3 +152,19 @@ def test_the_seeds_copy_links_the_workspace_s_inputs_and_sets_only_the_seed(tmp_
     assert (copy / "data/features").resolve() == (workspace / "data/features").resolve()
     assert not (copy / "data/windows").exists()  # only what the workspace has
     assert yaml.safe_load((workspace / "params.yaml").read_text())["train"]["seed"] == 7
+
+
+def test_the_repository_copy_leaves_out_a_tracked_file_deleted_from_the_worktree(tmp_path):
+    """A reproduced workspace may lack a tracked plot its report no longer draws (the tiny project)."""
+    from benchmarks.repository_copy import copy_repository
+
+    repo = tmp_path / "repo"
+    (repo / "reports").mkdir(parents=True)
+    for name in ("kept.png", "gone.png"):
+        (repo / "reports" / name).write_bytes(b"png")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    (repo / "reports/gone.png").unlink()
+    (repo / "new.txt").write_text("untracked, not ignored\n")
+    copy = copy_repository(tmp_path / "copy", repo)
+    assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*") if p.is_file()) == ["new.txt", "reports/kept.png"]
