@@ -13,8 +13,9 @@ Computes: per frame (`per_frame_features`), MediaPipe FaceMesh landmarks (478 wi
           (39 with `head_pose: false`, which leaves out the head pose) and "mask" (windows,)
           bool, with counts of frames and masked windows; and "frames", the per-frame table
           (frames, FRAME_COLUMNS) float32 that the face bag-of-words quantises. The per-frame
-          table is computed once per video content and detection setting and kept in the
-          scratch cache (`session_frames`): other units and window presets only summarise it.
+          table of the mediapipe backend is computed once per video content and detection
+          setting and kept in the scratch cache (`session_frames`): other units and window
+          presets only summarise it (the pyfeat backend computes its table at every call).
 
 Face-aligned frame. The pixel landmarks (x right, y up, z towards the camera) are fitted
 with a similarity transform (Umeyama: scale, rotation, translation) to the same 23 rigid
@@ -381,8 +382,12 @@ def per_frame_features(video_path: str | PathLike, cfg: dict) -> pd.DataFrame:
     table.insert(0, "time", np.arange(len(rows)) / fps)
     table.attrs.update(fps=fps, path=str(path), frames_declared=declared)
     if not any(faces):
-        raise NoFaceFound(f"no face found in any of the {len(rows)} frames of video {path}", table)
+        raise no_face_found(table)
     return table
+
+
+def no_face_found(table: pd.DataFrame) -> NoFaceFound:
+    return NoFaceFound(f"no face found in any of the {len(table)} frames of video {table.attrs['path']}", table)
 
 
 # ---------------------------------------------------------------- extractor contract
@@ -432,6 +437,7 @@ def session_frames(session, cfg: dict) -> pd.DataFrame:
     from pipeline.feature_cache import FeatureCache, digest, input_checksums, module_sources
 
     path = session.path("video")
+    # the cache of this extractor (this module: its versions and source), under a key of its own
     cache = FeatureCache("face", sys.modules[__name__], cfg)
     key = "frames-" + digest({"video": input_checksums(session, ("video",)),
                               "min_detection_confidence": cfg["min_detection_confidence"],
@@ -451,7 +457,7 @@ def session_frames(session, cfg: dict) -> pd.DataFrame:
         table["face"] = table["face"].astype(bool)
         table.attrs.update(fps=counts["fps"], path=str(path), frames_declared=counts["frames_declared"])
     if not table["face"].any():
-        raise NoFaceFound(f"no face found in any of the {len(table)} frames of video {path}", table)
+        raise no_face_found(table)
     return table
 
 

@@ -10,9 +10,10 @@ Two kinds of model:
   the names' shapes and forward takes (inputs, masks), two dicts of tensors by name: (B, T, *shape)
   values and their (B, T) or (B, T, words) validity masks (pipeline/sequences.py). A benchmark
   run may name a subset of the inputs (a unimodal ablation of the same network). A model that
-  reads the times of some inputs names them (`timed_inputs="speech text"`): each must then be
-  frames or words inside the unit (`{stage, per: frame | word}`), which carry `<name>.times`,
-  and the params check refuses anything else before a stage runs.
+  reads the times of some inputs names each with the granularity inside the unit whose times
+  it reads (`timed_inputs="speech:frame text:word"`: frame centres, word start and end, given
+  as `<name>.times`); the params check refuses such an input given in any other form (e.g. a
+  word matrix per unit, which has no times) before a stage runs.
 """
 from typing import Callable
 
@@ -21,7 +22,7 @@ import torch.nn as nn
 _MODELS: dict[str, Callable[..., nn.Module]] = {}
 _INPUT_RANKS: dict[str, int] = {}
 _NAMED_INPUTS: set[str] = set()
-_TIMED_INPUTS: dict[str, tuple[str, ...]] = {}
+_INPUT_TIMES: dict[str, dict[str, str]] = {}
 
 
 class UnknownModelError(KeyError):
@@ -33,15 +34,15 @@ def register_model(factory: Callable[..., nn.Module] | None = None, *, input_ran
                    named_inputs: bool = False, timed_inputs: str = ""):
     """Registers `factory` under its function name. `input_rank`: 1 for a feature vector per
     window, 2 for a matrix per window (e.g. the GloVe vectors of its words); `named_inputs`:
-    the model reads several inputs by name; `timed_inputs`: the space-separated names of the
-    inputs whose times it reads (module docstring)."""
+    the model reads several inputs by name; `timed_inputs`: space-separated `<input>:<per>`, the
+    inputs whose times it reads and their granularity (module docstring)."""
     def register(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if fn.__name__ in _MODELS:
             raise ValueError(f"model {fn.__name__!r} registered twice")
         _MODELS[fn.__name__], _INPUT_RANKS[fn.__name__] = fn, input_rank
         if named_inputs:
             _NAMED_INPUTS.add(fn.__name__)
-        _TIMED_INPUTS[fn.__name__] = tuple(timed_inputs.split())
+        _INPUT_TIMES[fn.__name__] = parse_input_times(timed_inputs)
         return fn
 
     return register(factory) if factory is not None else register
@@ -57,9 +58,18 @@ def has_named_inputs(name: str) -> bool:
     return name in _NAMED_INPUTS
 
 
-def timed_inputs(name: str) -> tuple[str, ...]:
+def parse_input_times(text: str) -> dict[str, str]:
+    """`"speech:frame text:word"` -> {"speech": "frame", "text": "word"}."""
+    pairs = [item.split(":") for item in text.split()]
+    if any(len(pair) != 2 or not all(pair) for pair in pairs):
+        raise ValueError(f"timed_inputs {text!r}: give space-separated <input>:<per>, e.g. 'speech:frame text:word'")
+    return dict(pairs)
+
+
+def input_times(name: str) -> dict[str, str]:
+    """{input name: the granularity (per) whose times the model reads}; empty for most models."""
     require_registered(name)
-    return _TIMED_INPUTS[name]
+    return _INPUT_TIMES[name]
 
 
 def list_models() -> list[str]:

@@ -221,7 +221,7 @@ def xu_attention_align(input_shape: dict[str, tuple[int, ...]], n_targets: int, 
     return XuModel(input_shape, n_targets, "attention_align", XuConfig(**hparams))
 
 
-@register_model(named_inputs=True, timed_inputs="speech text")
+@register_model(named_inputs=True, timed_inputs="speech:frame text:word")
 def xu_hard_align(input_shape: dict[str, tuple[int, ...]], n_targets: int, **hparams) -> nn.Module:
     return XuModel(input_shape, n_targets, "hard_align", XuConfig(**hparams))
 

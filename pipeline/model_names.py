@@ -44,6 +44,10 @@ def has_named_inputs(name: str) -> bool:
     return bool(registered_models().get(name, {}).get("named_inputs", False))
 
 
-def timed_inputs(name: str) -> tuple[str, ...]:
-    """The inputs whose times the model reads (`timed_inputs="speech text"`: models/registry.py)."""
-    return tuple(str(registered_models().get(name, {}).get("timed_inputs", "")).split())
+def input_times(name: str) -> dict[str, str]:
+    """{input: per} whose times the model reads (`timed_inputs="speech:frame text:word"`,
+    models/registry.py)."""
+    # the form is checked by models/registry.py's parse_input_times when the models are imported
+    # (importing it here would import torch); tests/test_registry.py checks both readings agree
+    text = str(registered_models().get(name, {}).get("timed_inputs", ""))
+    return dict(item.split(":", 1) for item in text.split())

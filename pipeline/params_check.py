@@ -243,18 +243,22 @@ def input_form_problems(model: Any, features: Any, where: str) -> list[str]:
             f"{'named inputs: give a mapping such as {audio: [egemaps], video: [face]}' if named else 'one input: give a list of feature stages'}"]
 
 
+def input_times(model: str) -> dict[str, str]:
+    from pipeline import model_names
+    return model_names.input_times(model)
+
+
 def timed_input_problems(model: Any, features: Any, where: str) -> list[str]:
     """A model that reads some inputs' times (`timed_inputs`, models/registry.py) needs each of them it is
-    given as frames or words inside the unit, the granularities that carry times (an input left out
-    is the model's own check, when it is built)."""
+    given at the granularity whose times it reads (`{stage, per: word}`: each word's start and end); an
+    input left out is the model's own check, when it is built."""
     if not isinstance(features, dict) or model not in registered_models():
         return []
-    from pipeline import model_names
-    return [f"{where}.features.{name} = {format_value(features.get(name))}: model {model} reads the times of its "
-            f"{name} input: give {{stage: <feature stage>, per: frame | word}} (a matrix per unit, such as "
+    return [f"{where}.features.{name} = {format_value(features[name])}: model {model} reads the times of its "
+            f"{name} input: give {{stage: <feature stage>, per: {per}}} (a matrix per unit, such as "
             f"glove_sentences_asr's recognised words, has no times)"
-            for name in model_names.timed_inputs(model) if name in features
-            and not (isinstance(features[name], dict) and features[name].get("per") in ("frame", "word"))]
+            for name, per in input_times(model).items() if name in features
+            and not (isinstance(features[name], dict) and features[name].get("per") == per)]
 
 
 def _model_spec(params: dict, head: str, name: str) -> list[str]:

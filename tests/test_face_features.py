@@ -29,7 +29,7 @@ from features.face import (
     per_frame_features,
     versions,
 )
-from features.face_frames import FRAME_COLUMNS, POSE, SUMMARISED, summarise_windows, summarised
+from features.face_frames import DEFAULTS, FRAME_COLUMNS, POSE, SUMMARISED, summarise_windows, summarised
 from features.openface_import import read_openface_csv, window_features
 from features.video import checked_frame_rate
 from pipeline.feature_report import summarise
@@ -418,8 +418,33 @@ def test_a_video_is_meshed_once_whatever_the_windows(tmp_path, monkeypatch):
     assert cached.arrays.keys() == fresh.arrays.keys() and cached.counts == fresh.counts
     for name, array in fresh.arrays.items():
         assert array.dtype == cached.arrays[name].dtype and np.array_equal(array, cached.arrays[name], equal_nan=True)
+    # the table itself, with its attrs, as a fresh pass gives it
+    stored = face_module.session_frames(session, {**DEFAULTS, **CFG})
+    pd.testing.assert_frame_equal(stored, real(tmp_path / "v.mp4", CFG), check_exact=True)
+    assert stored.attrs == real(tmp_path / "v.mp4", CFG).attrs
+    calls.clear()
+    # settings that only change the summaries (face_raju's head_pose: false) use the same table
+    for summary_only in ({"head_pose": False}, {"min_face_fraction": 0.9}, {"on_no_face": "mask"}):
+        extract(session, other, {**CFG, **summary_only})
+    assert calls == []
     extract(session, other, {**CFG, "min_detection_confidence": 0.6})
-    assert len(calls) == 2
+    assert len(calls) == 1
     render_face_video(tmp_path / "v.mp4", np.zeros(n), np.zeros(n), np.zeros(n), fps=FPS)
     extract(session, other, CFG)
-    assert len(calls) == 3
+    assert len(calls) == 2
+
+
+def test_a_cached_video_without_a_face_is_refused_or_masked_as_a_fresh_one(tmp_path, monkeypatch):
+    import features.face as face_module
+    from pipeline.scratch import ENV
+
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    _write_frames(tmp_path / "v.mp4", [np.full((192, 192, 3), 90, np.uint8)] * 20)
+    session, windows = _session(tmp_path, 0.8), _windows([(0.0, 0.4), (0.4, 0.8)])
+    with pytest.raises(ValueError, match=r"spk01_s01: no face found in any of the 20 frames .*v\.mp4"):
+        extract(session, windows, CFG)  # computes the table, stores it, refuses
+    monkeypatch.setattr(face_module, "per_frame_features", lambda *a, **k: pytest.fail("MediaPipe ran again"))
+    with pytest.raises(ValueError, match=r"spk01_s01: no face found in any of the 20 frames .*v\.mp4"):
+        extract(session, windows, CFG)  # from the cache: the same refusal
+    masked = extract(session, windows, {**CFG, "on_no_face": "mask"})
+    assert masked.arrays["mask"].tolist() == [False, False] and masked.counts["sessions_without_face"] == ["spk01_s01"]

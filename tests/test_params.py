@@ -154,6 +154,10 @@ def test_a_model_that_reads_input_times_is_refused_inputs_without_them():
     run = {"model": "xu_hard_align", "features": asr}
     with pytest.raises(ParamsError, match=r"benchmark.xu_attention_align.features.text = .*reads the times"):
         params_check.check(with_value("benchmark.xu_attention_align", run), "benchmark.xu_attention_align")
+    # frames in place of the words' (start, end) times: refused too
+    frames = {"speech": {"stage": "frame34", "per": "frame"}, "text": {"stage": "glove", "per": "frame"}}
+    with pytest.raises(ParamsError, match=r"models.xu_hard_align.features.text = .*per: word\}"):
+        params_check.check(with_value("models.xu_hard_align.features", frames), "models.xu_hard_align")
     # the learned alignment reads no times: the same inputs pass
     params_check.check(with_value("models.xu_attention_align.features", asr), "models.xu_attention_align")
     params_check.check_params(load_params())  # the shipped entry gives frames and words

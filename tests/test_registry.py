@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from models import create_model, has_named_inputs, input_rank, list_models, timed_inputs
+from models import create_model, has_named_inputs, input_rank, input_times, list_models
 from models.registry import UnknownModelError
 
 EXAMPLE_SHAPES = {1: (12,), 2: (5, 12)}  # a vector per window / a (words, dim) matrix per window
@@ -84,8 +84,8 @@ def test_model_names_read_from_the_source_equal_the_registry(tmp_path, monkeypat
     assert [m for m in list_models() if model_names.has_named_inputs(m)] == [
         m for m in list_models() if has_named_inputs(m)]
     assert "modality_lstm" in [m for m in list_models() if has_named_inputs(m)]
-    assert {m: model_names.timed_inputs(m) for m in list_models()} == {m: timed_inputs(m) for m in list_models()}
-    assert model_names.timed_inputs("xu_hard_align") == ("speech", "text")
+    assert {m: model_names.input_times(m) for m in list_models()} == {m: input_times(m) for m in list_models()}
+    assert model_names.input_times("xu_hard_align") == {"speech": "frame", "text": "word"}
     # a factory registered in a new file, by either decorator form, is seen; other functions are not
     (tmp_path / "extra.py").write_text("import models.registry as r\nfrom models.registry import register_model\n\n"
                                        "@register_model\ndef alpha(input_shape, n_targets): ...\n\n"
@@ -98,3 +98,12 @@ def test_model_names_read_from_the_source_equal_the_registry(tmp_path, monkeypat
         assert (model_names.has_named_inputs("alpha"), model_names.has_named_inputs("beta")) == (False, True)
     finally:
         model_names.registered_models.cache_clear()
+
+
+def test_timed_inputs_take_input_and_granularity_pairs():
+    from models.registry import parse_input_times
+    assert parse_input_times("speech:frame text:word") == {"speech": "frame", "text": "word"}
+    assert parse_input_times("") == {}
+    for bad in ("speech text", "speech:", ":word", "a:b:c"):
+        with pytest.raises(ValueError, match="<input>:<per>"):
+            parse_input_times(bad)
