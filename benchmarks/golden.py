@@ -67,10 +67,15 @@ def seeds_file(corpus: str) -> Path:
     return GOLDEN / f"{corpus}_seeds.yaml"
 
 
+def seeds_runs(corpus: str) -> dict:
+    """{run: {metric: {values, sd}}} of the corpus's seeds file; {} before it is written."""
+    path = seeds_file(corpus)
+    return yaml.safe_load(path.read_text())["runs"] if path.exists() else {}
+
+
 def seeds_entry(corpus: str, run: str) -> dict:
     """{metric: {values, sd}} of `run` in the corpus's seeds file; {} when it has none."""
-    path = seeds_file(corpus)
-    return (yaml.safe_load(path.read_text())["runs"].get(run) or {}) if path.exists() else {}
+    return seeds_runs(corpus).get(run) or {}
 
 
 def seed_sd(sd_from: str | None, metric: str, seeds: dict) -> float | None:

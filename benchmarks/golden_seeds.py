@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from benchmarks.golden import MAIN_RUN, SD_FROM, dag_runs, metrics_file, seeds_file
+from benchmarks.golden import MAIN_RUN, SD_FROM, dag_runs, metrics_file, seeds_file, seeds_runs
 from benchmarks.repository_copy import REPO, copy_repository
 from pipeline import layout
 from pipeline.config import load_params
@@ -115,13 +115,11 @@ def main(argv: list[str]) -> None:
     if digests() != inputs:
         sys.exit("the workspace's data/windows, units or features changed while the seeds trained: "
                  "run `dvc status`, then this again")
-    out = seeds_file(args.corpus)
-    path = out if out.exists() else None
-    table = yaml.safe_load(path.read_text())["runs"] if path else {}
-    table.update({run: seed_table(v) for run, v in values.items()})
+    table = {**seeds_runs(args.corpus), **{run: seed_table(v) for run, v in values.items()}}
     header = (f"# The seed sd of each run of the `{args.corpus}` DAG over the train.seed values each lists, for\n"
               f"# the golden bands: written by `python -m benchmarks.golden_seeds {args.corpus}`; read by "
               "benchmarks/golden.py\n")
+    out = seeds_file(args.corpus)
     out.write_text(header + yaml.safe_dump({"corpus": args.corpus, "runs": table},
                                            sort_keys=False, default_flow_style=None, width=120))
     print(out)
