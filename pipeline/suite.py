@@ -172,10 +172,28 @@ def dvc(*args: str, env: dict[str, str] | None = None) -> str:
     return text
 
 
+def show_experiments(*args: str, attempts: int = 6, pause_s: float = 5.0) -> dict[str, dict]:
+    """experiments() of `dvc exp show --json [args]`. While a queue worker creates an experiment's
+    temporary workspace, DVC fails to list the experiments ("directory '.dvc/tmp/exps/<tmp>/.dvc'
+    does not exist"; seen queueing a second batch while the first ran): that failure is retried
+    after a pause, any other is raised at once."""
+    def listed() -> dict[str, dict]:
+        return experiments(json.loads(dvc("exp", "show", "--json", *args) or "[]"))
+
+    for _ in range(attempts - 1):
+        try:
+            return listed()
+        except RuntimeError as error:
+            if "tmp/exps/" not in str(error) or "does not exist" not in str(error):
+                raise
+            log.info("dvc exp show: a queue worker is setting up an experiment; again in %.0f s", pause_s)
+            time.sleep(pause_s)
+    return listed()  # the last attempt raises whatever it meets
+
+
 def queue(suite: dict, profile: str | None, jobs: int, only: list[str] | None = None) -> None:
     commands = experiment_commands(suite, profile, only)
-    existing = sorted(set(experiments(json.loads(dvc("exp", "show", "--json") or "[]")))
-                      & {name for name, _ in commands})
+    existing = sorted(set(show_experiments()) & {name for name, _ in commands})
     if existing:  # DVC would not run an experiment whose name exists on this commit
         raise RuntimeError(f"{suite['paper']}: experiments {', '.join(existing)} exist on this commit already: "
                            f"gather them (python -m pipeline.suite gather {suite['paper']}) or remove them "
@@ -192,7 +210,7 @@ def queue(suite: dict, profile: str | None, jobs: int, only: list[str] | None = 
 def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -> Path:
     # the experiments of the current commit: a name may repeat on other baselines. In a git
     # worktree DVC may take another commit for HEAD; --all-commits reads every baseline
-    found = experiments(json.loads(dvc("exp", "show", "--json", *(["-A"] if all_commits else [])) or "[]"))
+    found = show_experiments(*(["-A"] if all_commits else []))
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"

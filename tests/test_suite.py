@@ -437,3 +437,33 @@ def test_headline_figures_need_distinct_file_names(tmp_path, monkeypatch):
         with pytest.raises(ParamsError, match="distinct file names"):
             write_suite(tmp_path / str(case), monkeypatch, {"seeds": [1], "headline": "a",
                                                             "runs": {"a": {"model": "m"}}, "headline_figures": figures})
+
+
+def test_listing_experiments_waits_out_a_worker_setting_up_a_workspace_and_raises_anything_else(monkeypatch):
+    """`dvc exp show` fails while a queue worker creates an experiment's temporary workspace (DVC's
+    message, seen queueing a second batch while the first ran): listing tries again; other failures
+    and a workspace that never appears are raised."""
+    from pipeline import suite as suite_module
+
+    setting_up = RuntimeError("dvc exp show --json failed:\nERROR: failed to show experiments - directory "
+                              "'/work/main/.dvc/tmp/exps/tmpbetviga8/.dvc' does not exist\n")
+    listing = json.dumps([{"rev": "abc", "experiments": [{"name": "p-a-s1", "executor": None, "revs": [
+        {"rev": "def", "name": "p-a-s1", "data": {"rev": "def", "params": {}, "metrics": {}}}]}]}])
+    answers = iter([setting_up, setting_up, listing])
+
+    def dvc(*args, env=None):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(suite_module, "dvc", dvc)
+    assert list(suite_module.show_experiments(pause_s=0.0)) == ["p-a-s1"]
+    answers = iter([setting_up] * 3)
+    with pytest.raises(RuntimeError, match="does not exist"):
+        suite_module.show_experiments(attempts=3, pause_s=0.0)
+    assert next(answers, None) is None  # three tries
+    answers = iter([RuntimeError("dvc exp show --json failed:\nERROR: unexpected error"), listing])
+    with pytest.raises(RuntimeError, match="unexpected error"):
+        suite_module.show_experiments(pause_s=0.0)
+    assert next(answers) == listing  # not tried again
