@@ -103,6 +103,7 @@ SYNTHETIC_CORPUS: Schema = {"source": one_of("synthetic"), "speakers": integer(3
 MANIFEST_CORPUS: Schema = {"source": one_of("manifest"), "split": optional(ANY),  # see split_rule_problems
                            "sample_rate": optional(SAMPLE_RATE), "video_fps": optional(number(above=0)),
                            "allow_outside_root": optional(flag()), "workers": WORKERS,
+                           "av_tolerance_s": optional(number(above=0)),  # pipeline/manifest.py: av_problem
                            "text_word_s": optional(number(above=0))}  # text-only sessions: pipeline/text_only.py
 SPLIT_RULE: dict[str, Schema] = {
     "speaker_ratio": {"rule": one_of(*SPLIT_RULES), "dev": optional(number(above=0, high=0.5)),

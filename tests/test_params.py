@@ -176,6 +176,25 @@ def test_a_manifest_corpus_split_rule_is_checked():
         params_check.check(params, "corpora.mine")
 
 
+def test_the_readmes_manifest_corpus_entry_passes_the_params_check():
+    """Every key of the README's example entry (Bring your own corpus) is one the check knows."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme[readme.index("```yaml\ncorpora:\n  my_emotions:"):]
+    entry = yaml.safe_load(block[len("```yaml\n"):block.index("```", 3)])["corpora"]["my_emotions"]
+    assert "av_tolerance_s" in entry and "text_word_s" in entry
+    params_check.check(with_value("corpora.my_emotions", entry), "corpora.my_emotions")
+    with pytest.raises(ParamsError, match=r"corpora.my_emotions.av_tolerance_s = 0: must be a number > 0"):
+        params_check.check(with_value("corpora.my_emotions", {**entry, "av_tolerance_s": 0}), "corpora.my_emotions")
+
+
+def test_the_readmes_unknown_model_error_is_the_checks_own():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    quoted = next(line for line in readme.splitlines() if line.startswith('error: params.yaml: model = "<name>"'))
+    with pytest.raises(ParamsError) as raised:
+        params_check.check_params(with_value("model", "<name>"))
+    assert f"error: {raised.value}" == quoted
+
+
 def test_the_schemas_choices_agree_with_the_code():
     import opensmile
 
