@@ -452,7 +452,8 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
 
     suite = {"runs": {"audio": run(0.45, 0.1, 0.3), "text": run(0.2, 0.5, 0.35), "concat": run(0.5, 0.5, 0.4),
                       "hierarchical_attention": run(0.3, 0.3, 0.6),  # the dev choice is the worse one on test
-                      "hierarchical_attention_no_video": run(0.2, 0.4, 0.7)}}  # an ablation: a row, never chosen
+                      "hierarchical_attention_no_video": run(0.2, 0.4, 0.7),  # an ablation: a row, never chosen
+                      "concat_epochs30": run(0.5, 0.4, 0.9)}}  # trained longer: a row and a check, never chosen
     path = tmp_path / "tzirakis.json"
     path.write_text(json.dumps(suite))
     monkeypatch.setattr(tzirakis_report, "SUITE", path)
@@ -465,6 +466,9 @@ def test_report_chooses_the_fusion_on_dev_and_compares_it_with_each_network_alon
     assert "| fusion: concat | 1 | 0.500 | 0.500 | 0.400 | 0.698 | 0.737 | dev, Table 6 |" in section
     assert "| visual alone | - | - | - | - |" in section  # not built: a dash, never a number
     assert "| hierarchical_attention_no_video | 1 | 0.200 | 0.400 | 0.700 | - | - | - |" in section
+    assert "- concat_epochs30: mean test CCC 0.450 over 1 seed(s): above the strongest network alone (text, 0.350)" \
+        in section
+    assert "hierarchical_attention_no_video: mean test" not in section  # without video: no such check
 
 
 @pytest.mark.parametrize("fusion", FUSION_NAMES)
