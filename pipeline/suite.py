@@ -33,6 +33,7 @@ Run:    python -m pipeline.suite queue emonet [--profile reduced] [--jobs 2]
         python -m pipeline.suite run tzirakis --seeds 7    # only this seed (gather lists the others missing)
         python -m pipeline.suite run williams_search --runs 'blstm_*'   # runs by shell-style pattern
         python -m pipeline.suite gather williams --keep-earlier   # + seeds gathered before, elsewhere
+        python -m pipeline.suite gather tzirakis --rev 52f0e0e    # experiments queued from an earlier commit
 
 A run's params are what `dvc exp run -S` accepts: `model=emonet_lstm`, `models.emonet_lstm.loss=mse`,
 `train.control=shuffled_words`; a key `~models.williams_blstm.features.face` with no value
@@ -207,10 +208,11 @@ def queue(suite: dict, profile: str | None, jobs: int, only: list[str] | None = 
              "them", suite["paper"], len(commands), jobs, env["OMP_NUM_THREADS"])
 
 
-def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False) -> Path:
-    # the experiments of the current commit: a name may repeat on other baselines. In a git
-    # worktree DVC may take another commit for HEAD; --all-commits reads every baseline
-    found = show_experiments(*(["-A"] if all_commits else []))
+def gather(suite: dict, all_commits: bool = False, keep_earlier: bool = False, rev: str | None = None) -> Path:
+    # the experiments of the current commit (or of `rev`, the commit they were queued from, after
+    # HEAD moved on): a name may repeat on other baselines. In a git worktree DVC may take another
+    # commit for HEAD; --all-commits reads every baseline (slow: minutes over hundreds of commits)
+    found = show_experiments(*(["-A"] if all_commits else ["--rev", rev] if rev else []))
     results = summarise(suite, found)
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{suite['paper']}.json"
@@ -349,8 +351,11 @@ def main(argv: list[str]) -> None:
                                        "('blstm_*'; gather reads them all)")
     parser.add_argument("--seeds", help="queue only these of the suite's seeds, comma-separated (gather reads them "
                                         "all and lists the others as missing)")
-    parser.add_argument("--all-commits", action="store_true",
-                        help="gather: look for the experiments on every commit, not only HEAD's")
+    commits = parser.add_mutually_exclusive_group()
+    commits.add_argument("--all-commits", action="store_true",
+                         help="gather: look for the experiments on every commit, not only HEAD's")
+    commits.add_argument("--rev", help="gather: the experiments of this commit (the one they were queued from), "
+                                       "not HEAD's")
     parser.add_argument("--keep-earlier", action="store_true",
                         help="gather: keep the seeds of reports/suites/<paper>.json that no experiment here has "
                              "(runs with the same params; listed under earlier_seeds)")
@@ -362,7 +367,7 @@ def main(argv: list[str]) -> None:
     if args.action in ("wait", "run"):
         wait(queued, args.jobs)
     if args.action in ("gather", "run"):
-        gather(suite, args.all_commits, args.keep_earlier)
+        gather(suite, args.all_commits, args.keep_earlier, args.rev)
 
 
 if __name__ == "__main__":

@@ -267,6 +267,15 @@ def test_a_suite_runs_as_dvc_experiments_and_gathers_every_seed(project):
     # the workspace is untouched; only the report re-runs, to add the gathered suite
     assert stages_run(run(["dvc", "repro"], project).stdout) == {"report"}
     assert "## Suite `tiny` (2 seeds: [7, 8])" in (project / "reports/report.md").read_text()
+    # the experiments stay with the commit they were queued from: after HEAD moves on, --rev reads them
+    baseline = run(["git", "rev-parse", "HEAD"], project).stdout.strip()
+    run(["git", "add", "-A"], project)
+    run(["git", "commit", "-qm", "the suite gathered"], project)
+    run([sys.executable, "-m", "pipeline.suite", "gather", "tiny"], project)
+    assert json.loads((project / "reports/suites/tiny.json").read_text())["missing"] == ["tiny-lstm-s7",
+                                                                                          "tiny-lstm-s8"]
+    run([sys.executable, "-m", "pipeline.suite", "gather", "tiny", "--rev", baseline], project)
+    assert json.loads((project / "reports/suites/tiny.json").read_text()) == results
 
 
 def file_checksums(root: Path) -> dict[str, str]:
