@@ -44,29 +44,31 @@ def _pair(values: tuple[float, float]) -> list[str]:
     return [f"{v:.3f}" for v in values]
 
 
+def _mean_over_seeds(run: dict) -> float:
+    """The mean over a run's seeds of its mean test CCC over arousal and valence."""
+    return float(np.mean([_mean_test(m) for m in run["seeds"].values()]))
+
+
 def learning_checks(runs: dict) -> list[str]:
     fusions = {name: r for name, r in runs.items() if name in TZIRAKIS_FUSION_DEV and r["seeds"]}
+    alone = {name: _mean_over_seeds(runs[name]) for name in UNIMODAL if name in runs and runs[name]["seeds"]}
     lines = []
     if fusions:
         chosen = max(fusions, key=lambda n: fusions[n]["mean"].get("dev_score", float("-inf")))
-        ours = [_mean_test(m) for m in fusions[chosen]["seeds"].values()]
+        ours = _mean_over_seeds(fusions[chosen])
         lines.append(f"- Chosen on dev: **{chosen}** (mean dev CCC {fusions[chosen]['mean'].get('dev_score', float('nan')):.3f}); "
-                     f"its mean test CCC over arousal and valence: {np.mean(ours):.3f} over {len(ours)} seed(s).")
-        for name in UNIMODAL:
-            if name in runs and runs[name]["seeds"]:
-                alone = [_mean_test(m) for m in runs[name]["seeds"].values()]
-                lines.append(f"- The {name} network alone: {np.mean(alone):.3f}: the fused model is "
-                             f"{'above' if np.mean(ours) > np.mean(alone) else 'NOT above'} it.")
-    alone = {name: np.mean([_mean_test(m) for m in runs[name]["seeds"].values()])
-             for name in UNIMODAL if name in runs and runs[name]["seeds"]}
+                     f"its mean test CCC over arousal and valence: {ours:.3f} over {len(fusions[chosen]['seeds'])} seed(s).")
+        for name, score in alone.items():
+            lines.append(f"- The {name} network alone: {score:.3f}: the fused model is "
+                         f"{'above' if ours > score else 'NOT above'} it.")
     if alone:  # the fusions trained otherwise (longer, another learning rate), each against the strongest network
         strongest = max(alone, key=alone.get)
         for name, run in runs.items():
             if (any(name.startswith(f"{f}_") for f in TZIRAKIS_FUSION_DEV) and "no_video" not in name
                     and run["seeds"]):
-                ours = [_mean_test(m) for m in run["seeds"].values()]
-                lines.append(f"- {name}: mean test CCC {np.mean(ours):.3f} over {len(ours)} seed(s): "
-                             f"{'above' if np.mean(ours) > alone[strongest] else 'NOT above'} the strongest network "
+                ours = _mean_over_seeds(run)
+                lines.append(f"- {name}: mean test CCC {ours:.3f} over {len(run['seeds'])} seed(s): "
+                             f"{'above' if ours > alone[strongest] else 'NOT above'} the strongest network "
                              f"alone ({strongest}, {alone[strongest]:.3f}).")
     if "audio" in runs and "arousal.ccc" in runs["audio"]["mean"]:
         arousal = runs["audio"]["mean"]["arousal.ccc"]
