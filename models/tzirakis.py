@@ -55,7 +55,9 @@ a constant factor Adam does not see); Adam, lr 5e-4.
 
 Multimodal network (4.2-4.3, 5.3): the unimodal feature networks, initialised from their
 trained runs (params `models.tzirakis_multimodal.init_from`: pipeline/pretrain.py), a fusion
-of the per-step vectors, and a freshly (Glorot) initialised 1-layer LSTM of 256. Fusions
+of the per-step vectors, and a freshly (Glorot) initialised 1-layer LSTM of 256, all trained
+end to end (`freeze_networks: true`, not in the paper: the copied networks stay as trained and
+only the fusion and the LSTM learn). Fusions
 (`fusion`), each ignoring a modality a step lacks (no sentence spoken, no face found):
 - `concat`: [x^t, x^a, ...] (a missing modality contributes zeros);
 - `hierarchical_attention` (eq. 3-5): each x^m projected to D_u; Attention over every pair of
@@ -114,6 +116,9 @@ class TzirakisConfig:
     head_dim: int = 64  # D_s
     heads: int = 4  # the self-attention fusions' projections
     init_from: dict | None = None  # read by the trainer (pipeline/pretrain.py), not by the network
+    # the multimodal network: its feature networks stay as init_from copied them (no gradient, eval mode:
+    # no dropout, batch-norm statistics as trained); only the fusion and the LSTM on top learn
+    freeze_networks: bool = False
 
 
 def audio_positions(samples: int) -> int:
@@ -309,6 +314,9 @@ class UnimodalModel(nn.Module):
 
     def __init__(self, modality: str, network: nn.Module, n_targets: int, cfg: TzirakisConfig):
         super().__init__()
+        if cfg.freeze_networks:
+            raise ValueError("freeze_networks is tzirakis_multimodal's: it keeps the networks init_from copies; "
+                             "a unimodal network trains its own")
         self.modality = modality
         self.features = network
         self.recurrent = StepLSTM(network.out_dim, n_targets, cfg)
@@ -320,7 +328,10 @@ class UnimodalModel(nn.Module):
 def config(hparams: dict) -> TzirakisConfig:
     if "ngrams" in hparams:
         hparams = {**hparams, "ngrams": tuple(int(n) for n in hparams["ngrams"])}
-    return TzirakisConfig(**hparams)
+    cfg = TzirakisConfig(**hparams)
+    if not isinstance(cfg.freeze_networks, bool):
+        raise ValueError(f"freeze_networks must be true or false, got {cfg.freeze_networks!r}")
+    return cfg
 
 
 def require_input(name: str, modality: str, input_shape: dict[str, tuple[int, ...]], example: str,
@@ -509,11 +520,19 @@ class MultimodalModel(nn.Module):
         if cfg.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {cfg.fusion!r}")
         self.networks = nn.ModuleDict(networks)
+        self.frozen_networks = tuple(networks) if cfg.freeze_networks else ()  # the trainer checks init_from fills them
+        self.networks.requires_grad_(not cfg.freeze_networks)
         self.fusion = FUSIONS[cfg.fusion]({m: n.out_dim for m, n in networks.items()}, cfg)
         self.recurrent = StepLSTM(self.fusion.out_dim, n_targets, cfg)
         for name, weight in self.recurrent.rnn.named_parameters():  # Glorot, as 5.3
             if name.startswith("weight"):
                 nn.init.xavier_uniform_(weight)
+
+    def train(self, mode: bool = True) -> "MultimodalModel":
+        super().train(mode)
+        if self.frozen_networks:  # the features the unimodal runs computed at test, in training too
+            self.networks.eval()
+        return self
 
     def forward(self, inputs: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> torch.Tensor:
         x = {m: net(inputs[m], masks[m]) for m, net in self.networks.items()}

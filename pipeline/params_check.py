@@ -269,7 +269,18 @@ def _model_spec(params: dict, head: str, name: str) -> list[str]:
     found = problems_of(spec, {**MODEL_SPEC, **input_rules(params)}, f"models.{name}")
     return (found or input_form_problems(name, spec.get("features"), f"models.{name}")
             or timed_input_problems(name, spec.get("features"), f"models.{name}")
-            or init_from_problems(params, name, spec.get("init_from")))
+            or init_from_problems(params, name, spec.get("init_from"))
+            or frozen_network_problems(name, spec))
+
+
+def frozen_network_problems(model: str, spec: dict) -> list[str]:
+    """`freeze_networks: true` (models/tzirakis.py) keeps the networks init_from copies: every input's
+    network needs a run to copy, or it would stay random."""
+    if spec.get("freeze_networks") is not True or not isinstance(spec.get("features"), dict):
+        return []
+    random = sorted(set(spec["features"]) - set(spec.get("init_from") or {}))
+    return [f"models.{model}.freeze_networks = true: init_from names no run for the network(s) {', '.join(random)}, "
+            f"which would stay random"] if random else []
 
 
 def init_from_problems(params: dict, model: str, init_from: Any) -> list[str]:

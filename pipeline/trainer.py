@@ -151,6 +151,10 @@ def new_model(spec: ModelSpec, data: TrainingData, device):
     """The spec's network for `data`'s inputs and task on `device`, its feature networks copied
     from the runs it starts from (init_from: pipeline/pretrain.py)."""
     model = create_model(spec.name, data.input_shape, data.task.n_outputs, **spec.hparams)
+    random = sorted(set(getattr(model, "frozen_networks", ())) - set(spec.init_from))
+    if random:  # params_check refuses it first; a model built here from other params too
+        raise ValueError(f"{spec.name}: freeze_networks keeps the networks {random} as init_from copies them, but "
+                         f"init_from names no run for them: they would stay random")
     if spec.init_from:
         copied = initialise_networks(model, {k: layout.PRETRAIN / run / "model.pt" for k, run in spec.init_from.items()})
         log.info("initialised %s from %s (%s tensors)", spec.name, spec.init_from, copied)

@@ -415,6 +415,44 @@ def test_init_from_copies_exactly_the_unimodal_feature_networks(tmp_path):
                                          visual_backbone="efficientnet_lite0"), {"video": paths["video"]})
 
 
+def test_frozen_networks_stay_as_copied_while_the_fusion_and_lstm_learn():
+    """freeze_networks: a training step (Adam over every parameter, as the trainer) moves the fusion
+    and the LSTM and leaves each feature network's weights and batch-norm statistics as they were;
+    in training mode the networks stay in eval mode (no dropout: their output is deterministic)."""
+    from pipeline.params_check import frozen_network_problems
+
+    torch.manual_seed(0)
+    shapes = {"audio": (-1, 1), "text": (-1, 8), "video": (-1, 32, 32, 3)}
+    x, masks = two_modalities()
+    x["video"], masks["video"] = crops_and_mask([[1, 2, 0, 2, 1]] * 2)
+    model = create_model("tzirakis_multimodal", shapes, 2, visual_backbone="small", fusion="concat",
+                         freeze_networks=True).train()
+    assert model.frozen_networks == ("audio", "text", "video")
+    assert model.training and not any(m.training for m in model.networks.modules())
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
+    model(x, masks).sum().backward()
+    optimiser.step()
+    after = model.state_dict()
+    frozen = [k for k in after if k.startswith("networks.")]
+    assert any("running_mean" in k for k in frozen) and all(torch.equal(after[k], before[k]) for k in frozen)
+    assert all(p.grad is None for p in model.networks.parameters())
+    assert any(not torch.equal(after[k], before[k]) for k in after if k.startswith("fusion.") or k.startswith("recurrent."))
+    torch.testing.assert_close(model.networks["audio"](x["audio"], masks["audio"]),
+                               model.networks["audio"](x["audio"], masks["audio"]))  # dropout 0.5 is off
+    assert not create_model("tzirakis_multimodal", shapes, 2, visual_backbone="small").frozen_networks
+    with pytest.raises(ValueError, match="tzirakis_multimodal's"):
+        create_model("tzirakis_audio", {"audio": (-1, 1)}, 2, freeze_networks=True)
+    with pytest.raises(ValueError, match="true or false"):
+        create_model("tzirakis_multimodal", shapes, 2, visual_backbone="small", freeze_networks="yes")
+    spec = {"features": {m: {} for m in shapes}, "freeze_networks": True, "init_from": {"audio": "a", "text": "t"}}
+    assert frozen_network_problems("tzirakis_multimodal", spec) == [
+        "models.tzirakis_multimodal.freeze_networks = true: init_from names no run for the network(s) video, "
+        "which would stay random"]
+    assert frozen_network_problems("tzirakis_multimodal", {**spec, "init_from": dict.fromkeys(shapes, "r")}) == []
+    assert frozen_network_problems("tzirakis_multimodal", {**spec, "freeze_networks": False}) == []
+
+
 @pytest.mark.parametrize("inputs", [("video",), ("audio", "video"), ("audio", "text", "video")])
 def test_the_multimodal_network_reads_video_with_any_other_inputs(inputs):
     torch.manual_seed(0)
