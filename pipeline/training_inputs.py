@@ -1,40 +1,50 @@
-"""Stage `training_inputs`: one content digest of everything the training stages read from data/.
+"""Stage `training_inputs`: one content digest of everything the training stages share: the data
+they read from data/ and the code they all import.
 
-Reads:  data/windows, data/units, data/features (every file, by content)
-Writes: data/training_inputs.json: for the windows folder, each unit folder and each feature
-        stage folder (and any file lying directly in data/units or data/features), a sha256
-        over its files' relative paths and their own sha256s. A function of those files only.
+Reads:  data/windows, data/units, data/features (every file, by content); the training code
+        (TRAINING_CODE: the modules and code folders that train, evaluate, benchmark@<run> and
+        pretrain@<run> all import)
+Writes: data/training_inputs.json: `data`: for the windows folder, each unit folder and each
+        feature stage folder (and any file lying directly in data/units or data/features), a
+        sha256 over its files' relative paths and their own sha256s; `code`: the same for each
+        entry of TRAINING_CODE. A function of those files only.
 Run:    python -m pipeline.training_inputs
 
-Why a stage: `train`, `evaluate`, `benchmark@<run>` and `pretrain@<run>` read whichever unit and
-feature folders their model names, which DVC cannot list per stage, so each used to depend on
-the three whole folders, and DVC walked their ~1,600 files once for each of those ~40 stages, on
-every `dvc repro` and `dvc status` (about a third of a no-op repro). They depend on this small
-file instead: it changes when a file under the three folders changes (or appears, or goes), so
-DVC re-runs them on the same changes as before, and walks the folders once for all of them.
+Why a stage: the training stages read whichever unit and feature folders their model names,
+which DVC cannot list per stage, so each used to depend on the three whole folders, and DVC
+walked their ~1,600 files once for each of those ~40 stages, on every `dvc repro` and `dvc
+status`. They also each listed the ~25 code files and folders they share: DVC wrote each of
+those into dvc.lock once per stage (a third of its 338 kB), and parses and rewrites the whole
+dvc.lock after every stage it runs (about 2 s a stage at that size). They depend on this small
+file instead, beside their own module: it changes when a file under the three folders or of
+the shared code changes (or appears, or goes), so DVC re-runs them on the same changes as
+before, walks the folders once for all of them, and keeps one line per stage in dvc.lock.
+The digests: pipeline/content_digest.py.
 """
-import hashlib
 import json
 import logging
 from pathlib import Path
 
 from tqdm import tqdm
 
-from features.file_hash import file_sha256
 from pipeline import layout
 from pipeline.config import run_stage
+from pipeline.content_digest import code_digests, entry_digest
 
 log = logging.getLogger("training_inputs")
 OUT = layout.DATA / "training_inputs.json"
-
-
-def folder_digest(folder: Path) -> str:
-    """sha256 over one `<relative path>\\0<sha256 of the file>\\n` line per file, in sorted path
-    order (the files' own checksums keep a name and the bytes around it apart)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(str(path))}\n".encode())
-    return digest.hexdigest()
+# the code that train, evaluate, benchmark@<run> and pretrain@<run> all import (paths from the repository
+# root; dvc.yaml lists them as this stage's deps, a test keeps the two lists and the imports in step). The
+# modules only some of them import (their own module, the attention figures) stay in their own deps.
+TRAINING_CODE = (
+    "pipeline/trainer.py", "pipeline/model_spec.py", "pipeline/training_batches.py", "pipeline/protocols.py",
+    "pipeline/fold_features.py", "pipeline/features.py", "pipeline/feature_cache.py", "pipeline/trained_model.py",
+    "pipeline/figures.py", "pipeline/sequences.py", "pipeline/model_inputs.py", "pipeline/inner_sequences.py",
+    "pipeline/splits.py", "pipeline/train_progress.py", "pipeline/sessions.py",
+    "features/__init__.py", "features/registry.py", "features/audio_io.py", "features/file_hash.py",
+    "features/window_frames.py", "features/face_frames.py", "features/word_alignment.py", "features/waveform.py",
+    "features/imagenet_cnn.py",
+    "models", "metrics", "training")
 
 
 def training_entries(data: Path = layout.DATA) -> list[Path]:
@@ -52,14 +62,14 @@ def training_entries(data: Path = layout.DATA) -> list[Path]:
 
 def digests(data: Path = layout.DATA) -> dict[str, str]:
     """{entry relative to data/: sha256} for every folder and file the training stages may read."""
-    return {entry.relative_to(data).as_posix(): folder_digest(entry) if entry.is_dir() else file_sha256(str(entry))
+    return {entry.relative_to(data).as_posix(): entry_digest(entry)
             for entry in tqdm(training_entries(data), desc="training_inputs", unit="folder")}
 
 
 def main() -> None:
-    result = digests()
+    result = {"data": digests(), "code": code_digests(TRAINING_CODE, "TRAINING_CODE (pipeline/training_inputs.py)")}
     OUT.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
-    log.info("%d folders digested into %s", len(result), OUT)
+    log.info("%d data folders and %d code entries digested into %s", len(result["data"]), len(result["code"]), OUT)
 
 
 if __name__ == "__main__":

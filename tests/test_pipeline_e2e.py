@@ -25,12 +25,14 @@ from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PA
                                UNIT_FEATURES, environment, run, stages_run, tiny_project)
 
 pytestmark = pytest.mark.slow
-FEATURE_STAGES = {*(f"features@{name}" for name in EXTRACTORS),
+# extractor_code: the digest of the code the feature stages share, which they depend on
+FEATURE_STAGES = {"extractor_code", *(f"features@{name}" for name in EXTRACTORS),
                   *(f"derived_features@{name}" for name in DERIVED), "feature_report"}
-UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]),
-               *(f"unit_features@{name}" for name in UNIT_FEATURES)}
+UNIT_FEATURE_STAGES = {f"unit_features@{name}" for name in UNIT_FEATURES}
+UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]), *UNIT_FEATURE_STAGES}
 BENCHMARK_STAGES = {*(f"benchmark@{run}" for run in (*BENCHMARK_RUNS, *FOLD_RUN, *RAW_SAMPLE_RUN)), "report", "story"}
-# training_inputs: the digest of data/windows, units and features that the training stages depend on
+# training_inputs: the digest of data/windows, units and features and of the shared training code that the
+# training stages depend on
 MODEL_STAGES = {"training_inputs", "train", "evaluate", *BENCHMARK_STAGES, *(f"pretrain@{run}" for run in PRETRAIN)}
 
 
@@ -131,6 +133,25 @@ def test_repro_writes_sane_outputs(project):
 def test_second_repro_is_a_no_op(project):
     result = run(["dvc", "repro"], project)
     assert stages_run(result.stdout) == set()
+
+
+@pytest.mark.parametrize("digest, code_file, expected", [
+    ("training_inputs", "pipeline/sequences.py", MODEL_STAGES - {"training_inputs", "report", "story"}),
+    ("extractor_code", "features/lld.py", FEATURE_STAGES - {"extractor_code", "feature_report"} | UNIT_FEATURE_STAGES)])
+def test_a_shared_code_file_reruns_its_stages_through_the_digest(project, digest, code_file, expected):
+    """A change to code only the digest stage lists (TRAINING_CODE, EXTRACTOR_CODE) changes the
+    digest, and every stage that depends on it is then out of date; the file back, all is again."""
+    path = project / code_file
+    text = path.read_text()
+    path.write_text(text + "# a change\n")
+    try:
+        assert set(json.loads(run(["dvc", "status", "--json"], project).stdout)) == {digest}
+        assert stages_run(run(["dvc", "repro", digest], project).stdout) == {digest}
+        assert set(json.loads(run(["dvc", "status", "--json"], project).stdout)) == expected
+    finally:
+        path.write_text(text)
+    run(["dvc", "repro", digest], project)  # from DVC's run cache: it ran on these deps before
+    assert json.loads(run(["dvc", "status", "--json"], project).stdout) == {}
 
 
 def predicted_like(predictions: Path, reference: Path, session: str) -> pd.DataFrame:
