@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import tempfile
-import time
 from math import gcd
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pandas as pd
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from benchmarks.measure import best_seconds
 from features import egemaps_lld, mfcc
 from features.worker_pool import worker_pool
 from pipeline import layout
@@ -98,15 +98,6 @@ def bare(session: Session) -> int:
     coefficients = librosa.feature.mfcc(y=y, sr=rate, n_mfcc=13, n_fft=512, win_length=400, hop_length=160, n_mels=40)
     deltas = [librosa.feature.delta(coefficients), librosa.feature.delta(coefficients, order=2)]
     return len(lld) + coefficients.shape[1] + sum(d.shape[1] for d in deltas)
-
-
-def best_seconds(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - began)
-    return min(times)
 
 
 def with_workers(workers: int, sessions: list[Session], windows: list[pd.DataFrame]) -> None:

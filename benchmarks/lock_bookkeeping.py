@@ -11,10 +11,11 @@ Run:  .venv/bin/python -m benchmarks.lock_bookkeeping [--old REV] [--new REV] [-
 import argparse
 import io
 import subprocess
-import time
 from pathlib import Path
 
 from dvc.utils.serialize._yaml import _get_yaml, parse_yaml, parse_yaml_for_update
+
+from benchmarks.measure import best_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,24 +27,15 @@ def lock_text(rev: str | None) -> str:
                           check=True).stdout
 
 
-def best_of(repeat: int, work) -> float:
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return min(times)
-
-
 def measure(text: str, repeat: int) -> dict:
     data = parse_yaml(text, "dvc.lock")
     stages = data.get("stages", {})
     round_trip = parse_yaml_for_update(text, "dvc.lock")
     return {"kB": len(text.encode()) / 1000, "stages": len(stages),
             "dependency entries": sum(len(s.get("deps", [])) for s in stages.values()),
-            "round-trip parse s": best_of(repeat, lambda: parse_yaml_for_update(text, "dvc.lock")),
-            "round-trip write s": best_of(repeat, lambda: _get_yaml().dump(round_trip, io.StringIO())),
-            "safe parse s (no-op)": best_of(repeat, lambda: parse_yaml(text, "dvc.lock"))}
+            "round-trip parse s": best_seconds(lambda: parse_yaml_for_update(text, "dvc.lock"), repeat),
+            "round-trip write s": best_seconds(lambda: _get_yaml().dump(round_trip, io.StringIO()), repeat),
+            "safe parse s (no-op)": best_seconds(lambda: parse_yaml(text, "dvc.lock"), repeat)}
 
 
 def main() -> None:

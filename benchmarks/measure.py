@@ -1,11 +1,22 @@
 """Wall time and peak memory (summed RSS of the whole process tree) of a command, and when each
-of its output lines that match a pattern appeared (e.g. DVC's "Running stage" lines)."""
+of its output lines that match a pattern appeared (e.g. DVC's "Running stage" lines); the best
+wall time of a call repeated in this process."""
 import re
 import subprocess
 import tempfile
 import time
 
 import psutil
+
+
+def best_seconds(run, repeats: int) -> float:
+    """The shortest of `repeats` timed calls of `run()`."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return min(times)
 
 
 def run_measured(cmd: list[str], cwd, env=None, poll_s: float = 0.2, stamp: re.Pattern | None = None) -> dict:

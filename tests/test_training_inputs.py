@@ -89,13 +89,17 @@ def test_missing_windows_names_the_folder(tmp_path):
         digests(tmp_path / "data")
 
 
+def _deps(stage: dict) -> set[str]:
+    """A stage's (or a foreach stage's `do`) dependency paths."""
+    return {d if isinstance(d, str) else next(iter(d)) for d in stage.get("do", stage)["deps"]}
+
+
 def test_the_training_stages_depend_on_the_digest_and_it_on_the_folders():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     folders = {"data/windows", "data/units", "data/features"}
     assert folders <= set(stages["training_inputs"]["deps"])
     for name in ("train", "evaluate", "benchmark", "pretrain"):
-        stage = stages[name].get("do", stages[name])
-        deps = {d if isinstance(d, str) else next(iter(d)) for d in stage["deps"]}
+        deps = _deps(stages[name])
         assert "data/training_inputs.json" in deps, name
         assert not deps & folders, f"{name} walks {deps & folders} itself"
 
@@ -121,10 +125,6 @@ def test_the_training_code_digest_changes_with_a_code_file_and_ignores_bytecode(
     (tmp_path / "pipeline/sequences.py").unlink()
     with pytest.raises(FileNotFoundError, match="pipeline/sequences.py: listed in TRAINING_CODE"):
         code_digests(TRAINING_CODE, "TRAINING_CODE", tmp_path)
-
-
-def _deps(stage: dict) -> set[str]:
-    return {d if isinstance(d, str) else next(iter(d)) for d in stage.get("do", stage)["deps"]}
 
 
 def test_the_shared_training_code_is_a_dep_of_the_digest_and_of_no_training_stage():
