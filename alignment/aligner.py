@@ -60,6 +60,10 @@ class Aligner:
 
     def _align_span(self, pcm: np.ndarray, words: list[str], offset_s: float) -> list[tuple[str, float, float, float]]:
         self.decoder.set_align_text(" ".join(words))
+        # the front end carries its noise and cepstral-mean estimates from one utterance into
+        # the next, so an alignment would depend on what this process aligned before (a pool's
+        # scheduling, a retry with fewer words): every utterance starts from a fresh front end
+        self.decoder.reinit_feat()
         self.decoder.start_utt()
         self.decoder.process_raw(pcm.tobytes(), full_utt=True)
         self.decoder.end_utt()

@@ -95,6 +95,22 @@ def test_chunked_alignment_matches_whole():
     assert np.median(e) <= 0.05 and np.percentile(e, 95) <= 0.2
 
 
+def test_an_alignment_does_not_depend_on_what_the_aligner_aligned_before():
+    # a worker process keeps one aligner for all its sessions, and which sessions it gets
+    # depends on the pool's scheduling: a session's word times must not
+    sentences = [["the", "morning", "was", "bright"], ["then", "the", "evening", "came", "slowly"],
+                 ["and", "nobody", "felt", "sad"]]
+    pcm, _ = speak(sentences, 14.0)
+    words = [w for s in sentences for w in s]
+    rng = np.random.default_rng(1)
+    session = np.clip(pcm + rng.normal(0, 300, len(pcm)), -32768, 32767).astype(np.int16)
+    earlier_session = np.clip(pcm * 2.0 + rng.normal(0, 1000, len(pcm)), -32768, 32767).astype(np.int16)
+    fresh = Aligner(RATE).align(session, words)
+    used = Aligner(RATE)
+    used.align(earlier_session, words)
+    assert used.align(session, words) == fresh
+
+
 def test_empty_transcript_is_reported_not_aligned(tmp_path):
     (tmp_path / "t.txt").write_text("  \n")
     session = Session("s1", "spk", "train", 5.0, {"transcript": "t.txt"}, tmp_path)
