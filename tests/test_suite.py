@@ -467,3 +467,22 @@ def test_listing_experiments_waits_out_a_worker_setting_up_a_workspace_and_raise
     with pytest.raises(RuntimeError, match="unexpected error"):
         suite_module.show_experiments(pause_s=0.0)
     assert next(answers) == listing  # not tried again
+
+
+def test_xus_table_shows_a_k_fold_suite_run_and_a_corpus_split_one_with_their_protocols(tmp_path, monkeypatch):
+    from pipeline.report import xu_table
+
+    suite = write_suite(tmp_path, monkeypatch, {"paper": "xu", "seeds": [1, 2], "runs": {
+        "proposed": {"model": "xu_attention_align"}, "text_only": {"model": "xu_text"}}})
+    k_fold = {"class": {"wa": 0.9, "ua": 0.9}, "fold_mean": {"class": {"wa": 0.5, "ua": 0.4}}}
+    found = experiments([exp("xu-proposed-s1", "Success", k_fold), exp("xu-proposed-s2", "Success", k_fold),
+                         exp("xu-text_only-s1", "Success", {"class": {"wa": 0.6, "ua": 0.5}}),
+                         exp("xu-text_only-s2", "Success", {"class": {"wa": 0.8, "ua": 0.7}})])
+    (tmp_path / "reports/suites").mkdir(parents=True)
+    (tmp_path / "reports/suites/xu.json").write_text(json.dumps(summarise(suite, found)))
+    lines = xu_table([], {})
+    # a k-fold run's mean over folds, not its pooled predictions; a corpus split run's own metrics
+    assert any("| suite xu/proposed (2 seeds) | speaker k-fold, mean over folds | 0.500 +- 0.000 | 0.400 +- 0.000 |"
+               in line for line in lines)
+    assert any("| suite xu/text_only (2 seeds) | corpus split | 0.700 +- 0.141 | 0.600 +- 0.141 |" in line
+               for line in lines)
