@@ -6,7 +6,9 @@ Reads:  data/corpus, data/alignment, the unit's windows.csv (data/windows, or
         data/units/<unit> for `unit_features.<key>.unit`); params `features.<extractor>`
         (`unit_features.<key>`: {extractor, unit, optional config: overrides of
         features.<extractor>}; `derived_features.<key>`: {extractor, optional unit (default: the
-        window stage's windows), the extractor's params})
+        window stage's windows), the extractor's params}); for a `features` stage with
+        `enabled: auto`, data/feature_demand/<key>.json (whether a run reads it:
+        pipeline/feature_demand.py)
 Writes: data/features/<key>/<session>.npy  (first axis = the session's units, in
         windows.csv order), <session>.<extra>.npy for per-session extras (e.g. a mask),
         fitted.json when the extractor learns state (fit on the train split only), and
@@ -25,8 +27,9 @@ Run:    python -m pipeline.features egemaps   (or `dvc repro features@egemaps`);
 
 A session that fails stops the stage with every failing session and its file named;
 nothing is skipped or zero-filled. On a corpus without the modality the extractor reads
-(no video for `face`, no transcript for `glove`), the stage writes only a meta.json that
-says it was skipped and why.
+(no video for `face`, no transcript for `glove`), or when its params say `enabled: false`
+(or `auto` and no run reads it), the stage writes only a meta.json that says it was skipped
+and why.
 """
 import hashlib
 import json
@@ -44,6 +47,7 @@ from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import FeatureCache, extractor_inputs
+from pipeline.feature_demand import AUTO, auto_skipped
 from pipeline.params_check import check, check_extractor
 from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
@@ -77,6 +81,7 @@ class FeatureStage:
     config: dict  # the extractor's params (without `enabled`)
     unit: str = layout.DEFAULT_UNIT
     enabled: bool = True  # false: the stage writes only why it computed nothing
+    auto: bool = False  # `enabled: auto`: it computes when a run reads it (pipeline/feature_demand.py)
 
     @property
     def name(self) -> str:
@@ -99,13 +104,15 @@ def feature_stage(params: dict, key: str) -> FeatureStage:
         config, enabled = _enabled(cfg)
         return FeatureStage("derived_features", key, entry["extractor"], config,
                             entry.get("unit", layout.DEFAULT_UNIT), enabled)
-    config, enabled = _enabled(section(params, f"features.{key}"))
-    return FeatureStage("features", key, key, config, enabled=enabled)
+    cfg = section(params, f"features.{key}")
+    config, enabled = _enabled(cfg)
+    return FeatureStage("features", key, key, config, enabled=enabled, auto=cfg.get("enabled") == AUTO)
 
 
 def _enabled(cfg: dict) -> tuple[dict, bool]:
     """The extractor's params without `enabled`, and whether the stage computes (default true:
-    `enabled: false` makes a base config that only unit stages compute, e.g. raw waveforms)."""
+    `enabled: false` makes a base config that only unit stages compute, e.g. raw waveforms). A unit
+    or derived stage whose base config says `auto` computes: its unit decides (`units.<unit>.enabled`)."""
     return {k: v for k, v in cfg.items() if k != "enabled"}, cfg.get("enabled", True) is not False
 
 
@@ -231,6 +238,7 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     off = None if stage.enabled else (f"{stage.name} has enabled: false (a base config; the unit_features "
                                       f"stages on `{name}` set enabled: true)")
+    off = off or (auto_skipped(stage.key) if stage.auto else None)
     # a stage that is off skips before its extractor is imported (a CNN's imports take seconds, and
     # the default repro has a dozen such stages); the others ask the extractor
     module = None if (early := off or unit_skipped(stage.unit)) else extractor_module(name)

@@ -11,6 +11,7 @@ WINDOWS = DATA / "windows"  # windows.csv + task.json: the default unit (the `wi
 UNITS = DATA / "units"  # <unit spec>/windows.csv + task.json (stages units@<name>)
 DEFAULT_UNIT = "windows"  # the unit a model reads when its spec names none
 FEATURES = DATA / "features"  # <extractor>/<session>.npy + meta.json
+FEATURE_DEMAND = DATA / "feature_demand"  # <key>.json: whether features@<key> computes (pipeline/feature_demand.py)
 TRAIN = DATA / "train"  # model.pt + history.csv
 PRETRAIN = DATA / "pretrain"  # <run>/model.pt: runs other models start from (pipeline/pretrain.py)
 REPORTS = Path("reports")

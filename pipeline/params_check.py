@@ -76,6 +76,8 @@ FEATURES: dict[str, Schema] = {
                          "workers": WORKERS},
 }
 STAGE_ENABLED = optional(flag())  # pipeline/features.py: false = the stage computes nothing (a base config)
+# a features@ stage may also be `auto`: it computes when a run reads it (pipeline/feature_demand.py)
+FEATURE_ENABLED = optional(either(flag(), one_of("auto")))
 # derived extractors read another feature stage's per-frame table (`source`)
 DERIVED: dict[str, Schema] = {"face_boaw": {"source": one_of("face"), **BAG_OF_WORDS}}
 
@@ -187,7 +189,8 @@ def _extractor(params: dict, head: str, name: str) -> list[str]:
         return missing
     if name not in schemas:
         return [f"{head}.{name}: unknown extractor (known: {', '.join(schemas)})"]
-    return problems_of(cfg, {**schemas[name], "enabled": STAGE_ENABLED}, f"{head}.{name}")
+    enabled = FEATURE_ENABLED if head == "features" else STAGE_ENABLED
+    return problems_of(cfg, {**schemas[name], "enabled": enabled}, f"{head}.{name}")
 
 
 def _derived(params: dict, head: str, name: str) -> list[str]:
@@ -325,6 +328,9 @@ def _unit_feature(params: dict, head: str, name: str) -> list[str]:
               "config": optional(Rule(lambda g: "a mapping of the extractor's params to override",
                                       lambda v, g: isinstance(v, dict)))}
     found = problems_of(spec, schema, where)
+    if not found and (spec.get("config") or {}).get("enabled") == "auto":
+        found.append(f"{where}.config.enabled = auto: `auto` is for the features@ stages; a stage on a named "
+                     f"unit computes when its unit is cut (units.{spec['unit']}.enabled: auto)")
     if not found and name in extractors:
         found.append(f"{where}: the key {name!r} is already a feature stage of the window unit: choose another")
     if not found:

@@ -26,7 +26,7 @@ from tests.dvc_project import (BENCHMARK_RUNS, DERIVED, EXTRACTORS, FOLD_RUN, PA
 
 pytestmark = pytest.mark.slow
 # extractor_code: the digest of the code the feature stages share, which they depend on
-FEATURE_STAGES = {"extractor_code", *(f"features@{name}" for name in EXTRACTORS),
+FEATURE_STAGES = {"extractor_code", "feature_demand", *(f"features@{name}" for name in EXTRACTORS),
                   *(f"derived_features@{name}" for name in DERIVED), "feature_report"}
 UNIT_FEATURE_STAGES = {f"unit_features@{name}" for name in UNIT_FEATURES}
 UNIT_STAGES = {*(f"units@{name}" for name in PARAMS["units"]), *UNIT_FEATURE_STAGES}
@@ -133,6 +133,32 @@ def test_repro_writes_sane_outputs(project):
 def test_second_repro_is_a_no_op(project):
     result = run(["dvc", "repro"], project)
     assert stages_run(result.stdout) == set()
+
+
+def test_an_auto_feature_stage_computes_only_while_a_run_reads_it(project):
+    """features.botw is `enabled: auto` in the tiny project, and svr_botw_folds reads it. A change to
+    another model's hyperparameter leaves every feature stage up to date; the run reading something
+    else leaves botw out (its stage alone out of date, then skipped, saying why); back, all is again."""
+    text = (project / "params.yaml").read_text()
+    params = yaml.safe_load(text)
+    feature_stages = {*(f"features@{name}" for name in EXTRACTORS), *(f"derived_features@{name}" for name in DERIVED)}
+    try:
+        params["models"]["lstm"]["hidden"] = 7
+        (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        assert stages_run(run(["dvc", "repro", "feature_demand"], project).stdout) == {"feature_demand"}
+        assert not feature_stages & set(json.loads(run(["dvc", "status", "--json"], project).stdout))
+        params["benchmark"]["svr_botw_folds"]["features"] = ["egemaps"]
+        (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        run(["dvc", "repro", "feature_demand"], project)
+        assert feature_stages & set(json.loads(run(["dvc", "status", "--json"], project).stdout)) == {"features@botw"}
+        assert stages_run(run(["dvc", "repro", "-s", "features@botw"], project).stdout) == {"features@botw"}
+        meta = json.loads((project / "data/features/botw/meta.json").read_text())
+        assert "features.botw.enabled is auto and no run of this repro reads it" in meta["skipped"]
+        assert not list((project / "data/features/botw").glob("*.npy"))
+    finally:
+        (project / "params.yaml").write_text(text)
+    run(["dvc", "repro", "feature_demand", "features@botw"], project)  # from DVC's run cache
+    assert json.loads(run(["dvc", "status", "--json"], project).stdout) == {}
 
 
 @pytest.mark.parametrize("digest, code_file, expected", [
@@ -393,8 +419,10 @@ def test_exp_run_other_model_reruns_only_train_and_evaluate(project):
     # the params check is ~1 s; the report reads reports/metrics.json (Xu et al.'s table shows an Xu `model`);
     # the units read `model` (Raju et al.'s `enabled: auto` unit is cut when the model trains on it), and so
     # do the pretrain runs (trained when `model` is in their `for`): ~1 s each, their outputs unchanged
+    # and so does feature_demand, whose files (whether each `enabled: auto` stage computes) come out the same
     assert stages_run(result.stdout) == {"check_params", *(f"units@{u}" for u in PARAMS["units"]), "train",
-                                         "evaluate", "report", *(f"pretrain@{run}" for run in PRETRAIN)}
+                                         "evaluate", "report", *(f"pretrain@{run}" for run in PRETRAIN),
+                                         "feature_demand"}
     assert json.loads((project / "reports/metrics.json").read_text())["model"] == "blstm"
     diff = run(["dvc", "metrics", "diff", "--json"], project).stdout
     assert "reports/metrics.json" in json.loads(diff)
