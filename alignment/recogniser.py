@@ -36,6 +36,9 @@ class Recogniser:
             piece = pcm[offset:offset + step]
             if len(piece) < self.sample_rate // 10:  # under 100 ms: nothing to decode
                 continue
+            # a fresh front end (noise and cepstral-mean estimates) for every piece, as the aligner's:
+            # else a session's words depend on what this process decoded before
+            self.decoder.reinit_feat()
             self.decoder.start_utt()
             self.decoder.process_raw(np.ascontiguousarray(piece, dtype=np.int16).tobytes(), full_utt=True)
             self.decoder.end_utt()

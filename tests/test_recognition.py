@@ -71,3 +71,20 @@ def test_glove_on_recognised_words_assigns_them_to_units_by_their_midpoint(tmp_p
     assert out.arrays["mask"].tolist() == [[True, False, False], [True, True, False], [True, False, False]]
     assert np.abs(out.arrays["features"][0, 0]).sum() > 0 and np.abs(out.arrays["features"][2, 0]).sum() == 0
     assert out.counts["oov_words"] == 1
+
+
+def test_recognised_words_do_not_depend_on_what_the_recogniser_heard_before():
+    # a worker process keeps one recogniser for all its sessions (pipeline/recognise.py), and which
+    # sessions it gets depends on the pool's scheduling: a session's words must not
+    words = ["the", "morning", "was", "bright", "and", "nobody", "felt", "sad"]
+    with SpeechTrack(5.0, RATE, Voice("en-us+m1", base_pitch=45, base_rate_wpm=150)) as track:
+        assert track.place_sentence(words, 0.3, 0, lambda _: Prosody(45, 150, 100), np.full(len(words), 0.05), 5.0)
+        audio = track.finish(np.random.default_rng(0), -45.0)
+    rng = np.random.default_rng(1)
+    pcm = (audio * 32767).astype(np.int16)
+    session = np.clip(pcm + rng.normal(0, 300, len(pcm)), -32768, 32767).astype(np.int16)
+    earlier_session = np.clip(pcm * 2.0 + rng.normal(0, 1000, len(pcm)), -32768, 32767).astype(np.int16)
+    fresh = Recogniser(RATE).recognise(session)
+    used = Recogniser(RATE)
+    used.recognise(earlier_session)
+    assert used.recognise(session) == fresh
