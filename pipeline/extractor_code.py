@@ -27,8 +27,7 @@ OUT = layout.DATA / "extractor_code.json"
 # dvc.yaml lists them as this stage's deps (a test keeps the two lists in step); each feature stage keeps
 # its own extractor's module (features/<extractor>.py, and a derived stage's source) in its own deps
 EXTRACTOR_CODE = (
-    "pipeline/features.py", "pipeline/feature_cache.py", "pipeline/feature_demand.py", "pipeline/sessions.py",
-    "pipeline/model_inputs.py",
+    "pipeline/features.py", "pipeline/feature_cache.py", "pipeline/sessions.py", "pipeline/model_inputs.py",
     "features/__init__.py", "features/registry.py", "features/audio_io.py",
     "features/file_hash.py", "features/lld.py", "features/bag_of_words.py", "features/imagenet_cnn.py",
     "features/window_frames.py", "features/face.py", "features/face_pyfeat.py", "features/openface_import.py",

@@ -16,7 +16,9 @@ they were a fifth of its time; `dvc exp run -S model=<a model reading one>` comp
 
 Each features@<key> stage depends on its own file here, not on the params this stage reads: a
 change to a run re-runs a feature stage only when it changes whether that stage computes, and
-the file says nothing about which run reads it (that would re-run the stage for nothing).
+the file says nothing about which run reads it (that would re-run the stage for nothing). The
+feature stages read the file (pipeline/features.py `auto_skipped`) but do not import this module:
+a change to how demand is decided re-runs a feature stage only when its answer changes.
 """
 import json
 import logging
@@ -25,29 +27,18 @@ from pipeline import layout
 from pipeline.config import load_params, run_stage
 from pipeline.model_inputs import feature_stages
 from pipeline.params_check import check
+from pipeline.repro_runs import repro_runs, run_entry
 
 log = logging.getLogger("feature_demand")
 AUTO = "auto"
 
 
-def active_runs(params: dict) -> dict[str, dict]:
-    """The runs this repro trains, by name: `model` (the train stage), every benchmark run and the
-    pretrain runs that train for `model` (their `for` names it)."""
-    runs = {"model": {"model": params["model"]}}
-    runs.update({f"benchmark.{name}": run for name, run in (params.get("benchmark") or {}).items()})
-    runs.update({f"pretrain.{name}": run for name, run in (params.get("pretrain") or {}).items()
-                 if params["model"] in run.get("for", [])})
-    return runs
-
-
 def stages_read(params: dict) -> set[str]:
-    """Every feature stage the active runs read: their inputs (a run's own `features`, else its
-    model's), and the source of each derived stage among them, and so on."""
-    models = params.get("models") or {}
+    """Every feature stage the runs of this repro (pipeline/repro_runs.py) read: their inputs (a
+    run's own `features`, else its model's), the source of each derived stage among them, and so on."""
     read = set()
-    for run in active_runs(params).values():
-        features = run.get("features") or (models.get(run["model"]) or {}).get("features") or []
-        read.update(feature_stages(features))
+    for run in repro_runs(params).values():
+        read.update(feature_stages(run_entry(params, run).get("features") or []))
     derived = params.get("derived_features") or {}
     pending = [key for key in read if key in derived]
     while pending:
@@ -76,30 +67,17 @@ def demand(params: dict) -> dict[str, dict]:
     return out
 
 
-def demand_file(key: str):
-    return layout.FEATURE_DEMAND / f"{key}.json"
-
-
-def auto_skipped(key: str) -> str | None:
-    """Why the `enabled: auto` stage `key` computes nothing in this repro, or None if it computes."""
-    path = demand_file(key)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: features.{key}.enabled is auto, and the feature_demand "
-                                f"stage decides whether it computes (dvc repro feature_demand)")
-    entry = json.loads(path.read_text())
-    return None if entry.get("computed", entry.get("enabled")) else entry.get("why", f"{path} says not computed")
-
-
 def main() -> None:
     params = load_params()
-    check(params, "model", "benchmark", "pretrain", *(f"features.{key}" for key in params.get("features") or {}))
+    check(params, "model", "benchmark", "pretrain",
+          *(f"{head}.{key}" for head in ("features", "derived_features") for key in params.get(head) or {}))
     layout.FEATURE_DEMAND.mkdir(parents=True, exist_ok=True)
     entries = demand(params)
     for stale in layout.FEATURE_DEMAND.glob("*.json"):  # a feature key removed from params.yaml
         if stale.stem not in entries:
             stale.unlink()
     for key, entry in entries.items():
-        demand_file(key).write_text(json.dumps(entry, indent=1) + "\n")
+        layout.feature_demand_file(key).write_text(json.dumps(entry, indent=1) + "\n")
     skipped = sorted(k for k, e in entries.items() if e.get("computed") is False)
     log.info("feature stages left out (enabled: auto, nothing reads them): %s", ", ".join(skipped) or "none")
 

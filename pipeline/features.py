@@ -47,7 +47,6 @@ from features.worker_pool import map_sessions
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.feature_cache import FeatureCache, extractor_inputs
-from pipeline.feature_demand import AUTO, auto_skipped
 from pipeline.params_check import check, check_extractor
 from pipeline.scratch import write_run_log
 from pipeline.sessions import Session, load_corpus
@@ -106,7 +105,7 @@ def feature_stage(params: dict, key: str) -> FeatureStage:
                             entry.get("unit", layout.DEFAULT_UNIT), enabled)
     cfg = section(params, f"features.{key}")
     config, enabled = _enabled(cfg)
-    return FeatureStage("features", key, key, config, enabled=enabled, auto=cfg.get("enabled") == AUTO)
+    return FeatureStage("features", key, key, config, enabled=enabled, auto=cfg.get("enabled") == "auto")
 
 
 def _enabled(cfg: dict) -> tuple[dict, bool]:
@@ -114,6 +113,17 @@ def _enabled(cfg: dict) -> tuple[dict, bool]:
     `enabled: false` makes a base config that only unit stages compute, e.g. raw waveforms). A unit
     or derived stage whose base config says `auto` computes: its unit decides (`units.<unit>.enabled`)."""
     return {k: v for k, v in cfg.items() if k != "enabled"}, cfg.get("enabled", True) is not False
+
+
+def auto_skipped(key: str) -> str | None:
+    """Why the `enabled: auto` stage features@<key> computes nothing in this repro, or None if it
+    computes: its file from the feature_demand stage (pipeline/feature_demand.py)."""
+    path = layout.feature_demand_file(key)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: features.{key}.enabled is auto, and the feature_demand "
+                                f"stage decides whether it computes (dvc repro feature_demand)")
+    entry = json.loads(path.read_text())
+    return None if entry.get("computed", entry.get("enabled")) else entry.get("why", f"{path} says not computed")
 
 
 def unit_skipped(unit: str) -> str | None:
@@ -244,8 +254,10 @@ def main(argv: list[str]) -> None:
     module = None if (early := off or unit_skipped(stage.unit)) else extractor_module(name)
     if reason := (early or missing_modality(corpus, extractor_inputs(module, cfg))
                   or (module.skipped(cfg) if hasattr(module, "skipped") else None)):
-        # DVC runs every stage; this one records why it has nothing, and models reading it refuse
+        # DVC runs every stage; this one records why it has nothing, and models reading it refuse: a
+        # stage its params left out (`off`) fails them, one the corpus cannot give skips them
         (out / "meta.json").write_text(json.dumps({"extractor": name, "skipped": reason,
+                                                   **({"off": True} if off else {}),
                                                    "sessions": len(corpus.sessions)}, indent=1))
         log.warning("%s skipped: %s", stage.name, reason)
         return

@@ -23,6 +23,11 @@ FEATURES_REPORT = REPORTS / "features.json"
 REPORT_PLOTS = REPORTS / "plots" / "report"  # the figures the report stage draws for reports/report.md
 
 
+def feature_demand_file(key: str) -> Path:
+    """Whether the stage features@<key> computes (pipeline/feature_demand.py writes it)."""
+    return FEATURE_DEMAND / f"{key}.json"
+
+
 def unit_dir(unit: str | None) -> Path:
     """The folder of a unit spec's windows.csv and task.json (the window stage's for the default)."""
     return WINDOWS if unit in (None, DEFAULT_UNIT) else UNITS / unit

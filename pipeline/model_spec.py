@@ -19,6 +19,7 @@ from pipeline import layout
 from pipeline.config import require, section
 from pipeline.model_inputs import model_inputs
 from pipeline.params_check import input_form_problems
+from pipeline.repro_runs import RUN_OVERRIDES
 from pipeline.sequences import CorpusMismatch, load_task, require_features
 from training.tasks import Task, make_task
 
@@ -42,7 +43,6 @@ class ModelSpec:
     init_from: dict = field(default_factory=dict)  # network -> a `pretrain` run whose feature network it starts from
 
 
-RUN_OVERRIDES = ("features", "unit", "task", "targets", "folds")  # what a benchmark run may set instead of its model's entry
 
 
 def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:

@@ -80,6 +80,10 @@ def require_features(features: list[str] | dict, unit: str | None = None) -> Non
         if not meta.exists():
             continue
         info = json.loads(meta.read_text())
+        if info.get("off"):  # not the corpus's doing: the run must not be skipped as if it were
+            raise ValueError(f"this model reads features {name!r}, which its stage left out: {info['skipped']}. "
+                             f"Run the stage again once a run DVC sees reads it (dvc repro feature_demand "
+                             f"features@{name}), or set features.{name}.enabled: true")
         if "skipped" in info:
             raise CorpusMismatch(f"this model reads features {name!r}, which this corpus cannot give: "
                                  f"{info['skipped']}")

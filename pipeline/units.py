@@ -1,8 +1,9 @@
 """Stage `units@<name>`: the units of one named unit spec (params `units.<name>`), beside the
 default window unit that the `window` stage cuts (data/windows).
 
-Reads:  data/corpus, data/alignment; params `units.<name>`, and `model`, `models`, `benchmark`
-        (a unit with `enabled: auto` is cut only when the model or a benchmark run trains on it)
+Reads:  data/corpus, data/alignment; params `units.<name>`, and `model`, `models`, `benchmark`,
+        `pretrain` (a unit with `enabled: auto` is cut only when a run of this repro trains on it:
+        pipeline/repro_runs.py)
 Writes: data/units/<name>/windows.csv: one row per unit, the same columns as the window
         stage's (session, split, index, start, end, word_first, word_last, group, labels),
         so every extractor computes one row per unit of any kind;
@@ -24,7 +25,7 @@ A unit is what one label belongs to (DESIGN.md, "Units, inputs, tasks, suites"):
   `sequence: session` a model sees a session's segments in order as one sequence; with
   `independent`, each segment alone (Williams et al., Xu et al.);
 - `session`: {kind: session}: one unit per session spanning it, labelled with its class.
-Any kind may say `enabled: auto` (cut only when `model` or a benchmark run trains on this
+Any kind may say `enabled: auto` (cut only when a run of this repro trains on this
 unit: Raju et al.'s 100 ms windows cost the default corpus about an hour of features on 2
 cores that the default run never reads), `true` (the default) or `false`. A unit not cut writes outputs that
 say why; the feature stages on it skip, and a run reading it is skipped with that reason.
@@ -41,6 +42,7 @@ from tqdm import tqdm
 from pipeline import layout
 from pipeline.config import load_params, run_stage, section
 from pipeline.params_check import check
+from pipeline.repro_runs import repro_runs, run_entry
 from pipeline.sessions import Corpus, Session, load_corpus
 from pipeline.window import assign_words, cut_windows, utterance_windows, write_units
 
@@ -134,10 +136,9 @@ def missing_segments(corpus: Corpus, spec: dict) -> str | None:
 
 
 def trains_on(params: dict, unit: str) -> bool:
-    """Whether `model` or a benchmark run trains on `unit` (its model entry's or the run's `unit`)."""
-    models = params.get("models") or {}
-    runs = [{"model": params.get("model")}, *(params.get("benchmark") or {}).values()]
-    return any((run.get("unit") or (models.get(run.get("model")) or {}).get("unit")) == unit for run in runs)
+    """Whether a run of this repro (`model`, a benchmark run, a pretrain run for `model`) trains on
+    `unit` (the run's `unit`, else its model entry's)."""
+    return any(run_entry(params, run).get("unit") == unit for run in repro_runs(params).values())
 
 
 def disabled(params: dict, name: str, spec: dict) -> str | None:
@@ -146,7 +147,8 @@ def disabled(params: dict, name: str, spec: dict) -> str | None:
     if enabled is False:
         return f"units.{name}.enabled is false"
     if enabled == "auto" and not trains_on(params, name):
-        return (f"units.{name}.enabled is auto and neither `model` nor a benchmark run trains on it "
+        return (f"units.{name}.enabled is auto and no run of this repro (`model`, a benchmark run, a pretrain "
+                f"run for `model`) trains on it "
                 f"(e.g. dvc exp run -S model=<a model with unit: {name}>)")
     return None
 

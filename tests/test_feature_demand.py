@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from pipeline import feature_demand, features, layout
+from pipeline import features, layout
 from pipeline.config import ParamsError
 from pipeline.feature_demand import demand, stages_read
+from pipeline.sequences import require_features
 from pipeline.params_check import check_params
 
 MODELS = {"lstm": {"features": ["egemaps"]}, "emonet_lstm": {"features": ["glove"]},
@@ -44,7 +45,8 @@ def test_a_derived_stage_that_is_read_needs_its_source():
     p = params(benchmark={"r": {"model": "lstm", "features": ["face_boaw"]}})
     p["features"]["face"]["enabled"] = "auto"
     assert "face" in stages_read(p) and computed(p) == {"face"}
-    assert computed(params()) == set()
+    p["benchmark"] = {"r": {"model": "lstm"}}  # face_boaw read by no run: its source neither
+    assert computed(p) == set() and demand(p)["face"]["computed"] is False
 
 
 def test_what_a_stage_that_is_not_auto_holds_does_not_depend_on_the_runs():
@@ -66,7 +68,7 @@ def test_an_auto_stage_that_nothing_reads_writes_why_without_its_extractor(tmp_p
     p = params()
     layout.FEATURE_DEMAND.mkdir(parents=True)
     for key, entry in demand(p).items():
-        feature_demand.demand_file(key).write_text(json.dumps(entry))
+        layout.feature_demand_file(key).write_text(json.dumps(entry))
     monkeypatch.setattr(features, "load_params", lambda: {**p, "engine": {"kind": "local"}})
     monkeypatch.setattr(features, "check_extractor", lambda name, cfg: None)
     monkeypatch.setattr(features, "load_corpus", lambda: type("Corpus", (), {"sessions": [1, 2]})())
@@ -76,15 +78,18 @@ def test_an_auto_stage_that_nothing_reads_writes_why_without_its_extractor(tmp_p
     features.main(["deep_spectrum"])
     meta = json.loads((layout.FEATURES / "deep_spectrum/meta.json").read_text())
     assert "enabled is auto and no run of this repro reads it" in meta["skipped"] and meta["sessions"] == 2
+    # a run reading it fails, naming what to run: skipping it, as for features the corpus cannot give, would hide it
+    with pytest.raises(ValueError, match=r"left out: features.deep_spectrum.enabled is auto.*dvc repro feature_demand"):
+        require_features(["egemaps", "deep_spectrum"])
 
 
 def test_an_auto_stage_without_its_demand_file_says_which_stage_decides(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="dvc repro feature_demand"):
-        feature_demand.auto_skipped("deep_spectrum")
+        features.auto_skipped("deep_spectrum")
 
 
-def test_auto_is_for_features_stages_only(tmp_path):
+def test_auto_is_for_features_stages_only():
     from pipeline.config import load_params
 
     p = load_params()
@@ -96,4 +101,8 @@ def test_auto_is_for_features_stages_only(tmp_path):
     p = load_params()
     p["unit_features"]["mfcc_raju"]["config"] = {"enabled": "auto"}
     with pytest.raises(ParamsError, match="unit_features.mfcc_raju.config.enabled = auto"):
+        check_params(p)
+    p = load_params()
+    p["derived_features"]["face_boaw"]["enabled"] = "auto"
+    with pytest.raises(ParamsError, match="derived_features.face_boaw.enabled"):
         check_params(p)

@@ -486,3 +486,9 @@ def test_xus_table_shows_a_k_fold_suite_run_and_a_corpus_split_one_with_their_pr
                in line for line in lines)
     assert any("| suite xu/text_only (2 seeds) | corpus split | 0.700 +- 0.141 | 0.600 +- 0.141 |" in line
                for line in lines)
+    # seeds of both protocols in one run: named, not averaged over the keys they share
+    found["xu-proposed-s2"] = experiments([exp("xu-proposed-s2", "Success", {"class": {"wa": 0.7, "ua": 0.6}})])[
+        "xu-proposed-s2"]
+    (tmp_path / "reports/suites/xu.json").write_text(json.dumps(summarise(suite, found)))
+    mixed = [line for line in xu_table([], {}) if "suite xu/proposed" in line]
+    assert len(mixed) == 1 and "seeds of two protocols" in mixed[0] and "0.800" not in mixed[0]

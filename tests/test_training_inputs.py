@@ -138,11 +138,8 @@ def test_the_shared_training_code_is_a_dep_of_the_digest_and_of_no_training_stag
 # imported by the training stages but unable to change a number: where files are (layout, scratch), how
 # params are read and checked (a run passes the check or stops; the params are DVC params deps), the
 # process pool (results independent of the workers), the package docstring
-# feature_demand: pipeline/features.py imports it for its stage's main (whether an `auto` stage computes),
-# which no training stage runs
 NOT_RESULTS = {"pipeline/__init__.py", "pipeline/layout.py", "pipeline/config.py", "pipeline/scratch.py",
-               "pipeline/params_check.py", "pipeline/params_rules.py", "features/worker_pool.py",
-               "pipeline/feature_demand.py"}
+               "pipeline/params_check.py", "pipeline/params_rules.py", "features/worker_pool.py"}
 TRAINING_STAGES = {"train": ["pipeline.train"], "evaluate": ["pipeline.evaluate"], "benchmark": ["pipeline.benchmark"],
                    "pretrain": ["pipeline.pretrain", "pipeline.benchmark"]}  # pretrain trains through benchmark's code
 

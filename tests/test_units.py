@@ -114,13 +114,18 @@ def test_a_window_unit_cuts_its_own_preset(tmp_path, monkeypatch):
     assert task["task"] == "continuous"
 
 
-def test_an_auto_unit_is_cut_only_when_the_model_or_a_benchmark_run_trains_on_it():
+def test_an_auto_unit_is_cut_only_when_a_run_of_the_repro_trains_on_it():
     params = {"model": "lstm", "models": {"lstm": {}, "raju_aed": {"unit": "r"}, "blstm": {}},
               "benchmark": {"b": {"model": "blstm"}}}
     spec = {"kind": "window", "enabled": "auto"}
-    assert "neither `model` nor a benchmark run trains on it" in disabled(params, "r", spec)
+    assert "no run of this repro (`model`, a benchmark run, a pretrain run for `model`) trains on it" in \
+        disabled(params, "r", spec)
     assert disabled({**params, "model": "raju_aed"}, "r", spec) is None
     assert disabled({**params, "benchmark": {"b": {"model": "blstm", "unit": "r"}}}, "r", spec) is None
+    # a pretrain run on the unit: only while it trains, for `model`
+    pretrain = {"p": {"model": "blstm", "unit": "r", "for": ["raju_aed"]}}
+    assert disabled({**params, "pretrain": pretrain}, "r", spec) is not None
+    assert disabled({**params, "pretrain": {"p": {**pretrain["p"], "for": ["lstm"]}}}, "r", spec) is None
     assert disabled(params, "r", {"kind": "window"}) is None  # enabled by default
     assert disabled({**params, "model": "raju_aed"}, "r", {**spec, "enabled": False}) == "units.r.enabled is false"
 
