@@ -163,7 +163,8 @@ def test_an_auto_feature_stage_computes_only_while_a_run_reads_it(project):
 
 @pytest.mark.parametrize("digest, code_file, expected", [
     ("training_inputs", "pipeline/sequences.py", MODEL_STAGES - {"training_inputs", "report", "story"}),
-    ("extractor_code", "features/lld.py", FEATURE_STAGES - {"extractor_code", "feature_report"} | UNIT_FEATURE_STAGES)])
+    ("extractor_code", "features/lld.py",
+     FEATURE_STAGES - {"extractor_code", "feature_demand", "feature_report"} | UNIT_FEATURE_STAGES)])
 def test_a_shared_code_file_reruns_its_stages_through_the_digest(project, digest, code_file, expected):
     """A change to code only the digest stage lists (TRAINING_CODE, EXTRACTOR_CODE) changes the
     digest, and every stage that depends on it is then out of date; the file back, all is again."""
@@ -434,8 +435,11 @@ def test_a_changed_pretrain_run_retrains_the_model_that_starts_from_it(project):
     weights it copies are tested in tests/test_tzirakis.py."""
     result = run(["dvc", "exp", "run", "-S", "pretrain.lstm_first.for=[blstm]"], project)
     ran = stages_run(result.stdout)
+    # the units and feature_demand read `pretrain` too (a pretrain run for `model` is a run of the repro):
+    # ~1 s each, their outputs unchanged
     assert {"pretrain@lstm_first", "train"} <= ran <= {"check_params", "pretrain@lstm_first", "train", "evaluate",
-                                                       "report"}
+                                                       "report", "feature_demand",
+                                                       *(f"units@{u}" for u in PARAMS["units"])}
     assert (project / "data/pretrain/lstm_first/model.pt").exists()
     assert "skipped" not in json.loads((project / "reports/pretrain/lstm_first/metrics.json").read_text())
 
@@ -493,7 +497,8 @@ def test_switching_word_vectors_reruns_text_features_and_what_reads_them(project
     ran = stages_run(result.stdout)
     text_stages = {"features@glove", "unit_features@glove_sentences", "unit_features@glove_sentences_asr"}
     assert {"features@glove", "unit_features@glove_sentences", "train", "evaluate"} <= ran
-    assert ran <= {"check_params", *text_stages, *MODEL_STAGES}  # no audio, face or unit stage
+    # no audio, face or unit stage (feature_demand reads `features`: its files come out the same)
+    assert ran <= {"check_params", "feature_demand", *text_stages, *MODEL_STAGES}
     glove = json.loads((project / "data/features/glove/meta.json").read_text())
     assert glove["versions"]["vectors"] == "small_vectors.txt" and glove["shape"] == [24, 50]
 
