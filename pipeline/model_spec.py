@@ -19,7 +19,7 @@ from pipeline import layout
 from pipeline.config import require, section
 from pipeline.model_inputs import model_inputs
 from pipeline.params_check import input_form_problems
-from pipeline.repro_runs import RUN_OVERRIDES
+from pipeline.repro_runs import run_entry
 from pipeline.sequences import CorpusMismatch, load_task, require_features
 from training.tasks import Task, make_task
 
@@ -43,14 +43,12 @@ class ModelSpec:
     init_from: dict = field(default_factory=dict)  # network -> a `pretrain` run whose feature network it starts from
 
 
-
-
 def model_spec(params: dict, name: str, loss: str | None = None, overrides: dict | None = None) -> ModelSpec:
     """The spec of `models.<name>` (with a benchmark run's `overrides` of its inputs, unit and
     task), its targets checked against the unit's tasks."""
     require_registered(name)
-    entry = dict(section(params, f"models.{name}") or {})
-    entry.update({k: v for k, v in (overrides or {}).items() if k in RUN_OVERRIDES})
+    section(params, f"models.{name}")  # a model params.yaml lacks: named
+    entry = run_entry(params, {**(overrides or {}), "model": name})
     missing = [k for k in SPEC_KEYS if k not in entry]
     require(not missing, f"models.{name} lacks {missing}")
     unit = entry.get("unit", layout.DEFAULT_UNIT)

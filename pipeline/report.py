@@ -136,7 +136,7 @@ def xu_table(runs: list[dict], params: dict) -> list[str]:
                             f"protocols (speaker k-fold and corpus split): gather each profile's apart | - | - | "
                             f"0.25 | - |")
                 continue
-            prefix, protocol = (("fold_mean.class", "speaker k-fold, mean over folds") if True in k_fold
+            prefix, protocol = (("fold_mean.class", "speaker k-fold, mean over folds") if any(k_fold)
                                 else ("class", "corpus split"))
             if f"{prefix}.ua" not in mean:
                 continue
